@@ -1,0 +1,556 @@
+//! A serde `Serializer` that writes a value into a compact tagged byte form, applying the
+//! capture limits while it runs. JSON text is made from these bytes only at flush
+//! ([`super::render`]), so a recorded call never formats a number or escapes a string.
+//!
+//! Limits (those of the Python SDK): strings keep 500 characters and are marked cut (rendered
+//! with `...`), sequences keep 10 items, maps 20 entries, map keys 100 characters. A sequence or
+//! map stops the serialisation of its own value at the limit (by an internal error that its
+//! parent catches), so a million-element vector costs eleven element calls, not a million.
+
+use std::fmt;
+
+use serde::ser::{self, Serialize};
+
+use super::tag;
+
+/// Characters a captured string keeps.
+pub const MAX_STR_CHARS: usize = 500;
+/// Items a captured sequence keeps.
+pub const MAX_SEQ_ITEMS: usize = 10;
+/// Entries a captured map (or struct) keeps.
+pub const MAX_MAP_ENTRIES: usize = 20;
+/// Characters a captured map key keeps.
+pub const MAX_KEY_CHARS: usize = 100;
+
+/// Why a serialisation stopped.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// A container reached its limit: the caught, ordinary way to end early.
+    Limit,
+    /// The value's `Serialize` failed.
+    Failed,
+}
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Stop::Limit => "capture limit reached",
+            Stop::Failed => "serialize failed",
+        })
+    }
+}
+
+impl std::error::Error for Stop {}
+
+impl ser::Error for Stop {
+    fn custom<T: fmt::Display>(_msg: T) -> Self {
+        Stop::Failed
+    }
+}
+
+/// Byte index where `s` must be cut to keep `max` characters, or `None` if it fits.
+pub(crate) fn cut_index(s: &str, max: usize) -> Option<usize> {
+    if s.len() <= max {
+        return None; // at most `len` characters
+    }
+    s.char_indices().nth(max).map(|(i, _)| i)
+}
+
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &str, max: usize) {
+    let (bytes, t) = match cut_index(s, max) {
+        Some(i) => (&s.as_bytes()[..i], tag::STR_CUT),
+        None => (s.as_bytes(), tag::STR),
+    };
+    out.push(t);
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// Serialise `value` into `out`. On a failed `Serialize`, `out` is left as it was and `Err` is
+/// returned so that the caller can write a placeholder.
+pub(crate) fn encode<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+    limited: bool,
+) -> Result<(), ()> {
+    let start = out.len();
+    match value.serialize(Encoder { out, limited }) {
+        Ok(()) => Ok(()),
+        Err(Stop::Limit) => Ok(()), // a top-level container closed itself before stopping
+        Err(Stop::Failed) => {
+            out.truncate(start);
+            Err(())
+        }
+    }
+}
+
+/// Serialise one element of a container, turning a child's `Limit` stop into a closed child.
+fn element<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+    limited: bool,
+) -> Result<(), Stop> {
+    match value.serialize(Encoder { out, limited }) {
+        Ok(()) | Err(Stop::Limit) => Ok(()),
+        Err(Stop::Failed) => Err(Stop::Failed),
+    }
+}
+
+pub(crate) struct Encoder<'a> {
+    pub(crate) out: &'a mut Vec<u8>,
+    /// Apply the capture limits (off for provider requests and responses).
+    pub(crate) limited: bool,
+}
+
+/// `max` when limits apply, else no limit.
+fn limit(limited: bool, max: usize) -> usize {
+    if limited { max } else { usize::MAX }
+}
+
+impl Encoder<'_> {
+    fn scalar(self, t: u8, bytes: &[u8]) -> Result<(), Stop> {
+        self.out.push(t);
+        self.out.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// A sequence or map being written: counts its items and stops at the limit.
+pub(crate) struct Compound<'a> {
+    out: &'a mut Vec<u8>,
+    limited: bool,
+    count: usize,
+    max: usize,
+    /// Written after the items: END, or END twice for an enum variant's `{"V": [..]}`.
+    closing: &'static [u8],
+}
+
+impl<'a> Compound<'a> {
+    fn open(
+        out: &'a mut Vec<u8>,
+        limited: bool,
+        opening: &[u8],
+        max: usize,
+        closing: &'static [u8],
+    ) -> Self {
+        out.extend_from_slice(opening);
+        let max = limit(limited, max);
+        Compound { out, limited, count: 0, max, closing }
+    }
+
+    /// Whether one more item may be written; at the limit, closes the container and stops.
+    fn admit(&mut self) -> Result<(), Stop> {
+        if self.count == self.max {
+            self.out.extend_from_slice(self.closing);
+            return Err(Stop::Limit);
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    fn close(self) -> Result<(), Stop> {
+        self.out.extend_from_slice(self.closing);
+        Ok(())
+    }
+
+    fn key(&mut self, key: &str) {
+        put_str(self.out, key, limit(self.limited, MAX_KEY_CHARS));
+    }
+}
+
+const END: &[u8] = &[tag::END];
+const END2: &[u8] = &[tag::END, tag::END];
+
+impl<'a> ser::Serializer for Encoder<'a> {
+    type Ok = ();
+    type Error = Stop;
+    type SerializeSeq = Compound<'a>;
+    type SerializeTuple = Compound<'a>;
+    type SerializeTupleStruct = Compound<'a>;
+    type SerializeTupleVariant = Compound<'a>;
+    type SerializeMap = Compound<'a>;
+    type SerializeStruct = Compound<'a>;
+    type SerializeStructVariant = Compound<'a>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Stop> {
+        self.out.push(if v { tag::TRUE } else { tag::FALSE });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Stop> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Stop> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Stop> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Stop> {
+        self.scalar(tag::I64, &v.to_le_bytes())
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), Stop> {
+        self.scalar(tag::I128, &v.to_le_bytes())
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Stop> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Stop> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Stop> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Stop> {
+        self.scalar(tag::U64, &v.to_le_bytes())
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Stop> {
+        self.scalar(tag::U128, &v.to_le_bytes())
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Stop> {
+        self.scalar(tag::F32, &v.to_le_bytes())
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Stop> {
+        self.scalar(tag::F64, &v.to_le_bytes())
+    }
+    fn serialize_char(self, v: char) -> Result<(), Stop> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Stop> {
+        put_str(self.out, v, limit(self.limited, MAX_STR_CHARS));
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Stop> {
+        // As serde_json: an array of numbers.
+        self.out.push(tag::SEQ);
+        for b in v.iter().take(limit(self.limited, MAX_SEQ_ITEMS)) {
+            self.out.push(tag::U64);
+            self.out.extend_from_slice(&u64::from(*b).to_le_bytes());
+        }
+        self.out.push(tag::END);
+        Ok(())
+    }
+    fn serialize_none(self) -> Result<(), Stop> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Stop> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Stop> {
+        self.out.push(tag::NULL);
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Stop> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), Stop> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), Stop> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), Stop> {
+        self.out.push(tag::MAP);
+        put_str(self.out, variant, limit(self.limited, MAX_KEY_CHARS));
+        element(self.out, value, self.limited)?;
+        self.out.push(tag::END);
+        Ok(())
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a>, Stop> {
+        Ok(Compound::open(self.out, self.limited, &[tag::SEQ], MAX_SEQ_ITEMS, END))
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'a>, Stop> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Compound<'a>, Stop> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a>, Stop> {
+        self.out.push(tag::MAP);
+        put_str(self.out, variant, limit(self.limited, MAX_KEY_CHARS));
+        Ok(Compound::open(self.out, self.limited, &[tag::SEQ], MAX_SEQ_ITEMS, END2))
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a>, Stop> {
+        Ok(Compound::open(self.out, self.limited, &[tag::MAP], MAX_MAP_ENTRIES, END))
+    }
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Compound<'a>, Stop> {
+        self.serialize_map(None)
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a>, Stop> {
+        self.out.push(tag::MAP);
+        put_str(self.out, variant, limit(self.limited, MAX_KEY_CHARS));
+        Ok(Compound::open(self.out, self.limited, &[tag::MAP], MAX_MAP_ENTRIES, END2))
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_> {
+    type Ok = ();
+    type Error = Stop;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+        self.admit()?;
+        element(self.out, value, self.limited)
+    }
+    fn end(self) -> Result<(), Stop> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_> {
+    type Ok = ();
+    type Error = Stop;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result<(), Stop> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTupleStruct for Compound<'_> {
+    type Ok = ();
+    type Error = Stop;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result<(), Stop> {
+        self.close()
+    }
+}
+
+impl ser::SerializeTupleVariant for Compound<'_> {
+    type Ok = ();
+    type Error = Stop;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result<(), Stop> {
+        self.close()
+    }
+}
+
+impl ser::SerializeMap for Compound<'_> {
+    type Ok = ();
+    type Error = Stop;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Stop> {
+        self.admit()?;
+        let max = limit(self.limited, MAX_KEY_CHARS);
+        match key.serialize(KeyEncoder { out: self.out, max }) {
+            Err(Stop::Limit) => Ok(()), // a compound key, already written as "<key>"
+            other => other,
+        }
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+        element(self.out, value, self.limited)
+    }
+    fn end(self) -> Result<(), Stop> {
+        self.close()
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_> {
+    type Ok = ();
+    type Error = Stop;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Stop> {
+        self.admit()?;
+        self.key(key);
+        element(self.out, value, self.limited)
+    }
+    fn end(self) -> Result<(), Stop> {
+        self.close()
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_> {
+    type Ok = ();
+    type Error = Stop;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Stop> {
+        ser::SerializeStruct::serialize_field(self, key, value)
+    }
+    fn end(self) -> Result<(), Stop> {
+        self.close()
+    }
+}
+
+/// Map keys become strings, as in serde_json (numbers, bools and chars are written as text);
+/// a key that is a sequence or a map is written as `"<key>"`.
+struct KeyEncoder<'a> {
+    out: &'a mut Vec<u8>,
+    max: usize,
+}
+
+impl KeyEncoder<'_> {
+    fn text(self, s: &str) -> Result<(), Stop> {
+        put_str(self.out, s, self.max);
+        Ok(())
+    }
+    fn display(self, v: impl fmt::Display) -> Result<(), Stop> {
+        self.text(&v.to_string())
+    }
+}
+
+type Impossible = ser::Impossible<(), Stop>;
+
+impl ser::Serializer for KeyEncoder<'_> {
+    type Ok = ();
+    type Error = Stop;
+    type SerializeSeq = Impossible;
+    type SerializeTuple = Impossible;
+    type SerializeTupleStruct = Impossible;
+    type SerializeTupleVariant = Impossible;
+    type SerializeMap = Impossible;
+    type SerializeStruct = Impossible;
+    type SerializeStructVariant = Impossible;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Stop> {
+        self.text(if v { "true" } else { "false" })
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Stop> {
+        self.display(v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Stop> {
+        self.display(v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Stop> {
+        self.display(v)
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Stop> {
+        self.display(v)
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), Stop> {
+        self.display(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Stop> {
+        self.display(v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Stop> {
+        self.display(v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Stop> {
+        self.display(v)
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Stop> {
+        self.display(v)
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Stop> {
+        self.display(v)
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Stop> {
+        self.display(v)
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Stop> {
+        self.display(v)
+    }
+    fn serialize_char(self, v: char) -> Result<(), Stop> {
+        self.text(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Stop> {
+        self.text(v)
+    }
+    fn serialize_bytes(self, _v: &[u8]) -> Result<(), Stop> {
+        self.text("<key>")
+    }
+    fn serialize_none(self) -> Result<(), Stop> {
+        self.text("null")
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Stop> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Stop> {
+        self.text("null")
+    }
+    fn serialize_unit_struct(self, name: &'static str) -> Result<(), Stop> {
+        self.text(name)
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), Stop> {
+        self.text(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), Stop> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _value: &T,
+    ) -> Result<(), Stop> {
+        self.text(variant)
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Impossible, Stop> {
+        self.text("<key>")?;
+        Err(Stop::Limit)
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Impossible, Stop> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Impossible, Stop> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        len: usize,
+    ) -> Result<Impossible, Stop> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Impossible, Stop> {
+        self.serialize_seq(None)
+    }
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Impossible, Stop> {
+        self.serialize_seq(None)
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Impossible, Stop> {
+        self.serialize_seq(None)
+    }
+}

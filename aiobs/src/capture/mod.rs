@@ -1,0 +1,335 @@
+//! Capturing argument and result values.
+//!
+//! A value is captured as JSON when its type implements `serde::Serialize`, else as its `Debug`
+//! text, else as `"<TypeName>"`. The choice is made at compile time in the code that
+//! `#[observe]` generates, by autoref specialisation on [`Wrap`]: method lookup tries `&&Wrap<T>`
+//! (Serialize) before `&Wrap<T>` (Debug) before `Wrap<T>` (anything).
+//!
+//! Values are written into a compact tagged byte form ([`encode`]) with the size limits applied
+//! while writing, and turned into JSON text only at flush ([`render`]).
+
+pub(crate) mod encode;
+pub(crate) mod render;
+
+use std::fmt::{self, Write as _};
+
+pub(crate) use encode::MAX_STR_CHARS;
+
+/// The tags of the byte form.
+pub(crate) mod tag {
+    pub const NULL: u8 = 0;
+    pub const FALSE: u8 = 1;
+    pub const TRUE: u8 = 2;
+    pub const I64: u8 = 3;
+    pub const U64: u8 = 4;
+    pub const F64: u8 = 5;
+    pub const F32: u8 = 6;
+    pub const I128: u8 = 7;
+    pub const U128: u8 = 8;
+    /// u32 length, then UTF-8 bytes.
+    pub const STR: u8 = 9;
+    /// As STR; rendered with `...` appended (the text was cut).
+    pub const STR_CUT: u8 = 10;
+    /// Items, then END.
+    pub const SEQ: u8 = 11;
+    /// Key (STR or STR_CUT), value, … then END.
+    pub const MAP: u8 = 12;
+    pub const END: u8 = 13;
+    /// A `&'static str` type name (pointer and length); rendered as `"<ShortName>"`.
+    pub const TYPE_NAME: u8 = 14;
+}
+
+/// Writes `"<TypeName>"` for a `&'static str` type name.
+pub(crate) fn put_type_name(out: &mut Vec<u8>, name: &'static str) {
+    out.push(tag::TYPE_NAME);
+    out.extend_from_slice(&(name.as_ptr() as usize).to_le_bytes());
+    out.extend_from_slice(&name.len().to_le_bytes());
+}
+
+/// Runs a capture, and writes the type-name placeholder if it fails or panics.
+fn guarded(out: &mut Vec<u8>, name: &'static str, write: impl FnOnce(&mut Vec<u8>) -> Result<(), ()>) {
+    let start = out.len();
+    let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&mut *out)));
+    if !matches!(ok, Ok(Ok(()))) {
+        out.truncate(start);
+        put_type_name(out, name);
+    }
+}
+
+/// Captures a `Serialize` value into the byte form, limits applied.
+pub(crate) fn capture_serialize<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    guarded(out, std::any::type_name::<T>(), |out| encode::encode(out, value, true));
+}
+
+/// Captures a `Debug` value as its (cut) Debug text.
+pub(crate) fn capture_debug<T: fmt::Debug + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    guarded(out, std::any::type_name::<T>(), |out| {
+        let start = out.len();
+        out.push(tag::STR);
+        out.extend_from_slice(&[0; 4]);
+        let mut w = Limited { out: &mut *out, chars: 0, cut: false };
+        let res = write!(w, "{value:?}");
+        let cut = w.cut;
+        if res.is_err() && !cut {
+            return Err(()); // the Debug impl itself failed
+        }
+        let len = (out.len() - start - 5) as u32;
+        out[start] = if cut { tag::STR_CUT } else { tag::STR };
+        out[start + 1..start + 5].copy_from_slice(&len.to_le_bytes());
+        Ok(())
+    });
+}
+
+/// Captures anything as `"<TypeName>"`.
+pub(crate) fn capture_type_name<T: ?Sized>(out: &mut Vec<u8>) {
+    put_type_name(out, std::any::type_name::<T>());
+}
+
+/// A `fmt::Write` that keeps the first [`MAX_STR_CHARS`] characters and then stops the
+/// formatting with an error, so a huge `Debug` output is never produced whole.
+struct Limited<'a> {
+    out: &'a mut Vec<u8>,
+    chars: usize,
+    cut: bool,
+}
+
+impl fmt::Write for Limited<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = MAX_STR_CHARS - self.chars;
+        match encode::cut_index(s, room) {
+            None => {
+                self.out.extend_from_slice(s.as_bytes());
+                self.chars += if s.len() <= room { s.chars().count() } else { room };
+                Ok(())
+            }
+            Some(i) => {
+                self.out.extend_from_slice(&s.as_bytes()[..i]);
+                self.chars = MAX_STR_CHARS;
+                self.cut = true;
+                Err(fmt::Error)
+            }
+        }
+    }
+}
+
+/// The short form of a type name: paths dropped (`alloc::string::String` → `String`), but a
+/// type called `Error` keeps its module (`std::io::error::Error` → `io::Error`).
+pub fn short_type_name(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut rest = full;
+    while !rest.is_empty() {
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(rest.len());
+        let (path, tail) = rest.split_at(end);
+        if path.is_empty() {
+            let c = tail.chars().next().map_or(1, char::len_utf8);
+            out.push_str(&tail[..c]);
+            rest = &tail[c..];
+            continue;
+        }
+        let segs: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+        match segs.as_slice() {
+            [.., m, last] if *last == "Error" => {
+                // `std::io::error::Error`: skip a module named `error` to reach `io`.
+                let module = if *m == "error" && segs.len() >= 3 { segs[segs.len() - 3] } else { m };
+                if !matches!(module, "core" | "std" | "alloc") {
+                    out.push_str(module);
+                    out.push_str("::");
+                }
+                out.push_str("Error");
+            }
+            [.., last] => out.push_str(last),
+            [] => {}
+        }
+        rest = tail;
+    }
+    out
+}
+
+/// Formats an error as `"<ErrorType>: <message>"`, the message followed by its source chain.
+pub(crate) fn error_text(type_name: &str, message: &dyn fmt::Display, mut source: Option<&dyn std::error::Error>) -> String {
+    let mut text = short_type_name(type_name);
+    let _ = write!(text, ": {message}");
+    let mut depth = 0;
+    while let Some(err) = source {
+        let _ = write!(text, ": {err}");
+        source = err.source();
+        depth += 1;
+        if depth == 32 {
+            break; // a cyclic chain
+        }
+    }
+    text
+}
+
+/// The autoref-specialisation wrapper; see the module docs. For the generated code only.
+#[doc(hidden)]
+pub struct Wrap<'a, T: ?Sized>(pub &'a T);
+
+/// Capture through `Serialize` (the first choice).
+#[doc(hidden)]
+pub trait ViaSerialize {
+    fn __aiobs_capture(self, out: &mut Vec<u8>);
+}
+impl<T: serde::Serialize + ?Sized> ViaSerialize for &&Wrap<'_, T> {
+    #[inline]
+    fn __aiobs_capture(self, out: &mut Vec<u8>) {
+        capture_serialize(out, self.0);
+    }
+}
+
+/// Capture through `Debug` (the second choice).
+#[doc(hidden)]
+pub trait ViaDebug {
+    fn __aiobs_capture(self, out: &mut Vec<u8>);
+}
+impl<T: fmt::Debug + ?Sized> ViaDebug for &Wrap<'_, T> {
+    #[inline]
+    fn __aiobs_capture(self, out: &mut Vec<u8>) {
+        capture_debug(out, self.0);
+    }
+}
+
+/// Capture as `"<TypeName>"` (the last choice).
+#[doc(hidden)]
+pub trait ViaTypeName {
+    fn __aiobs_capture(self, out: &mut Vec<u8>);
+}
+impl<T: ?Sized> ViaTypeName for Wrap<'_, T> {
+    #[inline]
+    fn __aiobs_capture(self, out: &mut Vec<u8>) {
+        capture_type_name::<T>(out);
+    }
+}
+
+/// The uninhabited error of a return type that is not a `Result`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum NotAnError {}
+
+impl fmt::Display for NotAnError {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {}
+    }
+}
+impl std::error::Error for NotAnError {}
+
+/// Splits a `Result` return value into its `Ok` value or its error.
+#[doc(hidden)]
+pub trait SplitResult<'a> {
+    type Ok: ?Sized;
+    type Err: ?Sized;
+    fn __aiobs_split(self) -> Result<&'a Self::Ok, &'a Self::Err>;
+}
+impl<'a, T, E> SplitResult<'a> for &Wrap<'a, Result<T, E>> {
+    type Ok = T;
+    type Err = E;
+    #[inline]
+    fn __aiobs_split(self) -> Result<&'a T, &'a E> {
+        self.0.as_ref()
+    }
+}
+
+/// Any other return value is its own `Ok` value.
+#[doc(hidden)]
+pub trait SplitPlain<'a> {
+    type Ok: ?Sized;
+    fn __aiobs_split(self) -> Result<&'a Self::Ok, &'a NotAnError>;
+}
+impl<'a, T: ?Sized> SplitPlain<'a> for Wrap<'a, T> {
+    type Ok = T;
+    #[inline]
+    fn __aiobs_split(self) -> Result<&'a T, &'a NotAnError> {
+        Ok(self.0)
+    }
+}
+
+/// Error text through `std::error::Error`: message and source chain.
+#[doc(hidden)]
+pub trait ErrViaError {
+    fn __aiobs_error(self) -> String;
+}
+impl<E: std::error::Error + ?Sized> ErrViaError for &&&Wrap<'_, E> {
+    fn __aiobs_error(self) -> String {
+        error_text(std::any::type_name::<E>(), &self.0, self.0.source())
+    }
+}
+/// Error text of boxed errors (which don't implement `Error` themselves): message and chain.
+/// One trait per box type, all at one autoref level above [`ErrViaError`].
+macro_rules! boxed_error_text {
+    ($($trait:ident: $ty:ty;)*) => {$(
+        #[doc(hidden)]
+        pub trait $trait {
+            fn __aiobs_error(self) -> String;
+        }
+        impl $trait for &&&&Wrap<'_, $ty> {
+            fn __aiobs_error(self) -> String {
+                error_text(std::any::type_name::<$ty>(), &self.0, self.0.source())
+            }
+        }
+    )*};
+}
+
+boxed_error_text! {
+    ErrViaBoxSendSync: Box<dyn std::error::Error + Send + Sync>;
+    ErrViaBoxSend: Box<dyn std::error::Error + Send>;
+    ErrViaBox: Box<dyn std::error::Error>;
+}
+
+/// Error text through `Display` (alternate form, which error-chain types such as `anyhow`
+/// use to print their sources).
+#[doc(hidden)]
+pub trait ErrViaDisplay {
+    fn __aiobs_error(self) -> String;
+}
+impl<E: fmt::Display + ?Sized> ErrViaDisplay for &&Wrap<'_, E> {
+    fn __aiobs_error(self) -> String {
+        format!("{}: {:#}", short_type_name(std::any::type_name::<E>()), self.0)
+    }
+}
+
+/// Error text through `Debug`.
+#[doc(hidden)]
+pub trait ErrViaDebug {
+    fn __aiobs_error(self) -> String;
+}
+impl<E: fmt::Debug + ?Sized> ErrViaDebug for &Wrap<'_, E> {
+    fn __aiobs_error(self) -> String {
+        format!("{}: {:?}", short_type_name(std::any::type_name::<E>()), self.0)
+    }
+}
+
+/// Error text when the error type can't be printed: its type name.
+#[doc(hidden)]
+pub trait ErrViaTypeName {
+    fn __aiobs_error(self) -> String;
+}
+impl<E: ?Sized> ErrViaTypeName for Wrap<'_, E> {
+    fn __aiobs_error(self) -> String {
+        short_type_name(std::any::type_name::<E>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_type_names_drop_paths_but_keep_the_module_of_error() {
+        assert_eq!(short_type_name("alloc::string::String"), "String");
+        assert_eq!(short_type_name("std::io::error::Error"), "io::Error");
+        assert_eq!(short_type_name("serde_json::error::Error"), "serde_json::Error");
+        assert_eq!(short_type_name("anyhow::Error"), "anyhow::Error");
+        assert_eq!(short_type_name("my_app::AgentError"), "AgentError");
+        assert_eq!(
+            short_type_name("alloc::vec::Vec<core::option::Option<my::Thing>>"),
+            "Vec<Option<Thing>>"
+        );
+        assert_eq!(
+            short_type_name("alloc::boxed::Box<dyn core::error::Error + core::marker::Send>"),
+            "Box<dyn Error + Send>"
+        );
+        assert_eq!(short_type_name("(u64, &str)"), "(u64, &str)");
+    }
+}

@@ -1,0 +1,186 @@
+//! Turns the byte form of [`super::encode`] into JSON text, at flush.
+
+use std::io::{self, Write};
+
+use super::{short_type_name, tag};
+
+/// Reads `N` bytes at `*pos`.
+fn take<const N: usize>(bytes: &[u8], pos: &mut usize) -> [u8; N] {
+    let mut a = [0; N];
+    a.copy_from_slice(&bytes[*pos..*pos + N]);
+    *pos += N;
+    a
+}
+
+/// Writes a JSON string, escaped as serde_json does (`"`, `\\`, and control characters).
+pub(crate) fn write_str<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<()> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    out.write_all(b"\"")?;
+    let mut plain = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => {
+                out.write_all(&bytes[plain..i])?;
+                out.write_all(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]])?;
+                plain = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.write_all(&bytes[plain..i])?;
+        out.write_all(escape)?;
+        plain = i + 1;
+    }
+    out.write_all(&bytes[plain..])?;
+    out.write_all(b"\"")
+}
+
+/// Writes a finite float as JSON (`null` for NaN and the infinities, as serde_json does).
+pub(crate) fn write_f64<W: Write + ?Sized>(out: &mut W, v: f64) -> io::Result<()> {
+    if v.is_finite() {
+        out.write_all(ryu::Buffer::new().format_finite(v).as_bytes())
+    } else {
+        out.write_all(b"null")
+    }
+}
+
+/// Where a container is in its items, to place commas and colons.
+#[derive(Clone, Copy)]
+enum Frame {
+    Seq { first: bool },
+    /// `key` is true when the next token is a key.
+    Map { first: bool, key: bool },
+}
+
+/// Renders one value starting at `*pos` and leaves `*pos` after it.
+///
+/// The bytes are trusted: they were written by this crate's encoder.
+pub(crate) fn render_value<W: Write + ?Sized>(
+    bytes: &[u8],
+    pos: &mut usize,
+    out: &mut W,
+) -> io::Result<()> {
+    let mut stack: Vec<Frame> = Vec::new();
+    loop {
+        let t = bytes[*pos];
+        *pos += 1;
+        if t == tag::END {
+            match stack.pop() {
+                Some(Frame::Seq { .. }) => out.write_all(b"]")?,
+                Some(Frame::Map { .. }) => out.write_all(b"}")?,
+                None => {}
+            }
+        } else {
+            // Separator before this token.
+            match stack.last_mut() {
+                Some(Frame::Seq { first }) => {
+                    if !*first {
+                        out.write_all(b",")?;
+                    }
+                    *first = false;
+                }
+                Some(Frame::Map { first, key }) => {
+                    if *key {
+                        if !*first {
+                            out.write_all(b",")?;
+                        }
+                        *first = false;
+                    } else {
+                        out.write_all(b":")?;
+                    }
+                    *key = !*key;
+                }
+                None => {}
+            }
+            match t {
+                tag::NULL => out.write_all(b"null")?,
+                tag::FALSE => out.write_all(b"false")?,
+                tag::TRUE => out.write_all(b"true")?,
+                tag::I64 => {
+                    let v = i64::from_le_bytes(take(bytes, pos));
+                    out.write_all(itoa::Buffer::new().format(v).as_bytes())?
+                }
+                tag::U64 => {
+                    let v = u64::from_le_bytes(take(bytes, pos));
+                    out.write_all(itoa::Buffer::new().format(v).as_bytes())?
+                }
+                tag::I128 => {
+                    let v = i128::from_le_bytes(take(bytes, pos));
+                    out.write_all(itoa::Buffer::new().format(v).as_bytes())?
+                }
+                tag::U128 => {
+                    let v = u128::from_le_bytes(take(bytes, pos));
+                    out.write_all(itoa::Buffer::new().format(v).as_bytes())?
+                }
+                tag::F64 => write_f64(out, f64::from_le_bytes(take(bytes, pos)))?,
+                tag::F32 => {
+                    let v = f32::from_le_bytes(take(bytes, pos));
+                    if v.is_finite() {
+                        out.write_all(ryu::Buffer::new().format_finite(v).as_bytes())?
+                    } else {
+                        out.write_all(b"null")?
+                    }
+                }
+                tag::STR | tag::STR_CUT => {
+                    let len = u32::from_le_bytes(take(bytes, pos)) as usize;
+                    let raw = &bytes[*pos..*pos + len];
+                    *pos += len;
+                    // The encoder cuts on character boundaries, so this is valid UTF-8.
+                    let s = std::str::from_utf8(raw).unwrap_or("<invalid utf-8>");
+                    if t == tag::STR {
+                        write_str(out, s)?;
+                    } else {
+                        let mut cut = String::with_capacity(s.len() + 3);
+                        cut.push_str(s);
+                        cut.push_str("...");
+                        write_str(out, &cut)?;
+                    }
+                }
+                tag::TYPE_NAME => {
+                    let name = read_type_name(bytes, pos);
+                    write_str(out, &format!("<{}>", short_type_name(name)))?;
+                }
+                tag::SEQ => {
+                    out.write_all(b"[")?;
+                    stack.push(Frame::Seq { first: true });
+                }
+                tag::MAP => {
+                    out.write_all(b"{")?;
+                    stack.push(Frame::Map { first: true, key: true });
+                }
+                other => {
+                    return Err(io::Error::other(format!("aiobs: corrupt capture tag {other}")));
+                }
+            }
+        }
+        if stack.is_empty() {
+            return Ok(());
+        }
+    }
+}
+
+fn read_type_name(bytes: &[u8], pos: &mut usize) -> &'static str {
+    let ptr = usize::from_le_bytes(take(bytes, pos)) as *const u8;
+    let len = usize::from_le_bytes(take(bytes, pos));
+    // SAFETY: TYPE_NAME is only written by `put_type_name` from a `&'static str`, whose pointer
+    // and length stay valid and UTF-8 for the whole program.
+    unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr, len)) }
+}
+
+/// Renders a whole captured value to a JSON string (for tests and small uses).
+#[cfg(test)]
+pub(crate) fn to_json(bytes: &[u8]) -> String {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    render_value(bytes, &mut pos, &mut out).expect("render into a Vec");
+    assert_eq!(pos, bytes.len(), "one value");
+    String::from_utf8(out).expect("utf-8")
+}

@@ -1,0 +1,213 @@
+//! Flushing: take what the logs published, write it, and forget it only once it is written.
+
+use std::fs::{self, File};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+use crate::collector::Collector;
+use crate::error::{Error, Result};
+use crate::export::{ExportDocument, ExportResult, Exporter, Item};
+use crate::json;
+use crate::store::{RecordRef, lock};
+use crate::{clock, id};
+
+/// Bytes buffered between the JSON writer and the file.
+const WRITE_BUFFER: usize = 1 << 20;
+
+/// Where and how [`Collector::flush`] writes.
+///
+/// ```
+/// let opts = aiobs::FlushOptions::to_path("out/trace.json").include_trace_tree(true);
+/// # let _ = opts;
+/// ```
+#[derive(Debug, Clone)]
+pub struct FlushOptions {
+    path: Option<PathBuf>,
+    include_trace_tree: bool,
+    fsync: bool,
+}
+
+impl Default for FlushOptions {
+    /// The default path (`LLM_OBS_OUT`, else `<session-id>.json`, else
+    /// `llm_observability.json`), with the trace tree, without fsync.
+    fn default() -> Self {
+        FlushOptions { path: None, include_trace_tree: true, fsync: false }
+    }
+}
+
+impl FlushOptions {
+    /// The defaults; see [`FlushOptions::default`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Write to `path` (parent directories are created).
+    pub fn to_path(path: impl Into<PathBuf>) -> Self {
+        FlushOptions { path: Some(path.into()), ..Self::default() }
+    }
+
+    /// Whether to write `trace_tree` (and `enh_prompt_traces`); on by default.
+    pub fn include_trace_tree(mut self, yes: bool) -> Self {
+        self.include_trace_tree = yes;
+        self
+    }
+
+    /// Whether to `fsync` the file before it replaces the target (durable across power loss;
+    /// the rename is atomic either way). Off by default.
+    pub fn fsync(mut self, yes: bool) -> Self {
+        self.fsync = yes;
+        self
+    }
+}
+
+/// The path a flush writes to when none is given: `LLM_OBS_OUT`, else `<session-id>.json`
+/// (the active session, else the first one), else `llm_observability.json`.
+pub(crate) fn default_path(active_or_first_session: Option<&str>) -> PathBuf {
+    if let Some(p) = std::env::var_os("LLM_OBS_OUT") {
+        return PathBuf::from(p);
+    }
+    match active_or_first_session {
+        Some(id) => PathBuf::from(format!("{id}.json")),
+        None => PathBuf::from("llm_observability.json"),
+    }
+}
+
+/// Writes through a temporary file in the target's directory, renamed over the target.
+fn write_atomically(path: &Path, fsync: bool, doc: &ExportDocument) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), id::next()));
+    let result = (|| {
+        let file = File::create_new(&tmp)?;
+        let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
+        json::write_document(doc, &mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        if fsync {
+            file.sync_all()?;
+        }
+        drop(file);
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+impl Collector {
+    /// Writes every session and every recorded event to a JSON file and returns its path.
+    ///
+    /// The file is replaced atomically (a temporary file renamed over it). On failure the error
+    /// names the path and everything stays stored for the next flush. After success the events
+    /// and the finished sessions are forgotten; unlike the Python SDK, the active session stays
+    /// open, so calls recorded after a flush go into the next one, under the same session.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("aiobs-doc-{}", std::process::id()));
+    /// let obs = aiobs::Collector::new();
+    /// obs.observe(aiobs::ObserveOptions::new().session_name("doc"))?;
+    /// obs.end();
+    /// let path = obs.flush(aiobs::FlushOptions::to_path(dir.join("trace.json")))?;
+    /// assert!(std::fs::read_to_string(&path).unwrap().contains("\"name\":\"doc\""));
+    /// # std::fs::remove_dir_all(dir).ok();
+    /// # Ok::<(), aiobs::Error>(())
+    /// ```
+    pub fn flush(&self, options: FlushOptions) -> Result<PathBuf> {
+        let path = match options.path {
+            Some(p) => p,
+            None => {
+                let state = lock(&self.inner.state);
+                let active = self.inner.active.load(Ordering::Relaxed);
+                let id = state
+                    .sessions
+                    .get(&active)
+                    .or_else(|| state.sessions.values().next())
+                    .map(|s| s.id.clone());
+                default_path(id.as_deref())
+            }
+        };
+        self.flush_with(options.include_trace_tree, |doc| {
+            write_atomically(&path, options.fsync, doc)
+                .map_err(|source| Error::Write { path: path.clone(), source })
+        })?;
+        Ok(path)
+    }
+
+    /// Hands every session and recorded event to `exporter` instead of a file. On an error
+    /// everything stays stored for the next flush.
+    pub fn flush_to(&self, exporter: &dyn Exporter, include_trace_tree: bool) -> Result<ExportResult> {
+        self.flush_with(include_trace_tree, |doc| {
+            exporter.export(doc).map_err(|source| Error::Export { source })
+        })
+    }
+
+    /// Builds the document of everything published, passes it to `write`, and on success
+    /// forgets what it held.
+    fn flush_with<T>(
+        &self,
+        include_trace_tree: bool,
+        write: impl FnOnce(&ExportDocument) -> Result<T>,
+    ) -> Result<T> {
+        let inner = &*self.inner;
+        let _one_at_a_time = lock(&inner.flush_lock);
+        let logs = lock(&inner.logs).clone();
+        let mut records: Vec<RecordRef> = Vec::new();
+        let marks: Vec<_> = logs.iter().map(|log| log.read(&mut records)).collect();
+
+        // The sessions to write: every stored one, then retired ones that late events name.
+        let (mut sessions, mut slots) = (Vec::new(), Vec::new());
+        let flushed_slots: Vec<u32>;
+        {
+            let state = lock(&inner.state);
+            for (slot, s) in &state.sessions {
+                slots.push(*slot);
+                sessions.push(s.clone());
+            }
+            flushed_slots = slots.clone();
+            let mut late: Vec<u32> = records
+                .iter()
+                .map(|r| r.header().session)
+                .filter(|s| !state.sessions.contains_key(s) && state.retired.contains_key(s))
+                .collect();
+            late.sort_unstable();
+            late.dedup();
+            for slot in late {
+                slots.push(slot);
+                sessions.push(state.retired[&slot].clone());
+            }
+        }
+        let items: Vec<Item> = records
+            .iter()
+            .filter_map(|&record| {
+                let h = record.header();
+                // Events of a session that `reset` forgot are dropped.
+                let session = slots.iter().position(|s| *s == h.session)? as u32;
+                Some(Item { record, kind: h.kind, session, started_at: clock::unix_seconds(h.start) })
+            })
+            .collect();
+        let doc = ExportDocument::new(sessions, items, include_trace_tree);
+        let out = write(&doc)?;
+        drop(doc);
+
+        for (log, mark) in logs.iter().zip(marks) {
+            log.commit(mark);
+        }
+        let mut state = lock(&inner.state);
+        let active = inner.active.load(Ordering::Relaxed);
+        for slot in flushed_slots {
+            if slot != active {
+                if let Some(s) = state.sessions.remove(&slot) {
+                    state.retire(slot, s);
+                }
+            }
+        }
+        drop(state);
+        lock(&inner.logs).retain(|l| !l.is_finished());
+        Ok(out)
+    }
+}

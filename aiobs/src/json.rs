@@ -1,0 +1,284 @@
+//! The streaming JSON writer of the export: each event is rendered from its record straight
+//! into the output (once in its flat list, once in `trace_tree`); no document is built in
+//! memory. Field order and presence follow the Python SDK's pydantic models.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use crate::capture::render::{render_value, write_f64, write_str};
+use crate::clock;
+use crate::export::{ExportDocument, Item};
+use crate::id;
+use crate::record::FnMeta;
+use crate::store::{Kind, flag};
+
+/// What is the same for every call of one function (and `Self` type), rendered once a flush.
+struct FnText {
+    /// `{"provider":"function","api":…,"name":…,"module":…,`
+    head: Vec<u8>,
+    /// `"arg_names":[…]`
+    arg_names: Vec<u8>,
+    /// `"auto_enhance_after":…,`
+    auto_enhance: Vec<u8>,
+}
+
+/// Per-flush caches of rendered text.
+#[derive(Default)]
+pub(crate) struct Cache {
+    functions: HashMap<(usize, usize), FnText>,
+    callsites: HashMap<usize, Vec<u8>>,
+}
+
+/// `my_crate::Agent<T>` → `my_crate::Agent`.
+fn strip_generics(type_name: &str) -> &str {
+    type_name.split('<').next().unwrap_or(type_name)
+}
+
+fn fn_text(meta: &FnMeta, self_ty: Option<fn() -> &'static str>) -> io::Result<FnText> {
+    let api = match self_ty {
+        Some(f) => format!("{}::{}", strip_generics(f()), meta.ident),
+        None => format!("{}::{}", meta.module, meta.ident),
+    };
+    let mut head = Vec::new();
+    head.extend_from_slice(br#"{"provider":"function","api":"#);
+    write_str(&mut head, &api)?;
+    head.extend_from_slice(br#","name":"#);
+    write_str(&mut head, meta.name)?;
+    head.extend_from_slice(br#","module":"#);
+    write_str(&mut head, meta.module)?;
+    head.push(b',');
+    let mut arg_names = Vec::new();
+    arg_names.extend_from_slice(br#""arg_names":["#);
+    for (i, name) in meta.arg_names.iter().enumerate() {
+        if i > 0 {
+            arg_names.push(b',');
+        }
+        write_str(&mut arg_names, name)?;
+    }
+    arg_names.push(b']');
+    let mut auto_enhance = Vec::new();
+    auto_enhance.extend_from_slice(br#""auto_enhance_after":"#);
+    match meta.auto_enhance_after {
+        Some(n) => auto_enhance.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
+        None => auto_enhance.extend_from_slice(b"null"),
+    }
+    auto_enhance.push(b',');
+    Ok(FnText { head, arg_names, auto_enhance })
+}
+
+fn write_uuid_field<W: Write + ?Sized>(w: &mut W, key: &[u8], id: u64) -> io::Result<()> {
+    w.write_all(key)?;
+    if id == 0 {
+        w.write_all(b"null")
+    } else {
+        let mut buf = [0u8; 36];
+        w.write_all(b"\"")?;
+        w.write_all(id::write_uuid(id, &mut buf).as_bytes())?;
+        w.write_all(b"\"")
+    }
+}
+
+impl Cache {
+    fn callsite<W: Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+        location: Option<&'static std::panic::Location<'static>>,
+    ) -> io::Result<()> {
+        let Some(loc) = location else {
+            return w.write_all(b"null");
+        };
+        let key = loc as *const _ as usize;
+        if let Some(text) = self.callsites.get(&key) {
+            return w.write_all(text);
+        }
+        let mut text = Vec::new();
+        text.extend_from_slice(br#"{"file":"#);
+        write_str(&mut text, loc.file())?;
+        text.extend_from_slice(br#","line":"#);
+        text.extend_from_slice(itoa::Buffer::new().format(loc.line()).as_bytes());
+        text.extend_from_slice(br#","function":null}"#);
+        w.write_all(&text)?;
+        self.callsites.insert(key, text);
+        Ok(())
+    }
+
+    /// Writes event `item` without its closing brace (a tree node adds fields after).
+    pub(crate) fn write_event_open<W: Write + ?Sized>(
+        &mut self,
+        doc: &ExportDocument,
+        item: &Item,
+        w: &mut W,
+    ) -> io::Result<()> {
+        let h = item.record.header();
+        let payload = item.record.payload();
+        let mut pos = 0;
+        let session_id = &doc.sessions[item.session as usize].id;
+        match h.kind {
+            Kind::Function => {
+                let Some(meta) = h.meta else {
+                    return Err(io::Error::other("aiobs: function record without metadata"));
+                };
+                let key = (meta as *const FnMeta as usize, h.self_ty.map_or(0, |f| f as usize));
+                if !self.functions.contains_key(&key) {
+                    self.functions.insert(key, fn_text(meta, h.self_ty)?);
+                }
+                let text = &self.functions[&key];
+                w.write_all(&text.head)?;
+                let has_args = h.flags & flag::ARGS != 0;
+                w.write_all(br#""args":"#)?;
+                if has_args {
+                    render_value(payload, &mut pos, w)?;
+                    w.write_all(br#","kwargs":{},"#)?;
+                } else {
+                    w.write_all(br#"null,"kwargs":null,"#)?;
+                }
+                w.write_all(br#""result":"#)?;
+                if h.flags & flag::RESULT != 0 {
+                    render_value(payload, &mut pos, w)?;
+                } else {
+                    w.write_all(b"null")?;
+                }
+                w.write_all(br#","error":"#)?;
+                if h.flags & flag::ERROR != 0 {
+                    render_value(payload, &mut pos, w)?;
+                } else {
+                    w.write_all(b"null")?;
+                }
+                self.write_times(item, w)?;
+                w.write_all(br#","callsite":"#)?;
+                self.callsite(w, h.location)?;
+                write_uuid_field(w, br#","span_id":"#, h.span)?;
+                write_uuid_field(w, br#","parent_span_id":"#, h.parent)?;
+                w.write_all(if meta.enh_prompt {
+                    br#","enh_prompt":true"#
+                } else {
+                    br#","enh_prompt":false"#
+                })?;
+                write_uuid_field(w, br#","enh_prompt_id":"#, h.enh_id)?;
+                w.write_all(b",")?;
+                let text = &self.functions[&key];
+                w.write_all(&text.auto_enhance)?;
+                w.write_all(br#""session_id":"#)?;
+                write_str(w, session_id)?;
+                w.write_all(b",")?;
+                if has_args {
+                    w.write_all(&text.arg_names)
+                } else {
+                    w.write_all(br#""arg_names":null"#)
+                }
+            }
+            Kind::Provider => {
+                w.write_all(br#"{"provider":"#)?;
+                render_value(payload, &mut pos, w)?;
+                w.write_all(br#","api":"#)?;
+                render_value(payload, &mut pos, w)?;
+                w.write_all(br#","request":"#)?;
+                render_value(payload, &mut pos, w)?;
+                w.write_all(br#","response":"#)?;
+                if h.flags & flag::RESPONSE != 0 {
+                    render_value(payload, &mut pos, w)?;
+                } else {
+                    w.write_all(b"null")?;
+                }
+                w.write_all(br#","error":"#)?;
+                if h.flags & flag::ERROR != 0 {
+                    render_value(payload, &mut pos, w)?;
+                } else {
+                    w.write_all(b"null")?;
+                }
+                self.write_times(item, w)?;
+                w.write_all(br#","callsite":"#)?;
+                self.callsite(w, h.location)?;
+                write_uuid_field(w, br#","span_id":"#, h.span)?;
+                write_uuid_field(w, br#","parent_span_id":"#, h.parent)?;
+                w.write_all(br#","session_id":"#)?;
+                write_str(w, session_id)
+            }
+        }
+    }
+
+    fn write_times<W: Write + ?Sized>(&self, item: &Item, w: &mut W) -> io::Result<()> {
+        let h = item.record.header();
+        w.write_all(br#","started_at":"#)?;
+        write_f64(w, item.started_at)?;
+        w.write_all(br#","ended_at":"#)?;
+        write_f64(w, clock::unix_seconds(h.end).max(item.started_at))?;
+        w.write_all(br#","duration_ms":"#)?;
+        write_f64(w, clock::duration_ms(h.start, h.end))
+    }
+}
+
+/// Writes the whole export document.
+pub(crate) fn write_document<W: Write + ?Sized>(doc: &ExportDocument, w: &mut W) -> io::Result<()> {
+    let mut cache = Cache::default();
+    w.write_all(br#"{"sessions":["#)?;
+    for (i, s) in doc.sessions.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *w, s).map_err(io::Error::other)?;
+    }
+    for (key, kind) in [(&br#"],"events":["#[..], Kind::Provider), (br#"],"function_events":["#, Kind::Function)] {
+        w.write_all(key)?;
+        let mut first = true;
+        for item in doc.items.iter().filter(|it| it.kind == kind) {
+            if !first {
+                w.write_all(b",")?;
+            }
+            first = false;
+            cache.write_event_open(doc, item, w)?;
+            w.write_all(b"}")?;
+        }
+    }
+    w.write_all(br#"],"trace_tree":"#)?;
+    match &doc.tree {
+        None => w.write_all(b"null")?,
+        Some(tree) => write_tree(doc, tree, &mut cache, w)?,
+    }
+    w.write_all(br#","enh_prompt_traces":"#)?;
+    let enh = doc.enh_prompt_order();
+    if enh.is_empty() {
+        w.write_all(b"null")?;
+    } else {
+        w.write_all(b"[")?;
+        for (i, id) in enh.iter().enumerate() {
+            write_uuid_field(w, if i == 0 { b"" } else { b"," }, *id)?;
+        }
+        w.write_all(b"]")?;
+    }
+    w.write_all(br#","generated_at":"#)?;
+    write_f64(w, doc.generated_at)?;
+    w.write_all(br#","version":1}"#)
+}
+
+/// Writes `trace_tree` with an explicit stack: any depth.
+fn write_tree<W: Write + ?Sized>(
+    doc: &ExportDocument,
+    tree: &crate::tree::Tree,
+    cache: &mut Cache,
+    w: &mut W,
+) -> io::Result<()> {
+    // Each frame: a list of siblings and the next one to write.
+    let mut stack: Vec<(&[u32], usize)> = vec![(&tree.roots, 0)];
+    w.write_all(b"[")?;
+    while let Some((siblings, next)) = stack.last_mut() {
+        if *next == siblings.len() {
+            stack.pop();
+            w.write_all(if stack.is_empty() { b"]" } else { b"]}" })?;
+            continue;
+        }
+        let i = siblings[*next];
+        if *next > 0 {
+            w.write_all(b",")?;
+        }
+        *next += 1;
+        let item = &doc.items[i as usize];
+        cache.write_event_open(doc, item, w)?;
+        w.write_all(match item.kind {
+            Kind::Function => br#","event_type":"function","children":["#,
+            Kind::Provider => br#","event_type":"provider","children":["#,
+        })?;
+        stack.push((tree.children_of(i), 0));
+    }
+    Ok(())
+}

@@ -1,0 +1,439 @@
+//! The hot path that `#[observe]` expands to: is anything recording? open a call, capture its
+//! arguments, run the body, capture the outcome, push one record.
+//!
+//! With no active session anywhere, [`enter`] is one relaxed atomic load and a branch, and
+//! [`finish`] calls the body: no clock read, no allocation, no capture.
+
+use std::any::Any;
+use std::future::Future;
+use std::mem;
+use std::panic::{self, AssertUnwindSafe, Location};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+
+use crate::capture::{encode, tag};
+use crate::clock::{self, Instant};
+use crate::collector::{Collector, Inner, RECORDING};
+use crate::id;
+use crate::store::{Header, Kind, flag};
+use crate::thread::{self, ThreadState};
+
+/// The static description of an observed function, one per annotated function.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct FnMeta {
+    /// Display name: the `name` option, else the identifier.
+    pub name: &'static str,
+    /// The function's identifier.
+    pub ident: &'static str,
+    /// `module_path!()`.
+    pub module: &'static str,
+    /// Names of the captured arguments, in declaration order.
+    pub arg_names: &'static [&'static str],
+    pub capture_args: bool,
+    pub capture_result: bool,
+    pub enh_prompt: bool,
+    pub auto_enhance_after: Option<u64>,
+}
+
+/// `Some(type_name::<Self>)` for functions inside an `impl`, else `None`.
+#[doc(hidden)]
+pub type SelfType = Option<fn() -> &'static str>;
+
+/// What a call records no matter whether it is sync or async.
+struct Opened {
+    meta: &'static FnMeta,
+    self_ty: SelfType,
+    location: &'static Location<'static>,
+    span: u64,
+    parent: u64,
+    session: u32,
+}
+
+impl Opened {
+    fn header(&self, start: Instant, end: Instant, payload_len: usize, flags: u8) -> Header {
+        Header {
+            span: self.span,
+            parent: self.parent,
+            enh_id: if self.meta.enh_prompt { id::next() } else { 0 },
+            start,
+            end,
+            meta: Some(self.meta),
+            self_ty: self.self_ty,
+            location: Some(self.location),
+            session: self.session,
+            payload_len: payload_len as u32,
+            kind: Kind::Function,
+            flags,
+        }
+    }
+}
+
+/// Where the outcome of a call is written; the generated code calls [`Outcome::ok`] or
+/// [`Outcome::err`].
+#[doc(hidden)]
+pub struct Outcome<'a> {
+    out: &'a mut Vec<u8>,
+    capture_result: bool,
+    flags: u8,
+}
+
+impl Outcome<'_> {
+    /// The call returned a value (or `Ok`): capture it unless `capture_result = false`.
+    #[inline]
+    pub fn ok(&mut self, capture: impl FnOnce(&mut Vec<u8>)) {
+        if self.capture_result {
+            capture(self.out);
+            self.flags |= flag::RESULT;
+        }
+    }
+
+    /// The call returned an `Err`: record its text.
+    pub fn err(&mut self, text: impl FnOnce() -> String) {
+        let text = panic::catch_unwind(AssertUnwindSafe(text))
+            .unwrap_or_else(|_| "<error: its Display panicked>".to_owned());
+        encode::put_str(self.out, &text, usize::MAX);
+        self.flags |= flag::ERROR;
+    }
+
+    fn panicked(&mut self, payload: &(dyn Any + Send)) {
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("Box<dyn Any>");
+        encode::put_str(self.out, &format!("panic: {message}"), usize::MAX);
+        self.flags |= flag::ERROR;
+    }
+
+    fn cancelled(&mut self) {
+        let text = "cancelled: the future was dropped before it completed";
+        encode::put_str(self.out, text, usize::MAX);
+        self.flags |= flag::ERROR;
+    }
+}
+
+/// Opens a call: `None` (no session anywhere, or none in the current collector) means "just
+/// run the body".
+#[inline(always)]
+fn open(meta: &'static FnMeta, self_ty: SelfType, location: &'static Location<'static>, t: &ThreadState, make_current: bool) -> Option<(Opened, u64)> {
+    let (collector_id, session) = t.with_collector(|c| (c.inner.id, c.inner.active.load(Ordering::Relaxed)));
+    if session == 0 {
+        return None;
+    }
+    let span = id::next();
+    let parent = if make_current { t.span.replace(span) } else { t.span.get() };
+    Some((Opened { meta, self_ty, location, span, parent, session }, collector_id))
+}
+
+/// A synchronous call being recorded.
+#[doc(hidden)]
+pub struct SyncCall {
+    opened: Opened,
+    collector: u64,
+    /// Where this call's captured values start in the thread's scratch; `usize::MAX` if the
+    /// scratch was busy (a call made while capturing another).
+    scratch_start: usize,
+    args_lost: bool,
+    start: Instant,
+}
+
+/// Starts recording a synchronous call, or returns `None` when nothing is recording.
+#[doc(hidden)]
+#[inline(always)]
+#[track_caller]
+pub fn enter(meta: &'static FnMeta, self_ty: SelfType) -> Option<SyncCall> {
+    if RECORDING.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
+    enter_recording(meta, self_ty, Location::caller())
+}
+
+#[inline(never)]
+fn enter_recording(meta: &'static FnMeta, self_ty: SelfType, location: &'static Location<'static>) -> Option<SyncCall> {
+    thread::with(|t| {
+        let (opened, collector) = open(meta, self_ty, location, t, true)?;
+        let (scratch_start, args_lost) = match t.scratch.try_borrow_mut() {
+            Ok(mut s) => {
+                let at = s.len();
+                if meta.capture_args {
+                    s.push(tag::SEQ);
+                }
+                (at, false)
+            }
+            Err(_) => (usize::MAX, true),
+        };
+        Some(SyncCall { opened, collector, scratch_start, args_lost, start: clock::now() })
+    })
+    .flatten()
+}
+
+impl SyncCall {
+    /// Captures one argument.
+    #[inline]
+    pub fn arg(&mut self, capture: impl FnOnce(&mut Vec<u8>)) {
+        if self.args_lost {
+            return;
+        }
+        match thread::with(|t| t.scratch.try_borrow_mut().map(|mut s| capture(&mut s)).is_ok()) {
+            Some(true) => {}
+            _ => self.args_lost = true,
+        }
+    }
+
+    fn complete(self, end: Instant, write_outcome: impl FnOnce(&mut Outcome<'_>)) {
+        let _ = thread::with(|t| {
+            t.span.set(self.opened.parent);
+            let meta = self.opened.meta;
+            let mut scratch = match t.scratch.try_borrow_mut() {
+                Ok(s) if self.scratch_start != usize::MAX => s,
+                _ => {
+                    // The scratch is in use by an outer capture: record the call bare.
+                    let header = self.opened.header(self.start, end, 0, lost_flag(meta));
+                    push(t, self.collector, &header, &[]);
+                    return;
+                }
+            };
+            let mut flags = 0;
+            if meta.capture_args {
+                if self.args_lost {
+                    scratch.truncate(self.scratch_start);
+                    flags |= flag::ARGS_LOST;
+                } else {
+                    scratch.push(tag::END);
+                    flags |= flag::ARGS;
+                }
+            }
+            let mut outcome = Outcome { out: &mut scratch, capture_result: meta.capture_result, flags };
+            write_outcome(&mut outcome);
+            let flags = outcome.flags;
+            let payload = &scratch[self.scratch_start..];
+            let header = self.opened.header(self.start, end, payload.len(), flags);
+            push(t, self.collector, &header, &[payload]);
+            scratch.truncate(self.scratch_start);
+        });
+    }
+}
+
+fn lost_flag(meta: &FnMeta) -> u8 {
+    if meta.capture_args { flag::ARGS_LOST } else { 0 }
+}
+
+/// Pushes a record into the thread's log of the collector `collector_id`, if that collector is
+/// still the current one (a scope that ended mid-call loses the call rather than mixing
+/// collectors).
+fn push(t: &ThreadState, collector_id: u64, header: &Header, payload: &[&[u8]]) {
+    t.with_collector(|c| {
+        if c.inner.id == collector_id {
+            t.push(&c.inner, header, payload);
+        }
+    });
+}
+
+/// Runs the body of a synchronous observed function and records the call.
+#[doc(hidden)]
+#[inline(always)]
+pub fn finish<R>(
+    call: Option<SyncCall>,
+    body: impl FnOnce() -> R,
+    outcome: impl FnOnce(&mut Outcome<'_>, &R),
+) -> R {
+    match call {
+        None => body(),
+        Some(call) => run_recorded(call, body, outcome),
+    }
+}
+
+#[inline]
+fn run_recorded<R>(
+    call: SyncCall,
+    body: impl FnOnce() -> R,
+    outcome: impl FnOnce(&mut Outcome<'_>, &R),
+) -> R {
+    match panic::catch_unwind(AssertUnwindSafe(body)) {
+        Ok(value) => {
+            let end = clock::now();
+            call.complete(end, |o| outcome(o, &value));
+            value
+        }
+        Err(payload) => {
+            let end = clock::now();
+            call.complete(end, |o| o.panicked(&*payload));
+            panic::resume_unwind(payload)
+        }
+    }
+}
+
+/// An asynchronous call being recorded: opened when the future is created, timed from its
+/// first poll to its completion.
+#[doc(hidden)]
+pub struct AsyncCall {
+    opened: Opened,
+    /// The collector current when the call was made (`None`: the global one); current for
+    /// this call's polls.
+    collector: Option<Collector>,
+    bytes: Vec<u8>,
+    args_lost: bool,
+    start: Option<Instant>,
+}
+
+/// Starts recording an asynchronous call (when its future is created), or returns `None`.
+#[doc(hidden)]
+#[inline(always)]
+#[track_caller]
+pub fn enter_async(meta: &'static FnMeta, self_ty: SelfType) -> Option<AsyncCall> {
+    if RECORDING.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
+    enter_async_recording(meta, self_ty, Location::caller())
+}
+
+#[inline(never)]
+fn enter_async_recording(meta: &'static FnMeta, self_ty: SelfType, location: &'static Location<'static>) -> Option<AsyncCall> {
+    thread::with(|t| {
+        let (opened, _) = open(meta, self_ty, location, t, false)?;
+        let collector = t.collector.try_borrow().ok().and_then(|c| c.clone());
+        let mut bytes = Vec::new();
+        if meta.capture_args {
+            bytes.push(tag::SEQ);
+        }
+        Some(AsyncCall { opened, collector, bytes, args_lost: false, start: None })
+    })
+    .flatten()
+}
+
+impl AsyncCall {
+    /// Captures one argument.
+    #[inline]
+    pub fn arg(&mut self, capture: impl FnOnce(&mut Vec<u8>)) {
+        capture(&mut self.bytes);
+    }
+
+    fn complete(mut self, end: Instant, write_outcome: impl FnOnce(&mut Outcome<'_>)) {
+        let meta = self.opened.meta;
+        let mut flags = 0;
+        if meta.capture_args {
+            if self.args_lost {
+                self.bytes.clear();
+                flags |= flag::ARGS_LOST;
+            } else {
+                self.bytes.push(tag::END);
+                flags |= flag::ARGS;
+            }
+        }
+        let mut outcome = Outcome { out: &mut self.bytes, capture_result: meta.capture_result, flags };
+        write_outcome(&mut outcome);
+        let flags = outcome.flags;
+        let start = self.start.unwrap_or(end);
+        let header = self.opened.header(start, end, self.bytes.len(), flags);
+        let collector = self.collector.as_ref().unwrap_or_else(|| crate::collector::global());
+        let inner: &Arc<Inner> = &collector.inner;
+        let _ = thread::with(|t| t.push(inner, &header, &[&self.bytes]));
+    }
+}
+
+/// Makes `span` and `collector` current on this thread until dropped; restores what was there.
+pub(crate) struct Entered<'a> {
+    prev_span: u64,
+    collector: &'a mut Option<Collector>,
+}
+
+impl<'a> Entered<'a> {
+    pub(crate) fn new(span: u64, collector: &'a mut Option<Collector>) -> Entered<'a> {
+        let prev_span = thread::with(|t| {
+            if let Ok(mut c) = t.collector.try_borrow_mut() {
+                mem::swap(&mut *c, collector);
+            }
+            t.span.replace(span)
+        })
+        .unwrap_or(0);
+        Entered { prev_span, collector }
+    }
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        let _ = thread::with(|t| {
+            if let Ok(mut c) = t.collector.try_borrow_mut() {
+                mem::swap(&mut *c, self.collector);
+            }
+            t.span.set(self.prev_span);
+        });
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of an observed `async fn`: makes its span current on every poll and records
+    /// the call when it completes (or as cancelled when dropped after it started).
+    #[doc(hidden)]
+    pub struct Observed<F, C> {
+        call: Option<AsyncCall>,
+        outcome: Option<C>,
+        #[pin]
+        future: F,
+    }
+
+    impl<F, C> PinnedDrop for Observed<F, C> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some(call) = this.call.take() {
+                if call.start.is_some() {
+                    call.complete(clock::now(), |o| o.cancelled());
+                }
+            }
+        }
+    }
+}
+
+/// Wraps the body future of an observed `async fn`.
+#[doc(hidden)]
+#[inline]
+pub fn observed<F, C>(call: Option<AsyncCall>, future: F, outcome: C) -> Observed<F, C>
+where
+    F: Future,
+    C: FnOnce(&mut Outcome<'_>, &F::Output),
+{
+    Observed { call, outcome: Some(outcome), future }
+}
+
+impl<F, C> Future for Observed<F, C>
+where
+    F: Future,
+    C: FnOnce(&mut Outcome<'_>, &F::Output),
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let Some(call) = this.call.as_mut() else {
+            return this.future.poll(cx);
+        };
+        if call.start.is_none() {
+            call.start = Some(clock::now());
+        }
+        let polled = {
+            let _entered = Entered::new(call.opened.span, &mut call.collector);
+            let future = this.future;
+            panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+        };
+        match polled {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(value)) => {
+                let end = clock::now();
+                if let (Some(call), Some(outcome)) = (this.call.take(), this.outcome.take()) {
+                    call.complete(end, |o| outcome(o, &value));
+                }
+                Poll::Ready(value)
+            }
+            Err(payload) => {
+                let end = clock::now();
+                if let Some(call) = this.call.take() {
+                    call.complete(end, |o| o.panicked(&*payload));
+                }
+                panic::resume_unwind(payload)
+            }
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! Per-thread event logs: each thread appends records to its own log with plain writes and a
+//! release store of the published length; `flush` reads every log up to what was published and
+//! frees what it wrote. No lock is taken on the recording path.
+//!
+//! A log is a chain of segments (fixed-capacity byte buffers). Only the owning thread writes, and
+//! only to the last segment; once it links a new segment after a full one it never touches the
+//! full one again. The reader (one flush at a time, under the collector's flush lock) frees a
+//! segment only after it has linked a successor and every byte in it was flushed, so the two
+//! sides never touch the same bytes at the same time.
+//!
+//! A record is a [`Header`] followed by `payload_len` bytes of captured values.
+
+use std::alloc::{self, Layout};
+use std::cell::UnsafeCell;
+use std::panic::Location;
+use std::ptr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+
+use crate::clock::Instant;
+use crate::record::FnMeta;
+
+/// Bytes in an ordinary segment; a record larger than this gets a segment of its own size.
+const SEGMENT_BYTES: usize = 256 * 1024;
+
+/// What kind of event a record holds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub(crate) enum Kind {
+    Function = 0,
+    Provider = 1,
+}
+
+/// Flags of a record.
+pub(crate) mod flag {
+    /// The payload starts with the arguments (a SEQ).
+    pub const ARGS: u8 = 1;
+    /// The payload has the result value.
+    pub const RESULT: u8 = 2;
+    /// The payload ends with the error text (a STR).
+    pub const ERROR: u8 = 4;
+    /// The arguments could not be captured (re-entrant capture); write them as null.
+    pub const ARGS_LOST: u8 = 8;
+    /// Provider events: the payload has a response value.
+    pub const RESPONSE: u8 = 16;
+}
+
+/// The fixed part of a record.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub(crate) struct Header {
+    pub span: u64,
+    pub parent: u64,
+    /// 0 when the call is not an `enh_prompt` call.
+    pub enh_id: u64,
+    pub start: Instant,
+    pub end: Instant,
+    /// Function events: the static description of the function.
+    pub meta: Option<&'static FnMeta>,
+    /// Methods: `type_name::<Self>`.
+    pub self_ty: Option<fn() -> &'static str>,
+    pub location: Option<&'static Location<'static>>,
+    /// The collector's session slot the event belongs to.
+    pub session: u32,
+    pub payload_len: u32,
+    pub kind: Kind,
+    pub flags: u8,
+}
+
+const HEADER: usize = size_of::<Header>();
+
+struct Segment {
+    data: *mut u8,
+    capacity: usize,
+    /// Bytes published by the writer.
+    len: AtomicUsize,
+    next: AtomicPtr<Segment>,
+}
+
+impl Segment {
+    fn allocate(capacity: usize) -> *mut Segment {
+        let layout = Layout::array::<u8>(capacity).expect("segment size fits in isize");
+        // SAFETY: the layout has a non-zero size (capacity >= SEGMENT_BYTES or > HEADER).
+        let data = unsafe { alloc::alloc(layout) };
+        if data.is_null() {
+            alloc::handle_alloc_error(layout);
+        }
+        Box::into_raw(Box::new(Segment {
+            data,
+            capacity,
+            len: AtomicUsize::new(0),
+            next: AtomicPtr::new(ptr::null_mut()),
+        }))
+    }
+
+    /// # Safety
+    /// `seg` came from `allocate`, and no one else uses it any more.
+    unsafe fn free(seg: *mut Segment) {
+        // SAFETY: per the contract, we own the segment and its buffer.
+        unsafe {
+            let seg = Box::from_raw(seg);
+            alloc::dealloc(seg.data, Layout::array::<u8>(seg.capacity).expect("as allocated"));
+        }
+    }
+}
+
+/// One thread's log for one collector.
+pub(crate) struct Log {
+    /// The segment being written: only the owning thread uses it (through [`Log::push`]).
+    tail: UnsafeCell<*mut Segment>,
+    /// The oldest segment not yet flushed, and the offset in it of the first unflushed record.
+    reader: Mutex<ReadPosition>,
+    /// Cleared when the owning thread exits.
+    owner_alive: AtomicBool,
+}
+
+struct ReadPosition {
+    head: *mut Segment,
+    offset: usize,
+}
+
+// SAFETY: `tail` is only used by the owning thread (the `push` contract); the reader side is
+// behind a mutex; segments are handed from writer to reader through release/acquire atomics.
+unsafe impl Send for Log {}
+unsafe impl Sync for Log {}
+// SAFETY: the raw pointers in ReadPosition are only used under the `reader` mutex.
+unsafe impl Send for ReadPosition {}
+
+/// Where a flush stopped reading, to mark as flushed once the flush succeeded.
+pub(crate) struct Mark {
+    seg: *mut Segment,
+    offset: usize,
+}
+
+/// A record read by a flush: valid until that flush marks its log (the bytes are not freed
+/// before [`Log::commit`]).
+#[derive(Clone, Copy)]
+pub(crate) struct RecordRef {
+    ptr: *const u8,
+}
+
+impl RecordRef {
+    pub(crate) fn header(&self) -> Header {
+        // SAFETY: `ptr` points at a header written by `push` and published before it was read.
+        unsafe { ptr::read_unaligned(self.ptr as *const Header) }
+    }
+
+    pub(crate) fn payload(&self) -> &[u8] {
+        let len = self.header().payload_len as usize;
+        // SAFETY: the payload follows the header in the same segment, published with it.
+        unsafe { std::slice::from_raw_parts(self.ptr.add(HEADER), len) }
+    }
+}
+
+impl Log {
+    pub(crate) fn new() -> Log {
+        let first = Segment::allocate(SEGMENT_BYTES);
+        Log {
+            tail: UnsafeCell::new(first),
+            reader: Mutex::new(ReadPosition { head: first, offset: 0 }),
+            owner_alive: AtomicBool::new(true),
+        }
+    }
+
+    /// Appends a record: the header and then the payload pieces.
+    ///
+    /// # Safety
+    /// Only one thread, the log's owner, may ever call this.
+    pub(crate) unsafe fn push(&self, header: &Header, payload: &[&[u8]]) {
+        let size = HEADER + header.payload_len as usize;
+        // SAFETY: the owner is the only user of `tail` (the contract).
+        let tail = unsafe { &mut *self.tail.get() };
+        // SAFETY: the tail segment is alive: the reader frees only segments with a successor.
+        let mut seg = unsafe { &**tail };
+        let mut used = seg.len.load(Ordering::Relaxed); // only this thread stores it
+        if seg.capacity - used < size {
+            let fresh = Segment::allocate(size.max(SEGMENT_BYTES));
+            seg.next.store(fresh, Ordering::Release);
+            *tail = fresh;
+            // SAFETY: just allocated.
+            seg = unsafe { &*fresh };
+            used = 0;
+        }
+        // SAFETY: `used + size <= capacity`, and bytes past `len` are seen by no reader.
+        unsafe {
+            let at = seg.data.add(used);
+            ptr::copy_nonoverlapping(header as *const Header as *const u8, at, HEADER);
+            let mut p = at.add(HEADER);
+            for piece in payload {
+                ptr::copy_nonoverlapping(piece.as_ptr(), p, piece.len());
+                p = p.add(piece.len());
+            }
+            debug_assert_eq!(p as usize - at as usize, size);
+        }
+        seg.len.store(used + size, Ordering::Release);
+    }
+
+    /// Reads every published, unflushed record in order, and returns where it stopped.
+    pub(crate) fn read(&self, out: &mut Vec<RecordRef>) -> Mark {
+        let pos = lock(&self.reader);
+        let mut seg_ptr = pos.head;
+        let mut offset = pos.offset;
+        loop {
+            // SAFETY: segments from `head` on are alive until `commit` frees them.
+            let seg = unsafe { &*seg_ptr };
+            // Read `next` before `len`: once a successor is linked, `len` is final.
+            let next = seg.next.load(Ordering::Acquire);
+            let len = seg.len.load(Ordering::Acquire);
+            while offset < len {
+                // SAFETY: `offset` is the start of a record published below `len`.
+                let ptr = unsafe { seg.data.add(offset) };
+                let record = RecordRef { ptr };
+                offset += HEADER + record.header().payload_len as usize;
+                out.push(record);
+            }
+            if next.is_null() {
+                return Mark { seg: seg_ptr, offset };
+            }
+            seg_ptr = next;
+            offset = 0;
+        }
+    }
+
+    /// Marks everything up to `mark` as flushed and frees the segments left behind.
+    pub(crate) fn commit(&self, mark: Mark) {
+        let mut pos = lock(&self.reader);
+        while pos.head != mark.seg {
+            let old = pos.head;
+            // SAFETY: `old` precedes `mark.seg` in the chain, so its successor is linked, the
+            // writer has left it for good, and every record in it was just flushed.
+            unsafe {
+                pos.head = (*old).next.load(Ordering::Acquire);
+                Segment::free(old);
+            }
+        }
+        pos.offset = mark.offset;
+    }
+
+    /// Whether the owning thread has exited and every record was flushed.
+    pub(crate) fn is_finished(&self) -> bool {
+        if self.owner_alive.load(Ordering::Acquire) {
+            return false;
+        }
+        let pos = lock(&self.reader);
+        // SAFETY: the head segment is alive while the log is.
+        let head = unsafe { &*pos.head };
+        head.next.load(Ordering::Acquire).is_null() && head.len.load(Ordering::Acquire) == pos.offset
+    }
+
+    /// Called by the owning thread as it exits.
+    pub(crate) fn owner_exited(&self) {
+        self.owner_alive.store(false, Ordering::Release);
+    }
+}
+
+impl Drop for Log {
+    fn drop(&mut self) {
+        let pos = self.reader.get_mut().unwrap_or_else(|e| e.into_inner());
+        let mut seg = pos.head;
+        while !seg.is_null() {
+            // SAFETY: the last reference to the log is gone, so no thread uses its segments.
+            unsafe {
+                let next = (*seg).next.load(Ordering::Acquire);
+                Segment::free(seg);
+                seg = next;
+            }
+        }
+    }
+}
+
+/// Locks a mutex, ignoring poisoning: the data behind our locks stays consistent at every
+/// point a panic could occur.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(span: u64, payload_len: u32) -> Header {
+        let now = Instant::now();
+        Header {
+            span,
+            parent: 0,
+            enh_id: 0,
+            start: now,
+            end: now,
+            meta: None,
+            self_ty: None,
+            location: None,
+            session: 1,
+            payload_len,
+            kind: Kind::Function,
+            flags: 0,
+        }
+    }
+
+    #[test]
+    fn records_cross_segments_and_commit_frees_them() {
+        let log = Log::new();
+        let big = vec![7u8; SEGMENT_BYTES + 10]; // needs a segment of its own
+        for i in 1..=3000u64 {
+            let payload: &[u8] = if i == 1500 { &big } else { &i.to_le_bytes() };
+            unsafe { log.push(&header(i, payload.len() as u32), &[payload]) };
+        }
+        let mut got = Vec::new();
+        let mark = log.read(&mut got);
+        assert_eq!(got.len(), 3000);
+        assert!(got.iter().enumerate().all(|(i, r)| r.header().span == i as u64 + 1));
+        assert_eq!(got[1499].payload(), &big[..]);
+        assert_eq!(got[10].payload(), &11u64.to_le_bytes());
+        log.commit(mark);
+        got.clear();
+        let mark = log.read(&mut got);
+        assert!(got.is_empty(), "a committed record is not read again");
+        log.commit(mark);
+        unsafe { log.push(&header(9, 0), &[]) };
+        log.read(&mut got);
+        assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn uncommitted_records_are_read_again() {
+        let log = Log::new();
+        unsafe { log.push(&header(1, 0), &[]) };
+        let mut got = Vec::new();
+        let _failed_flush = log.read(&mut got);
+        got.clear();
+        log.read(&mut got);
+        assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn a_reader_sees_a_writer_thread_progress() {
+        let log = std::sync::Arc::new(Log::new());
+        let writer = {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for i in 1..=50_000u64 {
+                    unsafe { log.push(&header(i, 8), &[&i.to_le_bytes()]) };
+                }
+            })
+        };
+        let mut seen = 0u64;
+        loop {
+            let done = writer.is_finished();
+            let mut got = Vec::new();
+            let mark = log.read(&mut got);
+            for r in &got {
+                seen += 1;
+                assert_eq!(r.header().span, seen);
+                assert_eq!(r.payload(), &seen.to_le_bytes());
+            }
+            log.commit(mark);
+            if done {
+                break;
+            }
+        }
+        assert_eq!(seen, 50_000);
+        writer.join().unwrap();
+    }
+}

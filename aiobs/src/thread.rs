@@ -1,0 +1,76 @@
+//! What each thread keeps: the current span, the collector set as current for it (if not the
+//! global one), its logs (one per collector it recorded into), and a scratch buffer where
+//! synchronous calls capture their values before the record is pushed.
+
+use std::cell::{Cell, RefCell};
+use std::sync::{Arc, Weak};
+
+use crate::collector::{Collector, Inner, global};
+use crate::store::{Header, Log};
+
+pub(crate) struct ThreadState {
+    /// The current span id; 0 for none.
+    pub(crate) span: Cell<u64>,
+    /// The collector calls on this thread record into; `None` means the global one.
+    pub(crate) collector: RefCell<Option<Collector>>,
+    /// This thread's log in each collector it recorded into.
+    logs: RefCell<Vec<(u64, Weak<Inner>, Arc<Log>)>>,
+    /// Captured values of the synchronous calls in progress, innermost last.
+    pub(crate) scratch: RefCell<Vec<u8>>,
+}
+
+impl Drop for ThreadState {
+    fn drop(&mut self) {
+        for (_, _, log) in self.logs.get_mut().iter() {
+            log.owner_exited();
+        }
+    }
+}
+
+thread_local! {
+    static THREAD: ThreadState = const {
+        ThreadState {
+            span: Cell::new(0),
+            collector: RefCell::new(None),
+            logs: RefCell::new(Vec::new()),
+            scratch: RefCell::new(Vec::new()),
+        }
+    };
+}
+
+/// Runs `f` with this thread's state; `None` while the thread is being torn down.
+#[inline]
+pub(crate) fn with<R>(f: impl FnOnce(&ThreadState) -> R) -> Option<R> {
+    THREAD.try_with(f).ok()
+}
+
+impl ThreadState {
+    /// Runs `f` with the collector current on this thread.
+    #[inline]
+    pub(crate) fn with_collector<R>(&self, f: impl FnOnce(&Collector) -> R) -> R {
+        match self.collector.try_borrow().as_deref() {
+            Ok(Some(c)) => f(c),
+            _ => f(global()),
+        }
+    }
+
+    /// Appends a record to this thread's log in `inner`, registering the log on first use.
+    pub(crate) fn push(&self, inner: &Arc<Inner>, header: &Header, payload: &[&[u8]]) {
+        let Ok(mut logs) = self.logs.try_borrow_mut() else {
+            return; // only reachable from a recording made inside a recording
+        };
+        let log = match logs.iter().position(|(id, _, _)| *id == inner.id) {
+            Some(i) => &logs[i].2,
+            None => {
+                // Forget the logs of collectors that are gone.
+                logs.retain(|(_, owner, _)| owner.strong_count() > 0);
+                let log = Arc::new(Log::new());
+                inner.register_log(log.clone());
+                logs.push((inner.id, Arc::downgrade(inner), log));
+                &logs[logs.len() - 1].2
+            }
+        };
+        // SAFETY: this log is reachable for writing only from this thread's state.
+        unsafe { log.push(header, payload) }
+    }
+}

@@ -1,0 +1,1 @@
+//! trybuild tests of `#[aiobs::observe]` live in `tests/`.
