@@ -64,10 +64,14 @@ impl FlushOptions {
 /// The path a flush writes to when none is given: `LLM_OBS_OUT`, else `<session-id>.json`
 /// (the active session, else the first one), else `llm_observability.json`.
 pub(crate) fn default_path(active_or_first_session: Option<&str>) -> PathBuf {
-    if let Some(p) = std::env::var_os("LLM_OBS_OUT") {
+    default_path_from(std::env::var_os("LLM_OBS_OUT"), active_or_first_session)
+}
+
+fn default_path_from(llm_obs_out: Option<std::ffi::OsString>, session: Option<&str>) -> PathBuf {
+    if let Some(p) = llm_obs_out.filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
-    match active_or_first_session {
+    match session {
         Some(id) => PathBuf::from(format!("{id}.json")),
         None => PathBuf::from("llm_observability.json"),
     }
@@ -209,5 +213,22 @@ impl Collector {
         drop(state);
         lock(&inner.logs).retain(|l| !l.is_finished());
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_path_is_llm_obs_out_then_the_session_then_a_fixed_name() {
+        let sid = Some("1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b");
+        assert_eq!(default_path_from(Some("out/x.json".into()), sid), PathBuf::from("out/x.json"));
+        assert_eq!(
+            default_path_from(None, sid),
+            PathBuf::from("1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b.json")
+        );
+        assert_eq!(default_path_from(None, None), PathBuf::from("llm_observability.json"));
+        assert_eq!(default_path_from(Some("".into()), None), PathBuf::from("llm_observability.json"));
     }
 }

@@ -167,6 +167,13 @@ pub(crate) fn error_text(type_name: &str, message: &dyn fmt::Display, mut source
 #[doc(hidden)]
 pub struct Wrap<'a, T: ?Sized>(pub &'a T);
 
+impl<T: ?Sized> Clone for Wrap<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: ?Sized> Copy for Wrap<'_, T> {}
+
 /// Capture through `Serialize` (the first choice).
 #[doc(hidden)]
 pub trait ViaSerialize {
