@@ -175,7 +175,8 @@ impl ObserveOptions {
         mut self,
         labels: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        self.labels.extend(labels.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self.labels
+            .extend(labels.into_iter().map(|(k, v)| (k.into(), v.into())));
         self
     }
 
@@ -249,10 +250,16 @@ impl Collector {
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
             },
-            labels: if labels.is_empty() { None } else { Some(labels) },
+            labels: if labels.is_empty() {
+                None
+            } else {
+                Some(labels)
+            },
         };
         let mut state = lock(&self.inner.state);
-        state.api_key = options.api_key.or_else(|| std::env::var("AIOBS_API_KEY").ok());
+        state.api_key = options
+            .api_key
+            .or_else(|| std::env::var("AIOBS_API_KEY").ok());
         let slot = state.next_slot;
         state.next_slot += 1;
         state.sessions.insert(slot, session);
@@ -284,13 +291,22 @@ impl Collector {
     fn edit_labels(&self, f: impl FnOnce(&mut Labels) -> Result<()>) -> Result<()> {
         let mut state = lock(&self.inner.state);
         let slot = self.inner.active.load(Ordering::Relaxed);
-        let session = state.sessions.get_mut(&slot).ok_or(Error::NoActiveSession)?;
+        let session = state
+            .sessions
+            .get_mut(&slot)
+            .ok_or(Error::NoActiveSession)?;
         let mut labels = session.labels.clone().unwrap_or_default();
         f(&mut labels)?;
         if labels.len() > labels::MAX_LABELS {
-            return Err(Error::TooManyLabels { count: labels.len() });
+            return Err(Error::TooManyLabels {
+                count: labels.len(),
+            });
         }
-        session.labels = if labels.is_empty() { None } else { Some(labels) };
+        session.labels = if labels.is_empty() {
+            None
+        } else {
+            Some(labels)
+        };
         Ok(())
     }
 
@@ -311,7 +327,10 @@ impl Collector {
         labels: impl IntoIterator<Item = (K, V)>,
         merge: bool,
     ) -> Result<()> {
-        let new: Labels = labels.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let new: Labels = labels
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         labels::validate(&new)?;
         self.edit_labels(|current| {
             if !merge {
@@ -328,7 +347,9 @@ impl Collector {
         labels::validate_value(key, value)?;
         self.edit_labels(|current| {
             if !current.contains_key(key) && current.len() >= labels::MAX_LABELS {
-                return Err(Error::LabelLimitReached { key: key.to_owned() });
+                return Err(Error::LabelLimitReached {
+                    key: key.to_owned(),
+                });
             }
             current.insert(key.to_owned(), value.to_owned());
             Ok(())
@@ -338,7 +359,9 @@ impl Collector {
     /// Removes a label from the active session; system labels can't be removed.
     pub fn remove_label(&self, key: &str) -> Result<()> {
         if key.starts_with(labels::RESERVED_PREFIX) {
-            return Err(Error::SystemLabel { key: key.to_owned() });
+            return Err(Error::SystemLabel {
+                key: key.to_owned(),
+            });
         }
         self.edit_labels(|current| {
             current.remove(key);
@@ -389,10 +412,18 @@ impl Collector {
     /// [`crate::FutureExt::in_current_span`] or [`crate::SpanContext::in_scope`]) record into
     /// it. Scopes nest.
     pub fn set_default(&self) -> DefaultGuard {
-        let previous = thread::with(|t| t.collector.try_borrow_mut().ok().map(|mut c| c.replace(self.clone())))
-            .flatten()
-            .flatten();
-        DefaultGuard { previous: Some(previous), _not_send: std::marker::PhantomData }
+        let previous = thread::with(|t| {
+            t.collector
+                .try_borrow_mut()
+                .ok()
+                .map(|mut c| c.replace(self.clone()))
+        })
+        .flatten()
+        .flatten();
+        DefaultGuard {
+            previous: Some(previous),
+            _not_send: std::marker::PhantomData,
+        }
     }
 
     /// The collector current on this thread (the global one unless a scope set another).

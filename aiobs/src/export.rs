@@ -71,7 +71,9 @@ impl ExportDocument<'_> {
     /// The `enh_prompt_id`s (as span-id numbers) of the `enh_prompt` calls, in tree pre-order;
     /// empty without a tree.
     pub(crate) fn enh_prompt_order(&self) -> Vec<u64> {
-        let Some(tree) = &self.tree else { return Vec::new() };
+        let Some(tree) = &self.tree else {
+            return Vec::new();
+        };
         tree.preorder()
             .into_iter()
             .map(|i| self.items[i as usize].record.header())
@@ -88,12 +90,22 @@ impl ExportDocument<'_> {
                 .iter()
                 .map(|it| {
                     let h = it.record.header();
-                    crate::tree::TreeInput { span: h.span, parent: h.parent, started_at: it.started_at }
+                    crate::tree::TreeInput {
+                        span: h.span,
+                        parent: h.parent,
+                        started_at: it.started_at,
+                    }
                 })
                 .collect();
             Tree::build(&inputs)
         });
-        ExportDocument { sessions, items, tree, generated_at: clock::wall_seconds(), _stored: PhantomData }
+        ExportDocument {
+            sessions,
+            items,
+            tree,
+            generated_at: clock::wall_seconds(),
+            _stored: PhantomData,
+        }
     }
 }
 

@@ -32,7 +32,11 @@ impl Default for FlushOptions {
     /// The default path (`LLM_OBS_OUT`, else `<session-id>.json`, else
     /// `llm_observability.json`), with the trace tree, without fsync.
     fn default() -> Self {
-        FlushOptions { path: None, include_trace_tree: true, fsync: false }
+        FlushOptions {
+            path: None,
+            include_trace_tree: true,
+            fsync: false,
+        }
     }
 }
 
@@ -44,7 +48,10 @@ impl FlushOptions {
 
     /// Write to `path` (parent directories are created).
     pub fn to_path(path: impl Into<PathBuf>) -> Self {
-        FlushOptions { path: Some(path.into()), ..Self::default() }
+        FlushOptions {
+            path: Some(path.into()),
+            ..Self::default()
+        }
     }
 
     /// Whether to write `trace_tree` (and `enh_prompt_traces`); on by default.
@@ -84,7 +91,10 @@ fn write_atomically(path: &Path, fsync: bool, doc: &ExportDocument) -> std::io::
         _ => Path::new("."),
     };
     fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), id::next()));
     let result = (|| {
         let file = File::create_new(&tmp)?;
@@ -136,17 +146,25 @@ impl Collector {
             }
         };
         self.flush_with(options.include_trace_tree, |doc| {
-            write_atomically(&path, options.fsync, doc)
-                .map_err(|source| Error::Write { path: path.clone(), source })
+            write_atomically(&path, options.fsync, doc).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })
         })?;
         Ok(path)
     }
 
     /// Hands every session and recorded event to `exporter` instead of a file. On an error
     /// everything stays stored for the next flush.
-    pub fn flush_to(&self, exporter: &dyn Exporter, include_trace_tree: bool) -> Result<ExportResult> {
+    pub fn flush_to(
+        &self,
+        exporter: &dyn Exporter,
+        include_trace_tree: bool,
+    ) -> Result<ExportResult> {
         self.flush_with(include_trace_tree, |doc| {
-            exporter.export(doc).map_err(|source| Error::Export { source })
+            exporter
+                .export(doc)
+                .map_err(|source| Error::Export { source })
         })
     }
 
@@ -191,7 +209,12 @@ impl Collector {
                 let h = record.header();
                 // Events of a session that `reset` forgot are dropped.
                 let session = slots.iter().position(|s| *s == h.session)? as u32;
-                Some(Item { record, kind: h.kind, session, started_at: clock::unix_seconds(h.start) })
+                Some(Item {
+                    record,
+                    kind: h.kind,
+                    session,
+                    started_at: clock::unix_seconds(h.start),
+                })
             })
             .collect();
         let doc = ExportDocument::new(sessions, items, include_trace_tree);
@@ -223,12 +246,21 @@ mod tests {
     #[test]
     fn the_default_path_is_llm_obs_out_then_the_session_then_a_fixed_name() {
         let sid = Some("1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b");
-        assert_eq!(default_path_from(Some("out/x.json".into()), sid), PathBuf::from("out/x.json"));
+        assert_eq!(
+            default_path_from(Some("out/x.json".into()), sid),
+            PathBuf::from("out/x.json")
+        );
         assert_eq!(
             default_path_from(None, sid),
             PathBuf::from("1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b.json")
         );
-        assert_eq!(default_path_from(None, None), PathBuf::from("llm_observability.json"));
-        assert_eq!(default_path_from(Some("".into()), None), PathBuf::from("llm_observability.json"));
+        assert_eq!(
+            default_path_from(None, None),
+            PathBuf::from("llm_observability.json")
+        );
+        assert_eq!(
+            default_path_from(Some("".into()), None),
+            PathBuf::from("llm_observability.json")
+        );
     }
 }

@@ -16,7 +16,10 @@ pub(crate) fn next() -> u64 {
 /// A fresh random UUID v4, as text (session ids).
 pub(crate) fn random_uuid() -> String {
     let bytes = fastrand::u128(..).to_le_bytes();
-    uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string()
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
 }
 
 /// The UUID v4 text of a span id: 36 bytes into `buf`.

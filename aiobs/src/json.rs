@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use crate::capture::render::{render_value, write_f64, write_str};
+use crate::capture::render::{Frame, render_value_with, write_f64, write_str};
 use crate::clock;
 use crate::export::{ExportDocument, Item};
 use crate::id;
 use crate::record::FnMeta;
-use crate::store::{Kind, flag};
+use crate::store::{Header, Kind, flag};
 
 /// What is the same for every call of one function (and `Self` type), rendered once a flush.
 struct FnText {
@@ -22,11 +22,27 @@ struct FnText {
     auto_enhance: Vec<u8>,
 }
 
-/// Per-flush caches of rendered text.
+/// Per-flush caches of rendered text. Few distinct functions and callsites appear in one
+/// flush, and consecutive events often share them: a short list with the last hit first.
 #[derive(Default)]
 pub(crate) struct Cache {
-    functions: HashMap<(usize, usize), FnText>,
+    functions: Vec<((usize, usize), FnText)>,
     callsites: HashMap<usize, Vec<u8>>,
+    last_callsite: Option<(usize, usize)>,
+    /// `"session_id":"…"` of each session of the document.
+    session_ids: Vec<Vec<u8>>,
+    /// The renderer's stack, kept between values.
+    frames: Vec<Frame>,
+}
+
+/// The index of `key` in `list`, moving a hit towards the front.
+fn find<K: PartialEq, V>(list: &mut Vec<(K, V)>, key: &K) -> Option<usize> {
+    let i = list.iter().position(|(k, _)| k == key)?;
+    if i > 0 {
+        list.swap(i, i - 1);
+        return Some(i - 1);
+    }
+    Some(i)
 }
 
 /// `my_crate::Agent<T>` → `my_crate::Agent`.
@@ -63,7 +79,11 @@ fn fn_text(meta: &FnMeta, self_ty: Option<fn() -> &'static str>) -> io::Result<F
         None => auto_enhance.extend_from_slice(b"null"),
     }
     auto_enhance.push(b',');
-    Ok(FnText { head, arg_names, auto_enhance })
+    Ok(FnText {
+        head,
+        arg_names,
+        auto_enhance,
+    })
 }
 
 fn write_uuid_field<W: Write + ?Sized>(w: &mut W, key: &[u8], id: u64) -> io::Result<()> {
@@ -88,7 +108,11 @@ impl Cache {
             return w.write_all(b"null");
         };
         let key = loc as *const _ as usize;
+        if let Some((k, _)) = self.last_callsite.filter(|(k, _)| *k == key) {
+            return w.write_all(&self.callsites[&k]);
+        }
         if let Some(text) = self.callsites.get(&key) {
+            self.last_callsite = Some((key, 0));
             return w.write_all(text);
         }
         let mut text = Vec::new();
@@ -99,6 +123,7 @@ impl Cache {
         text.extend_from_slice(br#","function":null}"#);
         w.write_all(&text)?;
         self.callsites.insert(key, text);
+        self.last_callsite = Some((key, 0));
         Ok(())
     }
 
@@ -110,41 +135,57 @@ impl Cache {
         w: &mut W,
     ) -> io::Result<()> {
         let h = item.record.header();
-        let payload = item.record.payload();
+        let payload = item.record.payload_of(&h);
         let mut pos = 0;
-        let session_id = &doc.sessions[item.session as usize].id;
+        if self.session_ids.len() != doc.sessions.len() {
+            self.session_ids = doc
+                .sessions
+                .iter()
+                .map(|s| {
+                    let mut t = br#","session_id":"#.to_vec();
+                    write_str(&mut t, &s.id)?;
+                    Ok(t)
+                })
+                .collect::<io::Result<_>>()?;
+        }
         match h.kind {
             Kind::Function => {
                 let Some(meta) = h.meta else {
                     return Err(io::Error::other("aiobs: function record without metadata"));
                 };
-                let key = (meta as *const FnMeta as usize, h.self_ty.map_or(0, |f| f as usize));
-                if !self.functions.contains_key(&key) {
-                    self.functions.insert(key, fn_text(meta, h.self_ty)?);
-                }
-                let text = &self.functions[&key];
-                w.write_all(&text.head)?;
+                let key = (
+                    meta as *const FnMeta as usize,
+                    h.self_ty.map_or(0, |f| f as usize),
+                );
+                let at = match find(&mut self.functions, &key) {
+                    Some(at) => at,
+                    None => {
+                        self.functions.push((key, fn_text(meta, h.self_ty)?));
+                        self.functions.len() - 1
+                    }
+                };
+                w.write_all(&self.functions[at].1.head)?;
                 let has_args = h.flags & flag::ARGS != 0;
                 w.write_all(br#""args":"#)?;
                 if has_args {
-                    render_value(payload, &mut pos, w)?;
+                    render_value_with(payload, &mut pos, w, &mut self.frames)?;
                     w.write_all(br#","kwargs":{},"#)?;
                 } else {
                     w.write_all(br#"null,"kwargs":null,"#)?;
                 }
                 w.write_all(br#""result":"#)?;
                 if h.flags & flag::RESULT != 0 {
-                    render_value(payload, &mut pos, w)?;
+                    render_value_with(payload, &mut pos, w, &mut self.frames)?;
                 } else {
                     w.write_all(b"null")?;
                 }
                 w.write_all(br#","error":"#)?;
                 if h.flags & flag::ERROR != 0 {
-                    render_value(payload, &mut pos, w)?;
+                    render_value_with(payload, &mut pos, w, &mut self.frames)?;
                 } else {
                     w.write_all(b"null")?;
                 }
-                self.write_times(item, w)?;
+                write_times(item, &h, w)?;
                 w.write_all(br#","callsite":"#)?;
                 self.callsite(w, h.location)?;
                 write_uuid_field(w, br#","span_id":"#, h.span)?;
@@ -155,11 +196,10 @@ impl Cache {
                     br#","enh_prompt":false"#
                 })?;
                 write_uuid_field(w, br#","enh_prompt_id":"#, h.enh_id)?;
+                let text = &self.functions[at].1;
                 w.write_all(b",")?;
-                let text = &self.functions[&key];
-                w.write_all(&text.auto_enhance)?;
-                w.write_all(br#""session_id":"#)?;
-                write_str(w, session_id)?;
+                w.write_all(&text.auto_enhance[..text.auto_enhance.len() - 1])?;
+                w.write_all(&self.session_ids[item.session as usize])?;
                 w.write_all(b",")?;
                 if has_args {
                     w.write_all(&text.arg_names)
@@ -169,36 +209,36 @@ impl Cache {
             }
             Kind::Provider => {
                 w.write_all(br#"{"provider":"#)?;
-                render_value(payload, &mut pos, w)?;
+                render_value_with(payload, &mut pos, w, &mut self.frames)?;
                 w.write_all(br#","api":"#)?;
-                render_value(payload, &mut pos, w)?;
+                render_value_with(payload, &mut pos, w, &mut self.frames)?;
                 w.write_all(br#","request":"#)?;
-                render_value(payload, &mut pos, w)?;
+                render_value_with(payload, &mut pos, w, &mut self.frames)?;
                 w.write_all(br#","response":"#)?;
                 if h.flags & flag::RESPONSE != 0 {
-                    render_value(payload, &mut pos, w)?;
+                    render_value_with(payload, &mut pos, w, &mut self.frames)?;
                 } else {
                     w.write_all(b"null")?;
                 }
                 w.write_all(br#","error":"#)?;
                 if h.flags & flag::ERROR != 0 {
-                    render_value(payload, &mut pos, w)?;
+                    render_value_with(payload, &mut pos, w, &mut self.frames)?;
                 } else {
                     w.write_all(b"null")?;
                 }
-                self.write_times(item, w)?;
+                write_times(item, &h, w)?;
                 w.write_all(br#","callsite":"#)?;
                 self.callsite(w, h.location)?;
                 write_uuid_field(w, br#","span_id":"#, h.span)?;
                 write_uuid_field(w, br#","parent_span_id":"#, h.parent)?;
-                w.write_all(br#","session_id":"#)?;
-                write_str(w, session_id)
+                w.write_all(&self.session_ids[item.session as usize])
             }
         }
     }
+}
 
-    fn write_times<W: Write + ?Sized>(&self, item: &Item, w: &mut W) -> io::Result<()> {
-        let h = item.record.header();
+fn write_times<W: Write + ?Sized>(item: &Item, h: &Header, w: &mut W) -> io::Result<()> {
+    {
         w.write_all(br#","started_at":"#)?;
         write_f64(w, item.started_at)?;
         w.write_all(br#","ended_at":"#)?;
@@ -218,7 +258,10 @@ pub(crate) fn write_document<W: Write + ?Sized>(doc: &ExportDocument, w: &mut W)
         }
         serde_json::to_writer(&mut *w, s).map_err(io::Error::other)?;
     }
-    for (key, kind) in [(&br#"],"events":["#[..], Kind::Provider), (br#"],"function_events":["#, Kind::Function)] {
+    for (key, kind) in [
+        (&br#"],"events":["#[..], Kind::Provider),
+        (br#"],"function_events":["#, Kind::Function),
+    ] {
         w.write_all(key)?;
         let mut first = true;
         for item in doc.items.iter().filter(|it| it.kind == kind) {

@@ -25,7 +25,9 @@ fn key_matches_pattern(key: &str) -> bool {
     !b.is_empty()
         && b.len() <= 63
         && b[0].is_ascii_lowercase()
-        && b[1..].iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
+        && b[1..]
+            .iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
 }
 
 /// Checks a user label key.
@@ -37,10 +39,14 @@ fn key_matches_pattern(key: &str) -> bool {
 /// ```
 pub fn validate_key(key: &str) -> Result<()> {
     if key.starts_with(RESERVED_PREFIX) {
-        return Err(Error::ReservedLabelKey { key: key.to_owned() });
+        return Err(Error::ReservedLabelKey {
+            key: key.to_owned(),
+        });
     }
     if !key_matches_pattern(key) {
-        return Err(Error::InvalidLabelKey { key: key.to_owned() });
+        return Err(Error::InvalidLabelKey {
+            key: key.to_owned(),
+        });
     }
     Ok(())
 }
@@ -56,7 +62,10 @@ pub fn validate_value(key: &str, value: &str) -> Result<()> {
     if value.len() > MAX_VALUE_CHARS {
         let chars = value.chars().count();
         if chars > MAX_VALUE_CHARS {
-            return Err(Error::LabelValueTooLong { key: key.to_owned(), chars });
+            return Err(Error::LabelValueTooLong {
+                key: key.to_owned(),
+                chars,
+            });
         }
     }
     Ok(())
@@ -65,7 +74,9 @@ pub fn validate_value(key: &str, value: &str) -> Result<()> {
 /// Checks a set of user labels: the count, then every key and value.
 pub fn validate(labels: &Labels) -> Result<()> {
     if labels.len() > MAX_LABELS {
-        return Err(Error::TooManyLabels { count: labels.len() });
+        return Err(Error::TooManyLabels {
+            count: labels.len(),
+        });
     }
     for (key, value) in labels {
         validate_key(key)?;
@@ -104,7 +115,10 @@ pub fn env_labels_from(vars: impl IntoIterator<Item = (String, String)>) -> Labe
 
 /// Labels from this process's `AIOBS_LABEL_*` environment variables (non-UTF-8 ones skipped).
 pub fn env_labels() -> Labels {
-    env_labels_from(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))))
+    env_labels_from(
+        std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+    )
 }
 
 /// The system labels every session gets: `aiobs_sdk_version`, `aiobs_rust_version` (the Rust
@@ -118,8 +132,14 @@ pub fn system_labels() -> Labels {
     };
     let hostname = gethostname::gethostname().to_string_lossy().into_owned();
     Labels::from([
-        ("aiobs_sdk_version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
-        ("aiobs_rust_version".to_owned(), env!("AIOBS_RUSTC_VERSION").to_owned()),
+        (
+            "aiobs_sdk_version".to_owned(),
+            env!("CARGO_PKG_VERSION").to_owned(),
+        ),
+        (
+            "aiobs_rust_version".to_owned(),
+            env!("AIOBS_RUSTC_VERSION").to_owned(),
+        ),
         ("aiobs_hostname".to_owned(), cut(&hostname)),
         ("aiobs_os".to_owned(), os.to_owned()),
     ])

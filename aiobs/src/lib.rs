@@ -70,8 +70,7 @@ pub use span::{FutureExt, SpanContext, WithContext, current_span_id};
 pub mod __private {
     pub use crate::capture::{
         ErrViaBox, ErrViaBoxSend, ErrViaBoxSendSync, ErrViaDebug, ErrViaDisplay, ErrViaError,
-        ErrViaTypeName, SplitPlain, SplitResult,
-        ViaDebug, ViaSerialize, ViaTypeName, Wrap,
+        ErrViaTypeName, SplitPlain, SplitResult, ViaDebug, ViaSerialize, ViaTypeName, Wrap,
     };
     pub use crate::record::{
         AsyncCall, FnMeta, Observed, Outcome, SelfType, SyncCall, enter, enter_async, finish,
@@ -101,16 +100,16 @@ macro_rules! __observe_outcome {
         #[allow(unused_imports)]
         use $crate::__private::{
             ErrViaBox as _, ErrViaBoxSend as _, ErrViaBoxSendSync as _, ErrViaDebug as _,
-            ErrViaDisplay as _, ErrViaError as _, ErrViaTypeName as _,
-            SplitPlain as _, SplitResult as _, ViaDebug as _, ViaSerialize as _,
-            ViaTypeName as _,
+            ErrViaDisplay as _, ErrViaError as _, ErrViaTypeName as _, SplitPlain as _,
+            SplitResult as _, ViaDebug as _, ViaSerialize as _, ViaTypeName as _,
         };
         match (&$crate::__private::Wrap($result)).__aiobs_split() {
             ::core::result::Result::Ok(__aiobs_value) => $outcome.ok(|__aiobs_out| {
                 (&&&$crate::__private::Wrap(__aiobs_value)).__aiobs_capture(__aiobs_out)
             }),
-            ::core::result::Result::Err(__aiobs_error) => $outcome
-                .err(|| (&&&&&$crate::__private::Wrap(__aiobs_error)).__aiobs_error()),
+            ::core::result::Result::Err(__aiobs_error) => {
+                $outcome.err(|| (&&&&&$crate::__private::Wrap(__aiobs_error)).__aiobs_error())
+            }
         }
     }};
 }

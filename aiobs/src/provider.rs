@@ -74,7 +74,15 @@ impl ProviderCall {
         encode::put_str(&mut bytes, provider, usize::MAX);
         encode::put_str(&mut bytes, api, usize::MAX);
         put_value(&mut bytes, request);
-        Some(ProviderCall { collector, span: id::next(), parent, session, start: clock::now(), location, bytes })
+        Some(ProviderCall {
+            collector,
+            span: id::next(),
+            parent,
+            session,
+            start: clock::now(),
+            location,
+            bytes,
+        })
     }
 
     /// The span id of this call, as UUID text.

@@ -118,14 +118,35 @@ impl Outcome<'_> {
 /// Opens a call: `None` (no session anywhere, or none in the current collector) means "just
 /// run the body".
 #[inline(always)]
-fn open(meta: &'static FnMeta, self_ty: SelfType, location: &'static Location<'static>, t: &ThreadState, make_current: bool) -> Option<(Opened, u64)> {
-    let (collector_id, session) = t.with_collector(|c| (c.inner.id, c.inner.active.load(Ordering::Relaxed)));
+fn open(
+    meta: &'static FnMeta,
+    self_ty: SelfType,
+    location: &'static Location<'static>,
+    t: &ThreadState,
+    make_current: bool,
+) -> Option<(Opened, u64)> {
+    let (collector_id, session) =
+        t.with_collector(|c| (c.inner.id, c.inner.active.load(Ordering::Relaxed)));
     if session == 0 {
         return None;
     }
     let span = id::next();
-    let parent = if make_current { t.span.replace(span) } else { t.span.get() };
-    Some((Opened { meta, self_ty, location, span, parent, session }, collector_id))
+    let parent = if make_current {
+        t.span.replace(span)
+    } else {
+        t.span.get()
+    };
+    Some((
+        Opened {
+            meta,
+            self_ty,
+            location,
+            span,
+            parent,
+            session,
+        },
+        collector_id,
+    ))
 }
 
 /// A synchronous call being recorded.
@@ -152,7 +173,11 @@ pub fn enter(meta: &'static FnMeta, self_ty: SelfType) -> Option<SyncCall> {
 }
 
 #[inline(never)]
-fn enter_recording(meta: &'static FnMeta, self_ty: SelfType, location: &'static Location<'static>) -> Option<SyncCall> {
+fn enter_recording(
+    meta: &'static FnMeta,
+    self_ty: SelfType,
+    location: &'static Location<'static>,
+) -> Option<SyncCall> {
     thread::with(|t| {
         let (opened, collector) = open(meta, self_ty, location, t, true)?;
         let (scratch_start, args_lost) = match t.scratch.try_borrow_mut() {
@@ -165,7 +190,13 @@ fn enter_recording(meta: &'static FnMeta, self_ty: SelfType, location: &'static 
             }
             Err(_) => (usize::MAX, true),
         };
-        Some(SyncCall { opened, collector, scratch_start, args_lost, start: clock::now() })
+        Some(SyncCall {
+            opened,
+            collector,
+            scratch_start,
+            args_lost,
+            start: clock::now(),
+        })
     })
     .flatten()
 }
@@ -177,7 +208,12 @@ impl SyncCall {
         if self.args_lost {
             return;
         }
-        match thread::with(|t| t.scratch.try_borrow_mut().map(|mut s| capture(&mut s)).is_ok()) {
+        match thread::with(|t| {
+            t.scratch
+                .try_borrow_mut()
+                .map(|mut s| capture(&mut s))
+                .is_ok()
+        }) {
             Some(true) => {}
             _ => self.args_lost = true,
         }
@@ -206,7 +242,11 @@ impl SyncCall {
                     flags |= flag::ARGS;
                 }
             }
-            let mut outcome = Outcome { out: &mut scratch, capture_result: meta.capture_result, flags };
+            let mut outcome = Outcome {
+                out: &mut scratch,
+                capture_result: meta.capture_result,
+                flags,
+            };
             write_outcome(&mut outcome);
             let flags = outcome.flags;
             let payload = &scratch[self.scratch_start..];
@@ -218,7 +258,11 @@ impl SyncCall {
 }
 
 fn lost_flag(meta: &FnMeta) -> u8 {
-    if meta.capture_args { flag::ARGS_LOST } else { 0 }
+    if meta.capture_args {
+        flag::ARGS_LOST
+    } else {
+        0
+    }
 }
 
 /// Pushes a record into the thread's log of the collector `collector_id`, if that collector is
@@ -291,7 +335,11 @@ pub fn enter_async(meta: &'static FnMeta, self_ty: SelfType) -> Option<AsyncCall
 }
 
 #[inline(never)]
-fn enter_async_recording(meta: &'static FnMeta, self_ty: SelfType, location: &'static Location<'static>) -> Option<AsyncCall> {
+fn enter_async_recording(
+    meta: &'static FnMeta,
+    self_ty: SelfType,
+    location: &'static Location<'static>,
+) -> Option<AsyncCall> {
     thread::with(|t| {
         let (opened, _) = open(meta, self_ty, location, t, false)?;
         let collector = t.collector.try_borrow().ok().and_then(|c| c.clone());
@@ -299,7 +347,13 @@ fn enter_async_recording(meta: &'static FnMeta, self_ty: SelfType, location: &'s
         if meta.capture_args {
             bytes.push(tag::SEQ);
         }
-        Some(AsyncCall { opened, collector, bytes, args_lost: false, start: None })
+        Some(AsyncCall {
+            opened,
+            collector,
+            bytes,
+            args_lost: false,
+            start: None,
+        })
     })
     .flatten()
 }
@@ -323,12 +377,19 @@ impl AsyncCall {
                 flags |= flag::ARGS;
             }
         }
-        let mut outcome = Outcome { out: &mut self.bytes, capture_result: meta.capture_result, flags };
+        let mut outcome = Outcome {
+            out: &mut self.bytes,
+            capture_result: meta.capture_result,
+            flags,
+        };
         write_outcome(&mut outcome);
         let flags = outcome.flags;
         let start = self.start.unwrap_or(end);
         let header = self.opened.header(start, end, self.bytes.len(), flags);
-        let collector = self.collector.as_ref().unwrap_or_else(|| crate::collector::global());
+        let collector = self
+            .collector
+            .as_ref()
+            .unwrap_or_else(|| crate::collector::global());
         let inner: &Arc<Inner> = &collector.inner;
         let _ = thread::with(|t| t.push(inner, &header, &[&self.bytes]));
     }
@@ -349,7 +410,10 @@ impl<'a> Entered<'a> {
             t.span.replace(span)
         })
         .unwrap_or(0);
-        Entered { prev_span, collector }
+        Entered {
+            prev_span,
+            collector,
+        }
     }
 }
 
@@ -395,7 +459,11 @@ where
     F: Future,
     C: FnOnce(&mut Outcome<'_>, &F::Output),
 {
-    Observed { call, outcome: Some(outcome), future }
+    Observed {
+        call,
+        outcome: Some(outcome),
+        future,
+    }
 }
 
 impl<F, C> Future for Observed<F, C>

@@ -33,7 +33,9 @@ pub struct SpanContext {
 
 impl fmt::Debug for SpanContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SpanContext").field("span_id", &self.span_id()).finish()
+        f.debug_struct("SpanContext")
+            .field("span_id", &self.span_id())
+            .finish()
     }
 }
 
@@ -62,7 +64,10 @@ impl SpanContext {
 
     /// Wraps a future so that this context is current whenever it is polled.
     pub fn wrap<F: Future>(self, future: F) -> WithContext<F> {
-        WithContext { context: self, future }
+        WithContext {
+            context: self,
+            future,
+        }
     }
 }
 

@@ -99,7 +99,10 @@ impl Segment {
         // SAFETY: per the contract, we own the segment and its buffer.
         unsafe {
             let seg = Box::from_raw(seg);
-            alloc::dealloc(seg.data, Layout::array::<u8>(seg.capacity).expect("as allocated"));
+            alloc::dealloc(
+                seg.data,
+                Layout::array::<u8>(seg.capacity).expect("as allocated"),
+            );
         }
     }
 }
@@ -145,8 +148,14 @@ impl RecordRef {
         unsafe { ptr::read_unaligned(self.ptr as *const Header) }
     }
 
+    #[cfg(test)]
     pub(crate) fn payload(&self) -> &[u8] {
-        let len = self.header().payload_len as usize;
+        self.payload_of(&self.header())
+    }
+
+    /// The payload, given this record's header (read once by the caller).
+    pub(crate) fn payload_of(&self, header: &Header) -> &[u8] {
+        let len = header.payload_len as usize;
         // SAFETY: the payload follows the header in the same segment, published with it.
         unsafe { std::slice::from_raw_parts(self.ptr.add(HEADER), len) }
     }
@@ -157,7 +166,10 @@ impl Log {
         let first = Segment::allocate(SEGMENT_BYTES);
         Log {
             tail: UnsafeCell::new(first),
-            reader: Mutex::new(ReadPosition { head: first, offset: 0 }),
+            reader: Mutex::new(ReadPosition {
+                head: first,
+                offset: 0,
+            }),
             owner_alive: AtomicBool::new(true),
         }
     }
@@ -214,7 +226,10 @@ impl Log {
                 out.push(record);
             }
             if next.is_null() {
-                return Mark { seg: seg_ptr, offset };
+                return Mark {
+                    seg: seg_ptr,
+                    offset,
+                };
             }
             seg_ptr = next;
             offset = 0;
@@ -244,7 +259,8 @@ impl Log {
         let pos = lock(&self.reader);
         // SAFETY: the head segment is alive while the log is.
         let head = unsafe { &*pos.head };
-        head.next.load(Ordering::Acquire).is_null() && head.len.load(Ordering::Acquire) == pos.offset
+        head.next.load(Ordering::Acquire).is_null()
+            && head.len.load(Ordering::Acquire) == pos.offset
     }
 
     /// Called by the owning thread as it exits.
@@ -307,7 +323,11 @@ mod tests {
         let mut got = Vec::new();
         let mark = log.read(&mut got);
         assert_eq!(got.len(), 3000);
-        assert!(got.iter().enumerate().all(|(i, r)| r.header().span == i as u64 + 1));
+        assert!(
+            got.iter()
+                .enumerate()
+                .all(|(i, r)| r.header().span == i as u64 + 1)
+        );
         assert_eq!(got[1499].payload(), &big[..]);
         assert_eq!(got[10].payload(), &11u64.to_le_bytes());
         log.commit(mark);

@@ -93,7 +93,11 @@ impl Tree {
                 }
             }
         }
-        Tree { roots, child_start, children }
+        Tree {
+            roots,
+            child_start,
+            children,
+        }
     }
 
     /// The children of event `i`, in order.
@@ -171,7 +175,11 @@ mod tests {
     use super::*;
 
     fn e(span: u64, parent: u64, started_at: f64) -> TreeInput {
-        TreeInput { span, parent, started_at }
+        TreeInput {
+            span,
+            parent,
+            started_at,
+        }
     }
 
     #[test]

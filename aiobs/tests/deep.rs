@@ -80,5 +80,8 @@ fn a_million_nested_calls_flush_on_a_2_mib_stack() {
     let (max_depth, nodes) = depth_and_nodes(&json);
     assert_eq!(nodes, DEPTH, "every event is one tree node");
     // Each level nests an object and its `children` list.
-    assert!(max_depth >= 2 * DEPTH, "nested {DEPTH} deep, got {max_depth}");
+    assert!(
+        max_depth >= 2 * DEPTH,
+        "nested {DEPTH} deep, got {max_depth}"
+    );
 }

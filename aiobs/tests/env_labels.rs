@@ -13,10 +13,14 @@ fn env_labels_merge_between_system_and_explicit_labels() {
         std::env::set_var("AIOBS_LABEL_NOT-VALID", "skipped");
     }
     let obs = Collector::new();
-    obs.observe(ObserveOptions::new().label("team", "explicit")).unwrap();
+    obs.observe(ObserveOptions::new().label("team", "explicit"))
+        .unwrap();
     let labels = obs.get_labels().unwrap();
     assert_eq!(labels["environment"], "staging");
-    assert_eq!(labels["team"], "explicit", "explicit labels win over the environment");
+    assert_eq!(
+        labels["team"], "explicit",
+        "explicit labels win over the environment"
+    );
     assert!(labels.keys().all(|k| k != "not-valid"));
     assert!(labels.contains_key("aiobs_sdk_version"));
 }

@@ -27,7 +27,8 @@ fn every_event_lands_in_exactly_one_file_while_threads_record_and_flush_repeats(
     const PER_THREAD: u64 = 50_000;
     let dir = tempfile::tempdir().unwrap();
     let obs = Collector::new();
-    obs.observe(ObserveOptions::new().session_name("concurrent")).unwrap();
+    obs.observe(ObserveOptions::new().session_name("concurrent"))
+        .unwrap();
     let recording_done = Arc::new(AtomicBool::new(false));
 
     let writers: Vec<_> = (0..2u64)
@@ -60,18 +61,36 @@ fn every_event_lands_in_exactly_one_file_while_threads_record_and_flush_repeats(
     }
     recording_done.store(true, Ordering::Release);
     let files: Vec<PathBuf> = flusher.join().unwrap();
-    assert!(files.len() > 2, "the flusher ran while the threads recorded");
+    assert!(
+        files.len() > 2,
+        "the flusher ran while the threads recorded"
+    );
 
     let mut seen = HashSet::new();
     for file in &files {
         let export = read(file);
-        assert_eq!(export.sessions.len(), 1, "the active session is written with every flush");
+        assert_eq!(
+            export.sessions.len(),
+            1,
+            "the active session is written with every flush"
+        );
         for ev in &export.events {
-            assert!(seen.insert(request_of(ev)), "{:?} written twice", request_of(ev));
+            assert!(
+                seen.insert(request_of(ev)),
+                "{:?} written twice",
+                request_of(ev)
+            );
         }
-        assert_eq!(export.trace_tree.map(|t| t.len()), Some(export.events.len()));
+        assert_eq!(
+            export.trace_tree.map(|t| t.len()),
+            Some(export.events.len())
+        );
     }
-    assert_eq!(seen.len() as u64, 2 * PER_THREAD, "every event written once");
+    assert_eq!(
+        seen.len() as u64,
+        2 * PER_THREAD,
+        "every event written once"
+    );
 }
 
 #[test]
@@ -88,10 +107,15 @@ fn a_failed_flush_returns_the_path_and_the_next_flush_writes_everything() {
     let bad = blocker.join("trace.json");
     let err = obs.flush(FlushOptions::to_path(&bad)).unwrap_err();
     assert!(matches!(err, aiobs::Error::Write { ref path, .. } if *path == bad));
-    assert!(err.to_string().contains(&bad.display().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&bad.display().to_string()),
+        "{err}"
+    );
 
     record(0, 10);
-    let good = obs.flush(FlushOptions::to_path(dir.path().join("trace.json"))).unwrap();
+    let good = obs
+        .flush(FlushOptions::to_path(dir.path().join("trace.json")))
+        .unwrap();
     let export = read(&good);
     let mut got: Vec<u64> = export.events.iter().map(|e| request_of(e).1).collect();
     got.sort();
@@ -101,7 +125,10 @@ fn a_failed_flush_returns_the_path_and_the_next_flush_writes_everything() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| n.ends_with(".tmp"))
         .collect();
-    assert!(leftovers.is_empty(), "temporary files are removed: {leftovers:?}");
+    assert!(
+        leftovers.is_empty(),
+        "temporary files are removed: {leftovers:?}"
+    );
 }
 
 #[test]
@@ -126,22 +153,40 @@ fn a_flush_replaces_the_file_whole_and_then_forgets_the_events() {
     assert_eq!(read(&path).events.len(), 1);
     obs.flush(FlushOptions::to_path(&path)).unwrap();
     let again = read(&path);
-    assert_eq!(again.events.len(), 0, "flushed events are not written again");
-    assert_eq!(again.sessions.len(), 1, "the active session stays open and is written again");
+    assert_eq!(
+        again.events.len(),
+        0,
+        "flushed events are not written again"
+    );
+    assert_eq!(
+        again.sessions.len(),
+        1,
+        "the active session stays open and is written again"
+    );
 }
 
 #[test]
 fn ended_sessions_are_forgotten_after_a_flush_the_active_one_stays() {
     let dir = tempfile::tempdir().unwrap();
     let obs = Collector::new();
-    let first = obs.observe(ObserveOptions::new().session_name("first")).unwrap();
+    let first = obs
+        .observe(ObserveOptions::new().session_name("first"))
+        .unwrap();
     obs.end();
-    let second = obs.observe(ObserveOptions::new().session_name("second")).unwrap();
-    let one = read(&obs.flush(FlushOptions::to_path(dir.path().join("1.json"))).unwrap());
+    let second = obs
+        .observe(ObserveOptions::new().session_name("second"))
+        .unwrap();
+    let one = read(
+        &obs.flush(FlushOptions::to_path(dir.path().join("1.json")))
+            .unwrap(),
+    );
     let ids: Vec<_> = one.sessions.iter().map(|s| s.id.clone()).collect();
     assert_eq!(ids, [first.clone(), second.clone()]);
     assert!(one.sessions[0].ended_at.is_some() && one.sessions[1].ended_at.is_none());
-    let two = read(&obs.flush(FlushOptions::to_path(dir.path().join("2.json"))).unwrap());
+    let two = read(
+        &obs.flush(FlushOptions::to_path(dir.path().join("2.json")))
+            .unwrap(),
+    );
     let ids: Vec<_> = two.sessions.iter().map(|s| s.id.clone()).collect();
     assert_eq!(ids, [second]);
     assert_eq!(obs.active_session(), Some(ids[0].clone()));
@@ -158,7 +203,10 @@ fn without_a_tree_trace_tree_and_enh_prompt_traces_are_null() {
         .flush(FlushOptions::to_path(dir.path().join("t.json")).include_trace_tree(false))
         .unwrap();
     let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(r#""trace_tree":null,"enh_prompt_traces":null"#), "{text}");
+    assert!(
+        text.contains(r#""trace_tree":null,"enh_prompt_traces":null"#),
+        "{text}"
+    );
 }
 
 #[test]
@@ -170,8 +218,14 @@ fn reset_forgets_sessions_and_events() {
     record(0, 0);
     obs.reset();
     assert_eq!(obs.active_session(), None);
-    assert!(ProviderCall::start("test", "x", &1).is_none(), "nothing records after reset");
-    let export = read(&obs.flush(FlushOptions::to_path(dir.path().join("t.json"))).unwrap());
+    assert!(
+        ProviderCall::start("test", "x", &1).is_none(),
+        "nothing records after reset"
+    );
+    let export = read(
+        &obs.flush(FlushOptions::to_path(dir.path().join("t.json")))
+            .unwrap(),
+    );
     assert!(export.sessions.is_empty() && export.events.is_empty());
 }
 
@@ -182,7 +236,10 @@ fn without_a_session_nothing_is_recorded() {
     assert!(ProviderCall::start("test", "x", &1).is_none());
     obs.observe(ObserveOptions::new()).unwrap();
     obs.end();
-    assert!(ProviderCall::start("test", "x", &1).is_none(), "an ended session records nothing");
+    assert!(
+        ProviderCall::start("test", "x", &1).is_none(),
+        "an ended session records nothing"
+    );
 }
 
 #[test]
@@ -200,8 +257,14 @@ fn collectors_do_not_see_each_others_events() {
         }
         record(1, 3);
     }
-    let ea = read(&a.flush(FlushOptions::to_path(dir.path().join("a.json"))).unwrap());
-    let eb = read(&b.flush(FlushOptions::to_path(dir.path().join("b.json"))).unwrap());
+    let ea = read(
+        &a.flush(FlushOptions::to_path(dir.path().join("a.json")))
+            .unwrap(),
+    );
+    let eb = read(
+        &b.flush(FlushOptions::to_path(dir.path().join("b.json")))
+            .unwrap(),
+    );
     let reqs = |e: &ObservabilityExport| e.events.iter().map(request_of).collect::<Vec<_>>();
     assert_eq!(reqs(&ea), [(1, 1), (1, 3)]);
     assert_eq!(reqs(&eb), [(2, 2)]);
@@ -222,6 +285,9 @@ fn events_of_exited_threads_are_flushed() {
         })
         .collect();
     handles.into_iter().for_each(|h| h.join().unwrap());
-    let export = read(&obs.flush(FlushOptions::to_path(dir.path().join("t.json"))).unwrap());
+    let export = read(
+        &obs.flush(FlushOptions::to_path(dir.path().join("t.json")))
+            .unwrap(),
+    );
     assert_eq!(export.events.len(), 8);
 }

@@ -85,11 +85,7 @@ pub(crate) fn encode<T: Serialize + ?Sized>(
 }
 
 /// Serialise one element of a container, turning a child's `Limit` stop into a closed child.
-fn element<T: Serialize + ?Sized>(
-    out: &mut Vec<u8>,
-    value: &T,
-    limited: bool,
-) -> Result<(), Stop> {
+fn element<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T, limited: bool) -> Result<(), Stop> {
     match value.serialize(Encoder { out, limited }) {
         Ok(()) | Err(Stop::Limit) => Ok(()),
         Err(Stop::Failed) => Err(Stop::Failed),
@@ -135,7 +131,13 @@ impl<'a> Compound<'a> {
     ) -> Self {
         out.extend_from_slice(opening);
         let max = limit(limited, max);
-        Compound { out, limited, count: 0, max, closing }
+        Compound {
+            out,
+            limited,
+            count: 0,
+            max,
+            closing,
+        }
     }
 
     /// Whether one more item may be written; at the limit, closes the container and stops.
@@ -271,7 +273,13 @@ impl<'a> ser::Serializer for Encoder<'a> {
         Ok(())
     }
     fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a>, Stop> {
-        Ok(Compound::open(self.out, self.limited, &[tag::SEQ], MAX_SEQ_ITEMS, END))
+        Ok(Compound::open(
+            self.out,
+            self.limited,
+            &[tag::SEQ],
+            MAX_SEQ_ITEMS,
+            END,
+        ))
     }
     fn serialize_tuple(self, len: usize) -> Result<Compound<'a>, Stop> {
         self.serialize_seq(Some(len))
@@ -288,10 +296,22 @@ impl<'a> ser::Serializer for Encoder<'a> {
     ) -> Result<Compound<'a>, Stop> {
         self.out.push(tag::MAP);
         put_str(self.out, variant, limit(self.limited, MAX_KEY_CHARS));
-        Ok(Compound::open(self.out, self.limited, &[tag::SEQ], MAX_SEQ_ITEMS, END2))
+        Ok(Compound::open(
+            self.out,
+            self.limited,
+            &[tag::SEQ],
+            MAX_SEQ_ITEMS,
+            END2,
+        ))
     }
     fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a>, Stop> {
-        Ok(Compound::open(self.out, self.limited, &[tag::MAP], MAX_MAP_ENTRIES, END))
+        Ok(Compound::open(
+            self.out,
+            self.limited,
+            &[tag::MAP],
+            MAX_MAP_ENTRIES,
+            END,
+        ))
     }
     fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Compound<'a>, Stop> {
         self.serialize_map(None)
@@ -305,7 +325,13 @@ impl<'a> ser::Serializer for Encoder<'a> {
     ) -> Result<Compound<'a>, Stop> {
         self.out.push(tag::MAP);
         put_str(self.out, variant, limit(self.limited, MAX_KEY_CHARS));
-        Ok(Compound::open(self.out, self.limited, &[tag::MAP], MAX_MAP_ENTRIES, END2))
+        Ok(Compound::open(
+            self.out,
+            self.limited,
+            &[tag::MAP],
+            MAX_MAP_ENTRIES,
+            END2,
+        ))
     }
 }
 

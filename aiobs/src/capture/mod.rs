@@ -47,7 +47,11 @@ pub(crate) fn put_type_name(out: &mut Vec<u8>, name: &'static str) {
 }
 
 /// Runs a capture, and writes the type-name placeholder if it fails or panics.
-fn guarded(out: &mut Vec<u8>, name: &'static str, write: impl FnOnce(&mut Vec<u8>) -> Result<(), ()>) {
+fn guarded(
+    out: &mut Vec<u8>,
+    name: &'static str,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), ()>,
+) {
     let start = out.len();
     let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&mut *out)));
     if !matches!(ok, Ok(Ok(()))) {
@@ -58,7 +62,9 @@ fn guarded(out: &mut Vec<u8>, name: &'static str, write: impl FnOnce(&mut Vec<u8
 
 /// Captures a `Serialize` value into the byte form, limits applied.
 pub(crate) fn capture_serialize<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
-    guarded(out, std::any::type_name::<T>(), |out| encode::encode(out, value, true));
+    guarded(out, std::any::type_name::<T>(), |out| {
+        encode::encode(out, value, true)
+    });
 }
 
 /// Captures a `Debug` value as its (cut) Debug text.
@@ -67,7 +73,11 @@ pub(crate) fn capture_debug<T: fmt::Debug + ?Sized>(out: &mut Vec<u8>, value: &T
         let start = out.len();
         out.push(tag::STR);
         out.extend_from_slice(&[0; 4]);
-        let mut w = Limited { out: &mut *out, chars: 0, cut: false };
+        let mut w = Limited {
+            out: &mut *out,
+            chars: 0,
+            cut: false,
+        };
         let res = write!(w, "{value:?}");
         let cut = w.cut;
         if res.is_err() && !cut {
@@ -99,7 +109,11 @@ impl fmt::Write for Limited<'_> {
         match encode::cut_index(s, room) {
             None => {
                 self.out.extend_from_slice(s.as_bytes());
-                self.chars += if s.len() <= room { s.chars().count() } else { room };
+                self.chars += if s.len() <= room {
+                    s.chars().count()
+                } else {
+                    room
+                };
                 Ok(())
             }
             Some(i) => {
@@ -132,7 +146,11 @@ pub fn short_type_name(full: &str) -> String {
         match segs.as_slice() {
             [.., m, last] if *last == "Error" => {
                 // `std::io::error::Error`: skip a module named `error` to reach `io`.
-                let module = if *m == "error" && segs.len() >= 3 { segs[segs.len() - 3] } else { m };
+                let module = if *m == "error" && segs.len() >= 3 {
+                    segs[segs.len() - 3]
+                } else {
+                    m
+                };
                 if !matches!(module, "core" | "std" | "alloc") {
                     out.push_str(module);
                     out.push_str("::");
@@ -148,7 +166,11 @@ pub fn short_type_name(full: &str) -> String {
 }
 
 /// Formats an error as `"<ErrorType>: <message>"`, the message followed by its source chain.
-pub(crate) fn error_text(type_name: &str, message: &dyn fmt::Display, mut source: Option<&dyn std::error::Error>) -> String {
+pub(crate) fn error_text(
+    type_name: &str,
+    message: &dyn fmt::Display,
+    mut source: Option<&dyn std::error::Error>,
+) -> String {
     let mut text = short_type_name(type_name);
     let _ = write!(text, ": {message}");
     let mut depth = 0;
@@ -292,7 +314,11 @@ pub trait ErrViaDisplay {
 }
 impl<E: fmt::Display + ?Sized> ErrViaDisplay for &&Wrap<'_, E> {
     fn __aiobs_error(self) -> String {
-        format!("{}: {:#}", short_type_name(std::any::type_name::<E>()), self.0)
+        format!(
+            "{}: {:#}",
+            short_type_name(std::any::type_name::<E>()),
+            self.0
+        )
     }
 }
 
@@ -303,7 +329,11 @@ pub trait ErrViaDebug {
 }
 impl<E: fmt::Debug + ?Sized> ErrViaDebug for &Wrap<'_, E> {
     fn __aiobs_error(self) -> String {
-        format!("{}: {:?}", short_type_name(std::any::type_name::<E>()), self.0)
+        format!(
+            "{}: {:?}",
+            short_type_name(std::any::type_name::<E>()),
+            self.0
+        )
     }
 }
 
@@ -326,7 +356,10 @@ mod tests {
     fn short_type_names_drop_paths_but_keep_the_module_of_error() {
         assert_eq!(short_type_name("alloc::string::String"), "String");
         assert_eq!(short_type_name("std::io::error::Error"), "io::Error");
-        assert_eq!(short_type_name("serde_json::error::Error"), "serde_json::Error");
+        assert_eq!(
+            short_type_name("serde_json::error::Error"),
+            "serde_json::Error"
+        );
         assert_eq!(short_type_name("anyhow::Error"), "anyhow::Error");
         assert_eq!(short_type_name("my_app::AgentError"), "AgentError");
         assert_eq!(
@@ -338,5 +371,180 @@ mod tests {
             "Box<dyn Error + Send>"
         );
         assert_eq!(short_type_name("(u64, &str)"), "(u64, &str)");
+    }
+}
+
+#[cfg(test)]
+mod capture_tests {
+    use std::collections::BTreeMap;
+
+    use serde::Serialize;
+
+    use super::render::to_json;
+    use super::*;
+
+    fn ser<T: serde::Serialize + ?Sized>(v: &T) -> String {
+        let mut out = Vec::new();
+        capture_serialize(&mut out, v);
+        to_json(&out)
+    }
+
+    fn dbg<T: fmt::Debug + ?Sized>(v: &T) -> String {
+        let mut out = Vec::new();
+        capture_debug(&mut out, v);
+        to_json(&out)
+    }
+
+    #[test]
+    fn scalars_are_json() {
+        assert_eq!(
+            ser(&(1u8, -2i64, 1.5f64, true, (), 'x')),
+            r#"[1,-2,1.5,true,null,"x"]"#
+        );
+        assert_eq!(ser(&u128::MAX), u128::MAX.to_string());
+        assert_eq!(ser(&f64::NAN), "null");
+        assert_eq!(ser(&Some("a\"b\n")), r#""a\"b\n""#);
+        assert_eq!(ser(&"\u{1}é"), "\"\\u0001é\"");
+    }
+
+    #[test]
+    fn strings_keep_500_characters_and_end_in_dots_when_cut() {
+        let s = "é".repeat(600);
+        let json: String = serde_json::from_str(&ser(&s)).unwrap();
+        assert_eq!(json.chars().count(), 503);
+        assert!(json.ends_with("é..."));
+        assert_eq!(
+            ser(&"x".repeat(500)),
+            format!("\"{}\"", "x".repeat(500)),
+            "500 is kept whole"
+        );
+    }
+
+    #[test]
+    fn sequences_keep_10_items_and_maps_20_entries() {
+        let v: Vec<u32> = (0..15).collect();
+        assert_eq!(ser(&v), "[0,1,2,3,4,5,6,7,8,9]");
+        let m: BTreeMap<String, u32> = (0..25).map(|i| (format!("k{i:02}"), i)).collect();
+        let json: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&ser(&m)).unwrap();
+        assert_eq!(json.len(), 20);
+        assert!(json.contains_key("k19") && !json.contains_key("k20"));
+    }
+
+    #[test]
+    fn limits_apply_at_every_level_and_siblings_after_a_cut_list_stay() {
+        let v = (vec![vec![1; 12]; 12], "after");
+        let json: serde_json::Value = serde_json::from_str(&ser(&v)).unwrap();
+        assert_eq!(json[0].as_array().unwrap().len(), 10);
+        assert_eq!(json[0][0].as_array().unwrap().len(), 10);
+        assert_eq!(json[1], "after");
+    }
+
+    #[test]
+    fn map_keys_keep_100_characters_and_numbers_become_text() {
+        let m = BTreeMap::from([("k".repeat(150), 1)]);
+        let json: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&ser(&m)).unwrap();
+        assert_eq!(json.keys().next().unwrap().len(), 103);
+        assert_eq!(ser(&BTreeMap::from([(7u8, "seven")])), r#"{"7":"seven"}"#);
+        assert_eq!(ser(&BTreeMap::from([(vec![1], 2)])), r#"{"<key>":2}"#);
+    }
+
+    #[test]
+    fn a_million_items_are_not_all_visited() {
+        struct Counting<'a>(&'a std::cell::Cell<usize>);
+        impl Serialize for Counting<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                self.0.set(self.0.get() + 1);
+                s.serialize_u8(0)
+            }
+        }
+        let visits = std::cell::Cell::new(0);
+        let big: Vec<Counting> = (0..1_000_000).map(|_| Counting(&visits)).collect();
+        assert_eq!(ser(&big), "[0,0,0,0,0,0,0,0,0,0]");
+        assert_eq!(visits.get(), 10);
+    }
+
+    #[test]
+    fn enums_serialise_as_serde_json_does() {
+        #[derive(Serialize)]
+        enum E {
+            Unit,
+            New(u8),
+            Tuple(u8, u8),
+            Struct { a: u8 },
+        }
+        assert_eq!(
+            ser(&[E::Unit, E::New(1), E::Tuple(1, 2), E::Struct { a: 3 }]),
+            r#"["Unit",{"New":1},{"Tuple":[1,2]},{"Struct":{"a":3}}]"#
+        );
+        assert_eq!(ser(&E::Tuple(1, 2)), r#"{"Tuple":[1,2]}"#);
+        assert_eq!(ser(&serde_bytes_like()), "[1,2,3]");
+    }
+
+    fn serde_bytes_like() -> impl Serialize {
+        struct B;
+        impl Serialize for B {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(&[1, 2, 3])
+            }
+        }
+        B
+    }
+
+    #[test]
+    fn a_failing_or_panicking_serialize_gives_the_type_name() {
+        struct Fails;
+        impl Serialize for Fails {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(serde::ser::Error::custom("no"))
+            }
+        }
+        struct Panics;
+        impl Serialize for Panics {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                panic!("serialize panicked on purpose")
+            }
+        }
+        assert_eq!(ser(&Fails), r#""<Fails>""#);
+        assert_eq!(ser(&Panics), r#""<Panics>""#);
+        assert_eq!(
+            ser(&(1, Fails)),
+            r#""<(i32, Fails)>""#,
+            "the whole value is replaced"
+        );
+    }
+
+    #[test]
+    fn debug_text_is_cut_at_500_characters_without_formatting_it_all() {
+        assert_eq!(dbg(&std::time::Duration::from_millis(1500)), r#""1.5s""#);
+        let big = vec![0u8; 1_000_000];
+        let json: String = serde_json::from_str(&dbg(&big)).unwrap();
+        assert_eq!(json.chars().count(), 503);
+        assert!(json.starts_with("[0, 0, 0") && json.ends_with("..."));
+    }
+
+    #[test]
+    fn autoref_picks_serialize_then_debug_then_the_type_name() {
+        #[derive(Debug)]
+        struct OnlyDebug;
+        struct Opaque;
+        let pick = |f: &dyn Fn(&mut Vec<u8>)| {
+            let mut out = Vec::new();
+            f(&mut out);
+            to_json(&out)
+        };
+        assert_eq!(
+            pick(&|o| (&&&Wrap(&vec![1, 2])).__aiobs_capture(o)),
+            "[1,2]"
+        );
+        assert_eq!(
+            pick(&|o| (&&&Wrap(&OnlyDebug)).__aiobs_capture(o)),
+            r#""OnlyDebug""#
+        );
+        assert_eq!(
+            pick(&|o| (&&&Wrap(&Opaque)).__aiobs_capture(o)),
+            r#""<Opaque>""#
+        );
     }
 }

@@ -29,7 +29,14 @@ pub(crate) fn write_str<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<(
             0x0c => b"\\f",
             0x00..=0x1f => {
                 out.write_all(&bytes[plain..i])?;
-                out.write_all(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]])?;
+                out.write_all(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(b >> 4) as usize],
+                    HEX[(b & 0xf) as usize],
+                ])?;
                 plain = i + 1;
                 continue;
             }
@@ -54,21 +61,37 @@ pub(crate) fn write_f64<W: Write + ?Sized>(out: &mut W, v: f64) -> io::Result<()
 
 /// Where a container is in its items, to place commas and colons.
 #[derive(Clone, Copy)]
-enum Frame {
-    Seq { first: bool },
+pub(crate) enum Frame {
+    Seq {
+        first: bool,
+    },
     /// `key` is true when the next token is a key.
-    Map { first: bool, key: bool },
+    Map {
+        first: bool,
+        key: bool,
+    },
 }
 
 /// Renders one value starting at `*pos` and leaves `*pos` after it.
 ///
 /// The bytes are trusted: they were written by this crate's encoder.
+#[cfg(test)]
 pub(crate) fn render_value<W: Write + ?Sized>(
     bytes: &[u8],
     pos: &mut usize,
     out: &mut W,
 ) -> io::Result<()> {
-    let mut stack: Vec<Frame> = Vec::new();
+    render_value_with(bytes, pos, out, &mut Vec::new())
+}
+
+/// [`render_value`] with a caller-kept stack, to render many values without allocating.
+pub(crate) fn render_value_with<W: Write + ?Sized>(
+    bytes: &[u8],
+    pos: &mut usize,
+    out: &mut W,
+    stack: &mut Vec<Frame>,
+) -> io::Result<()> {
+    stack.clear();
     loop {
         let t = bytes[*pos];
         *pos += 1;
@@ -154,10 +177,15 @@ pub(crate) fn render_value<W: Write + ?Sized>(
                 }
                 tag::MAP => {
                     out.write_all(b"{")?;
-                    stack.push(Frame::Map { first: true, key: true });
+                    stack.push(Frame::Map {
+                        first: true,
+                        key: true,
+                    });
                 }
                 other => {
-                    return Err(io::Error::other(format!("aiobs: corrupt capture tag {other}")));
+                    return Err(io::Error::other(format!(
+                        "aiobs: corrupt capture tag {other}"
+                    )));
                 }
             }
         }
