@@ -73,8 +73,8 @@ pub mod __private {
         ErrViaTypeName, SplitPlain, SplitResult, ViaDebug, ViaSerialize, ViaTypeName, Wrap,
     };
     pub use crate::record::{
-        AsyncCall, FnMeta, Observed, Outcome, SelfType, SyncCall, enter, enter_async, finish,
-        observed,
+        AsyncCall, FnMeta, Observed, Outcome, SelfType, SyncCall, enter, enter_async,
+        enter_async_with, enter_with, finish, observed,
     };
 }
 

@@ -172,6 +172,36 @@ pub fn enter(meta: &'static FnMeta, self_ty: SelfType) -> Option<SyncCall> {
     enter_recording(meta, self_ty, Location::caller())
 }
 
+/// [`enter`], and captures the arguments with `args` when recording. Everything but the
+/// check stays out of line, so an unrecorded call costs the caller no stack frame.
+#[doc(hidden)]
+#[inline(always)]
+#[track_caller]
+pub fn enter_with(
+    meta: &'static FnMeta,
+    self_ty: SelfType,
+    args: impl FnOnce(&mut SyncCall),
+) -> Option<SyncCall> {
+    if RECORDING.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
+    enter_recording_with(meta, self_ty, Location::caller(), args)
+}
+
+#[inline(never)]
+fn enter_recording_with(
+    meta: &'static FnMeta,
+    self_ty: SelfType,
+    location: &'static Location<'static>,
+    args: impl FnOnce(&mut SyncCall),
+) -> Option<SyncCall> {
+    let mut call = enter_recording(meta, self_ty, location)?;
+    if meta.capture_args {
+        args(&mut call);
+    }
+    Some(call)
+}
+
 #[inline(never)]
 fn enter_recording(
     meta: &'static FnMeta,
@@ -290,7 +320,7 @@ pub fn finish<R>(
     }
 }
 
-#[inline]
+#[inline(never)]
 fn run_recorded<R>(
     call: SyncCall,
     body: impl FnOnce() -> R,
@@ -332,6 +362,25 @@ pub fn enter_async(meta: &'static FnMeta, self_ty: SelfType) -> Option<AsyncCall
         return None;
     }
     enter_async_recording(meta, self_ty, Location::caller())
+}
+
+/// [`enter_async`], and captures the arguments with `args` when recording.
+#[doc(hidden)]
+#[inline(always)]
+#[track_caller]
+pub fn enter_async_with(
+    meta: &'static FnMeta,
+    self_ty: SelfType,
+    args: impl FnOnce(&mut AsyncCall),
+) -> Option<AsyncCall> {
+    if RECORDING.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
+    let mut call = enter_async_recording(meta, self_ty, Location::caller())?;
+    if meta.capture_args {
+        args(&mut call);
+    }
+    Some(call)
 }
 
 #[inline(never)]

@@ -115,7 +115,16 @@ pub(crate) struct Log {
     reader: Mutex<ReadPosition>,
     /// Cleared when the owning thread exits.
     owner_alive: AtomicBool,
+    /// Flushed segments kept for the writer to reuse: fresh pages cost a page fault each.
+    spare: Mutex<Vec<SparePtr>>,
 }
+
+/// Segments kept for reuse per log (4 MiB).
+const SPARE_SEGMENTS: usize = 16;
+
+struct SparePtr(*mut Segment);
+// SAFETY: a spare segment is owned by the spare list alone.
+unsafe impl Send for SparePtr {}
 
 struct ReadPosition {
     head: *mut Segment,
@@ -171,6 +180,7 @@ impl Log {
                 offset: 0,
             }),
             owner_alive: AtomicBool::new(true),
+            spare: Mutex::new(Vec::new()),
         }
     }
 
@@ -186,7 +196,15 @@ impl Log {
         let mut seg = unsafe { &**tail };
         let mut used = seg.len.load(Ordering::Relaxed); // only this thread stores it
         if seg.capacity - used < size {
-            let fresh = Segment::allocate(size.max(SEGMENT_BYTES));
+            let spare = if size <= SEGMENT_BYTES {
+                lock(&self.spare).pop()
+            } else {
+                None
+            };
+            let fresh = match spare {
+                Some(SparePtr(spare)) => spare,
+                None => Segment::allocate(size.max(SEGMENT_BYTES)),
+            };
             seg.next.store(fresh, Ordering::Release);
             *tail = fresh;
             // SAFETY: just allocated.
@@ -245,7 +263,14 @@ impl Log {
             // writer has left it for good, and every record in it was just flushed.
             unsafe {
                 pos.head = (*old).next.load(Ordering::Acquire);
-                Segment::free(old);
+                let mut spare = lock(&self.spare);
+                if (*old).capacity == SEGMENT_BYTES && spare.len() < SPARE_SEGMENTS {
+                    (*old).len.store(0, Ordering::Relaxed);
+                    (*old).next.store(ptr::null_mut(), Ordering::Relaxed);
+                    spare.push(SparePtr(old));
+                } else {
+                    Segment::free(old);
+                }
             }
         }
         pos.offset = mark.offset;
@@ -271,6 +296,11 @@ impl Log {
 
 impl Drop for Log {
     fn drop(&mut self) {
+        let spare = self.spare.get_mut().unwrap_or_else(|e| e.into_inner());
+        for SparePtr(seg) in spare.drain(..) {
+            // SAFETY: spare segments are in no chain and used by no one.
+            unsafe { Segment::free(seg) };
+        }
         let pos = self.reader.get_mut().unwrap_or_else(|e| e.into_inner());
         let mut seg = pos.head;
         while !seg.is_null() {
