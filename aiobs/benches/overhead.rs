@@ -1,0 +1,369 @@
+//! The cost of one observed call, side by side in one run: the bare function, `#[observe]`
+//! with no session and with an active session, tracing's `#[instrument]` under a subscriber
+//! that keeps every span (registry + a layer storing name, fields, return value and timing),
+//! and fastrace's `#[trace]` under a reporter that keeps every span (1,000 calls per root).
+//!
+//! ```sh
+//! cargo bench -p aiobs --bench overhead
+//! ```
+//!
+//! Batches of 10,000 calls are timed; between batches (untimed) the recorded data is dropped so
+//! memory stays flat for every contender.
+
+use std::hint::black_box;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+
+const BATCH: u64 = 10_000;
+
+mod bare {
+    #[inline(never)]
+    pub fn add(a: u64, b: u64) -> u64 {
+        a + b
+    }
+    #[inline(never)]
+    pub fn greet(name: &str, tags: Vec<String>) -> String {
+        format!("hello {name} ({})", tags.len())
+    }
+    #[inline(never)]
+    pub async fn add_async(a: u64, b: u64) -> u64 {
+        a + b
+    }
+}
+
+mod observed {
+    #[aiobs::observe]
+    #[inline(never)]
+    pub fn add(a: u64, b: u64) -> u64 {
+        a + b
+    }
+    #[aiobs::observe]
+    #[inline(never)]
+    pub fn greet(name: &str, tags: Vec<String>) -> String {
+        format!("hello {name} ({})", tags.len())
+    }
+    #[aiobs::observe]
+    #[inline(never)]
+    pub async fn add_async(a: u64, b: u64) -> u64 {
+        a + b
+    }
+}
+
+mod traced {
+    #[tracing::instrument(ret)]
+    #[inline(never)]
+    pub fn add(a: u64, b: u64) -> u64 {
+        a + b
+    }
+    #[tracing::instrument(ret)]
+    #[inline(never)]
+    pub fn greet(name: &str, tags: Vec<String>) -> String {
+        format!("hello {name} ({})", tags.len())
+    }
+    #[tracing::instrument(ret)]
+    #[inline(never)]
+    pub async fn add_async(a: u64, b: u64) -> u64 {
+        a + b
+    }
+}
+
+mod fast {
+    #[fastrace::trace]
+    #[inline(never)]
+    pub fn add(a: u64, b: u64) -> u64 {
+        a + b
+    }
+    #[fastrace::trace]
+    #[inline(never)]
+    pub fn greet(name: &str, tags: Vec<String>) -> String {
+        format!("hello {name} ({})", tags.len())
+    }
+    #[fastrace::trace]
+    #[inline(never)]
+    pub async fn add_async(a: u64, b: u64) -> u64 {
+        a + b
+    }
+}
+
+/// A tracing layer that keeps every closed span: its name, its recorded fields (arguments and
+/// `ret`), and its open/close times, as a trace store would.
+mod keep_spans {
+    use std::fmt::Write as _;
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Subscriber};
+    use tracing_subscriber::layer::{Context, Layer};
+    use tracing_subscriber::registry::LookupSpan;
+
+    pub struct Kept {
+        pub name: &'static str,
+        pub fields: String,
+        pub opened: Instant,
+        pub closed: Instant,
+    }
+
+    struct Open {
+        fields: String,
+        opened: Instant,
+    }
+
+    struct Fields<'a>(&'a mut String);
+    impl Visit for Fields<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            let _ = write!(self.0, "{}={:?};", field.name(), value);
+        }
+    }
+
+    #[derive(Clone, Default)]
+    pub struct KeepSpans(pub Arc<Mutex<Vec<Kept>>>);
+
+    impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for KeepSpans {
+        fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+            let mut fields = String::new();
+            attrs.record(&mut Fields(&mut fields));
+            if let Some(span) = ctx.span(id) {
+                span.extensions_mut().insert(Open { fields, opened: Instant::now() });
+            }
+        }
+        fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+            if let Some(span) = ctx.span(id) {
+                if let Some(open) = span.extensions_mut().get_mut::<Open>() {
+                    values.record(&mut Fields(&mut open.fields));
+                }
+            }
+        }
+        fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+            // `ret` is an event inside the span: keep it with the span.
+            if let Some(span) = ctx.event_span(event) {
+                if let Some(open) = span.extensions_mut().get_mut::<Open>() {
+                    event.record(&mut Fields(&mut open.fields));
+                }
+            }
+        }
+        fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+            if let Some(span) = ctx.span(&id) {
+                if let Some(open) = span.extensions_mut().remove::<Open>() {
+                    let kept = Kept {
+                        name: span.name(),
+                        fields: open.fields,
+                        opened: open.opened,
+                        closed: Instant::now(),
+                    };
+                    self.0.lock().expect("kept spans").push(kept);
+                }
+            }
+        }
+    }
+}
+
+/// A fastrace reporter that keeps every span record.
+#[derive(Clone, Default)]
+struct KeepRecords(Arc<Mutex<Vec<fastrace::collector::SpanRecord>>>);
+
+impl fastrace::collector::Reporter for KeepRecords {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        self.0.lock().expect("records").extend(spans);
+    }
+}
+
+/// Times `BATCH` calls of `call` per iteration; `reset` runs untimed after each batch.
+fn batches(iters: u64, mut call: impl FnMut(u64), mut reset: impl FnMut()) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(BATCH);
+        let start = Instant::now();
+        for i in 0..n {
+            call(i);
+        }
+        total += start.elapsed();
+        reset();
+        left -= n;
+    }
+    total
+}
+
+/// Polls a future that is ready without waiting, on this thread (a current-thread executor).
+fn poll_now<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => unreachable!("the benchmarked futures never wait"),
+    }
+}
+
+struct Contenders {
+    obs: aiobs::Collector,
+    tracing_dispatch: tracing::Dispatch,
+    tracing_kept: keep_spans::KeepSpans,
+    fastrace_kept: KeepRecords,
+}
+
+fn contenders() -> Contenders {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let tracing_kept = keep_spans::KeepSpans::default();
+    let subscriber = tracing_subscriber::registry().with(tracing_kept.clone());
+    let fastrace_kept = KeepRecords::default();
+    fastrace::set_reporter(fastrace_kept.clone(), fastrace::collector::Config::default());
+    Contenders {
+        obs: aiobs::Collector::new(),
+        tracing_dispatch: tracing::Dispatch::new(subscriber),
+        tracing_kept,
+        fastrace_kept,
+    }
+}
+
+/// Times `call` in batches of `BATCH`, under a fastrace root span per 1,000 calls (fastrace
+/// reports a trace when its root ends); the reported records are dropped untimed.
+fn fastrace_batches(iters: u64, kept: &KeepRecords, mut call: impl FnMut(u64)) -> Duration {
+    use fastrace::prelude::*;
+    let mut total = Duration::ZERO;
+    let mut done = 0;
+    while done < iters {
+        let n = (iters - done).min(BATCH);
+        let start = Instant::now();
+        let mut i = 0;
+        while i < n {
+            let root = Span::root("root", SpanContext::random());
+            let _parent = root.set_local_parent();
+            for _ in 0..(n - i).min(1000) {
+                call(i);
+                i += 1;
+            }
+        }
+        total += start.elapsed();
+        fastrace::flush();
+        kept.0.lock().expect("records").clear();
+        done += n;
+    }
+    total
+}
+
+fn bench_add(c: &mut Criterion, k: &Contenders) {
+    let mut g = c.benchmark_group("add");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("bare", |b| b.iter(|| bare::add(black_box(1), black_box(2))));
+    g.bench_function("observe_no_session", |b| b.iter(|| observed::add(black_box(1), black_box(2))));
+    g.bench_function("observe_session", |b| {
+        let _scope = k.obs.set_default();
+        k.obs.observe(aiobs::ObserveOptions::new()).expect("observe");
+        b.iter_custom(|iters| {
+            batches(iters, |i| { black_box(observed::add(black_box(1), black_box(i))); }, || {
+                k.obs.reset();
+                k.obs.observe(aiobs::ObserveOptions::new()).expect("observe");
+            })
+        });
+        k.obs.reset();
+    });
+    g.bench_function("tracing_instrument_no_subscriber", |b| {
+        b.iter(|| traced::add(black_box(1), black_box(2)))
+    });
+    g.bench_function("tracing_instrument_keeping_spans", |b| {
+        tracing::dispatcher::with_default(&k.tracing_dispatch, || {
+            b.iter_custom(|iters| {
+                batches(iters, |i| { black_box(traced::add(black_box(1), black_box(i))); }, || {
+                    k.tracing_kept.0.lock().expect("kept").clear();
+                })
+            })
+        })
+    });
+    g.bench_function("fastrace_trace_keeping_spans", |b| {
+        b.iter_custom(|iters| {
+            fastrace_batches(iters, &k.fastrace_kept, |i| {
+                black_box(fast::add(black_box(1), black_box(i)));
+            })
+        })
+    });
+    g.finish();
+}
+
+fn tags() -> Vec<String> {
+    vec!["a".to_owned(), "bb".to_owned(), "ccc".to_owned()]
+}
+
+fn bench_greet(c: &mut Criterion, k: &Contenders) {
+    let mut g = c.benchmark_group("greet");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("bare", |b| b.iter(|| bare::greet(black_box("world"), tags())));
+    g.bench_function("observe_no_session", |b| b.iter(|| observed::greet(black_box("world"), tags())));
+    g.bench_function("observe_session", |b| {
+        let _scope = k.obs.set_default();
+        k.obs.observe(aiobs::ObserveOptions::new()).expect("observe");
+        b.iter_custom(|iters| {
+            batches(iters, |_| { black_box(observed::greet(black_box("world"), tags())); }, || {
+                k.obs.reset();
+                k.obs.observe(aiobs::ObserveOptions::new()).expect("observe");
+            })
+        });
+        k.obs.reset();
+    });
+    g.bench_function("tracing_instrument_keeping_spans", |b| {
+        tracing::dispatcher::with_default(&k.tracing_dispatch, || {
+            b.iter_custom(|iters| {
+                batches(iters, |_| { black_box(traced::greet(black_box("world"), tags())); }, || {
+                    k.tracing_kept.0.lock().expect("kept").clear();
+                })
+            })
+        })
+    });
+    g.bench_function("fastrace_trace_keeping_spans", |b| {
+        b.iter_custom(|iters| {
+            fastrace_batches(iters, &k.fastrace_kept, |_| {
+                black_box(fast::greet(black_box("world"), tags()));
+            })
+        })
+    });
+    g.finish();
+}
+
+fn bench_async(c: &mut Criterion, k: &Contenders) {
+    let mut g = c.benchmark_group("add_async");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("bare", |b| b.iter(|| poll_now(bare::add_async(black_box(1), black_box(2)))));
+    g.bench_function("observe_no_session", |b| {
+        b.iter(|| poll_now(observed::add_async(black_box(1), black_box(2))))
+    });
+    g.bench_function("observe_session", |b| {
+        let _scope = k.obs.set_default();
+        k.obs.observe(aiobs::ObserveOptions::new()).expect("observe");
+        b.iter_custom(|iters| {
+            batches(iters, |i| { black_box(poll_now(observed::add_async(black_box(1), black_box(i)))); }, || {
+                k.obs.reset();
+                k.obs.observe(aiobs::ObserveOptions::new()).expect("observe");
+            })
+        });
+        k.obs.reset();
+    });
+    g.bench_function("tracing_instrument_keeping_spans", |b| {
+        tracing::dispatcher::with_default(&k.tracing_dispatch, || {
+            b.iter_custom(|iters| {
+                batches(iters, |i| { black_box(poll_now(traced::add_async(black_box(1), black_box(i)))); }, || {
+                    k.tracing_kept.0.lock().expect("kept").clear();
+                })
+            })
+        })
+    });
+    g.bench_function("fastrace_trace_keeping_spans", |b| {
+        b.iter_custom(|iters| {
+            fastrace_batches(iters, &k.fastrace_kept, |i| {
+                black_box(poll_now(fast::add_async(black_box(1), black_box(i))));
+            })
+        })
+    });
+    g.finish();
+}
+
+fn main() {
+    let k = contenders();
+    let mut c = Criterion::default().configure_from_args();
+    bench_add(&mut c, &k);
+    bench_greet(&mut c, &k);
+    bench_async(&mut c, &k);
+    c.final_summary();
+}

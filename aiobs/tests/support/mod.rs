@@ -1,0 +1,327 @@
+//! Shared helpers for the integration tests; include with `mod support;`.
+//!
+//! The main helper is [`validate_export`]: it runs the compatibility validator
+//! `../shared/compat/validate_export.py --require-tree` (relative to the
+//! workspace root) on flushed files, with a Python that has the pinned
+//! `aiobs==0.1.5` and `pydantic` packages, and panics with the validator's
+//! full output when a file does not pass.
+//!
+//! The Python is found by [`validator_python`]:
+//!
+//! 1. the `AIOBS_PYTHON` environment variable, if set and not empty (used
+//!    as is, nothing is checked or installed);
+//! 2. else `<workspace root>/.venv/bin/python` (`.venv\Scripts\python.exe`
+//!    on Windows), if it exists and can `import aiobs, pydantic`;
+//! 3. else that virtualenv is created (`python3 -m venv`, then
+//!    `pip install -q -r ../shared/compat/requirements.txt`).
+//!
+//! Creating the virtualenv happens at most once even when many test threads
+//! and test binaries (processes) ask at the same time: a [`OnceLock`] covers
+//! the threads of one process, and an atomic `mkdir` of the lock directory
+//! `<workspace root>/.venv.lock` covers processes. A process that finds the
+//! lock taken waits and retries; whoever gets the lock next checks the venv
+//! again before doing anything. The lock directory is removed afterwards
+//! (also when the setup fails). A lock left behind by a killed process is
+//! broken when its owner process no longer exists (checked on Linux) or when
+//! it is older than [`STALE_LOCK_AFTER`].
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, SystemTime};
+
+/// Environment variable that names the Python to run the validator with.
+pub const PYTHON_ENV: &str = "AIOBS_PYTHON";
+
+/// How long to wait for another process that is creating the virtualenv.
+pub const LOCK_WAIT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+/// A lock directory older than this is considered left behind by a crash.
+pub const STALE_LOCK_AFTER: Duration = Duration::from_secs(15 * 60);
+
+/// Pause between two attempts to take the lock.
+const LOCK_RETRY_EVERY: Duration = Duration::from_millis(200);
+
+/// Name of the file in the lock directory that holds the owner's process id.
+const LOCK_OWNER_FILE: &str = "owner";
+
+/// The Cargo workspace root: the parent of this crate's manifest directory
+/// (`CARGO_MANIFEST_DIR/..`), canonicalised when possible.
+pub fn workspace_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    fs::canonicalize(&root).unwrap_or(root)
+}
+
+/// The shared compatibility folder, `<workspace root>/../shared/compat`.
+pub fn compat_dir() -> PathBuf {
+    workspace_root().join("..").join("shared").join("compat")
+}
+
+/// The export validator, `<workspace root>/../shared/compat/validate_export.py`.
+pub fn validator_script() -> PathBuf {
+    compat_dir().join("validate_export.py")
+}
+
+/// The validator's pinned requirements, `<workspace root>/../shared/compat/requirements.txt`.
+pub fn requirements_file() -> PathBuf {
+    compat_dir().join("requirements.txt")
+}
+
+/// The workspace's virtualenv directory, `<workspace root>/.venv`.
+pub fn venv_dir() -> PathBuf {
+    workspace_root().join(".venv")
+}
+
+/// The Python executable inside [`venv_dir`].
+pub fn venv_python() -> PathBuf {
+    if cfg!(windows) {
+        venv_dir().join("Scripts").join("python.exe")
+    } else {
+        venv_dir().join("bin").join("python")
+    }
+}
+
+/// The lock directory that serialises creating the virtualenv across
+/// processes, `<workspace root>/.venv.lock`.
+pub fn venv_lock_dir() -> PathBuf {
+    workspace_root().join(".venv.lock")
+}
+
+/// The Python that [`validate_export`] runs the validator with.
+///
+/// `AIOBS_PYTHON` if set; else the workspace's `.venv` Python if it can
+/// `import aiobs, pydantic`; else that `.venv` is created first (once, even
+/// with concurrent threads and processes; see the module docs). The answer
+/// is computed once per process.
+///
+/// # Panics
+///
+/// If the virtualenv has to be created and that fails (no `python3`, no
+/// network for pip, ...), with the failing command's output.
+pub fn validator_python() -> PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(find_or_create_python).clone()
+}
+
+/// Runs `validate_export.py --require-tree` on `paths` with
+/// [`validator_python`] and panics, with the validator's full output, unless
+/// it exits successfully (every file passes).
+///
+/// # Panics
+///
+/// If `paths` is empty, if the validator cannot be started, or if any file
+/// fails a check.
+pub fn validate_export(paths: &[&Path]) {
+    assert!(!paths.is_empty(), "validate_export: no files given");
+    let script = validator_script();
+    assert!(
+        script.is_file(),
+        "validate_export: the validator {} does not exist",
+        script.display()
+    );
+    let python = validator_python();
+    let mut cmd = Command::new(&python);
+    cmd.arg(&script).arg("--require-tree").args(paths);
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!(
+            "validate_export: cannot run {} {}: {e}",
+            python.display(),
+            script.display()
+        )
+    });
+    if !out.status.success() {
+        panic!(
+            "validate_export.py --require-tree rejected {paths:?} ({}):\n{}",
+            out.status,
+            describe_output(&out)
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Finding or creating the Python
+// ---------------------------------------------------------------------------
+
+fn find_or_create_python() -> PathBuf {
+    if let Some(python) = std::env::var_os(PYTHON_ENV).filter(|p| !p.is_empty()) {
+        return PathBuf::from(python);
+    }
+    let python = venv_python();
+    // Fast path. While another process holds the lock the venv may be half
+    // installed, so it is only trusted here when nobody is creating it.
+    if !venv_lock_dir().exists() && python_is_usable(&python) {
+        return python;
+    }
+    let _lock = VenvLock::acquire();
+    if !python_is_usable(&python) {
+        create_venv();
+    }
+    python
+}
+
+/// True if `python` runs and can `import aiobs, pydantic`.
+fn python_is_usable(python: &Path) -> bool {
+    python.is_file()
+        && Command::new(python)
+            .args(["-c", "import aiobs, pydantic"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+}
+
+/// Creates (or repairs) `<workspace root>/.venv` and installs the validator's
+/// requirements. The caller holds the [`VenvLock`].
+fn create_venv() {
+    let requirements = requirements_file();
+    assert!(
+        requirements.is_file(),
+        "cannot create the validator's venv: {} does not exist",
+        requirements.display()
+    );
+    let base = if cfg!(windows) { "python" } else { "python3" };
+    let venv = venv_dir();
+    run_checked(Command::new(base).args(["-m", "venv"]).arg(&venv));
+    let python = venv_python();
+    run_checked(
+        Command::new(&python)
+            .args(["-m", "pip", "install", "-q", "-r"])
+            .arg(&requirements),
+    );
+    if !python_is_usable(&python) {
+        let out = Command::new(&python)
+            .args(["-c", "import aiobs, pydantic"])
+            .output();
+        panic!(
+            "created {} but it cannot `import aiobs, pydantic`:\n{}",
+            venv.display(),
+            match out {
+                Ok(out) => describe_output(&out),
+                Err(e) => e.to_string(),
+            }
+        );
+    }
+}
+
+/// Runs `cmd` and panics with its output unless it succeeds.
+fn run_checked(cmd: &mut Command) {
+    let shown = format!("{cmd:?}");
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
+    if !out.status.success() {
+        panic!("{shown} failed ({}):\n{}", out.status, describe_output(&out));
+    }
+}
+
+fn describe_output(out: &Output) -> String {
+    format!(
+        "--- stdout ---\n{}--- stderr ---\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+// ---------------------------------------------------------------------------
+// Cross-process lock: an atomically created directory
+// ---------------------------------------------------------------------------
+
+/// Holds `<workspace root>/.venv.lock` while alive; removes it on drop (also
+/// when the holder panics).
+struct VenvLock {
+    dir: PathBuf,
+}
+
+impl VenvLock {
+    /// Takes the lock, waiting (and retrying every 200 ms) while another
+    /// process holds it. Breaks a lock whose owner is gone or that is older
+    /// than [`STALE_LOCK_AFTER`].
+    fn acquire() -> VenvLock {
+        let dir = venv_lock_dir();
+        let waited_since = SystemTime::now();
+        loop {
+            match fs::create_dir(&dir) {
+                Ok(()) => {
+                    // Best effort: the owner's pid lets others spot a dead holder.
+                    let _ = fs::write(dir.join(LOCK_OWNER_FILE), std::process::id().to_string());
+                    return VenvLock { dir };
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                Err(e) => panic!("cannot create the lock directory {}: {e}", dir.display()),
+            }
+            if let Some(owner) = stale_lock_owner(&dir) {
+                break_lock(&dir, owner);
+                continue;
+            }
+            let waited = waited_since.elapsed().unwrap_or_default();
+            if waited > LOCK_WAIT_TIMEOUT {
+                panic!(
+                    "waited {waited:?} for {} (another process creating the validator's \
+                     venv); remove it if no test is running",
+                    dir.display()
+                );
+            }
+            thread::sleep(LOCK_RETRY_EVERY);
+        }
+    }
+}
+
+impl Drop for VenvLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(self.dir.join(LOCK_OWNER_FILE));
+        let _ = fs::remove_dir(&self.dir);
+    }
+}
+
+/// The recorded owner of a lock that looks abandoned: `Some(owner pid text)`
+/// (possibly empty) if the owner process is known to be gone (Linux) or the
+/// lock is older than [`STALE_LOCK_AFTER`]; `None` while it looks held.
+fn stale_lock_owner(dir: &Path) -> Option<String> {
+    let owner = fs::read_to_string(dir.join(LOCK_OWNER_FILE)).ok();
+    let owner_pid = owner.as_deref().and_then(|p| p.trim().parse::<u32>().ok());
+    let owner_gone = owner_pid.is_some_and(|pid| {
+        cfg!(target_os = "linux")
+            && Path::new("/proc/self").exists()
+            && !Path::new(&format!("/proc/{pid}")).exists()
+    });
+    if owner_gone {
+        return owner;
+    }
+    let age = fs::metadata(dir)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())?;
+    (age > STALE_LOCK_AFTER).then(|| owner.unwrap_or_default())
+}
+
+/// Removes an abandoned lock. The directory is first renamed to a unique
+/// name (atomic), so that two processes breaking the same lock do not remove
+/// each other's fresh one; if what was renamed turns out to belong to a
+/// different owner than the one judged dead, it is put back.
+fn break_lock(dir: &Path, judged_owner: String) {
+    let aside = dir.with_file_name(format!(
+        ".venv.lock.stale-{}-{}",
+        std::process::id(),
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
+    ));
+    match fs::rename(dir, &aside) {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::NotFound => return, // someone else broke it
+        Err(_) => return,                                    // retry on the next round
+    }
+    let owner = fs::read_to_string(aside.join(LOCK_OWNER_FILE)).unwrap_or_default();
+    if owner != judged_owner && fs::rename(&aside, dir).is_ok() {
+        return; // it was a live lock taken meanwhile: restored
+    }
+    let _ = fs::remove_dir_all(&aside);
+}
