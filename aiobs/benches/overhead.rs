@@ -100,6 +100,7 @@ mod keep_spans {
     use tracing_subscriber::layer::{Context, Layer};
     use tracing_subscriber::registry::LookupSpan;
 
+    #[allow(dead_code)] // stored as a trace store would store them; nothing reads them here
     pub struct Kept {
         pub name: &'static str,
         pub fields: String,
@@ -127,7 +128,10 @@ mod keep_spans {
             let mut fields = String::new();
             attrs.record(&mut Fields(&mut fields));
             if let Some(span) = ctx.span(id) {
-                span.extensions_mut().insert(Open { fields, opened: Instant::now() });
+                span.extensions_mut().insert(Open {
+                    fields,
+                    opened: Instant::now(),
+                });
             }
         }
         fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -210,7 +214,10 @@ fn contenders() -> Contenders {
     let tracing_kept = keep_spans::KeepSpans::default();
     let subscriber = tracing_subscriber::registry().with(tracing_kept.clone());
     let fastrace_kept = KeepRecords::default();
-    fastrace::set_reporter(fastrace_kept.clone(), fastrace::collector::Config::default());
+    fastrace::set_reporter(
+        fastrace_kept.clone(),
+        fastrace::collector::Config::default(),
+    );
     Contenders {
         obs: aiobs::Collector::new(),
         tracing_dispatch: tracing::Dispatch::new(subscriber),
@@ -249,15 +256,27 @@ fn bench_add(c: &mut Criterion, k: &Contenders) {
     let mut g = c.benchmark_group("add");
     g.throughput(Throughput::Elements(1));
     g.bench_function("bare", |b| b.iter(|| bare::add(black_box(1), black_box(2))));
-    g.bench_function("observe_no_session", |b| b.iter(|| observed::add(black_box(1), black_box(2))));
+    g.bench_function("observe_no_session", |b| {
+        b.iter(|| observed::add(black_box(1), black_box(2)))
+    });
     g.bench_function("observe_session", |b| {
         let _scope = k.obs.set_default();
-        k.obs.observe(aiobs::ObserveOptions::new()).expect("observe");
+        k.obs
+            .observe(aiobs::ObserveOptions::new())
+            .expect("observe");
         b.iter_custom(|iters| {
-            batches(iters, |i| { black_box(observed::add(black_box(1), black_box(i))); }, || {
-                k.obs.reset();
-                k.obs.observe(aiobs::ObserveOptions::new()).expect("observe");
-            })
+            batches(
+                iters,
+                |i| {
+                    black_box(observed::add(black_box(1), black_box(i)));
+                },
+                || {
+                    k.obs.reset();
+                    k.obs
+                        .observe(aiobs::ObserveOptions::new())
+                        .expect("observe");
+                },
+            )
         });
         k.obs.reset();
     });
@@ -267,9 +286,15 @@ fn bench_add(c: &mut Criterion, k: &Contenders) {
     g.bench_function("tracing_instrument_keeping_spans", |b| {
         tracing::dispatcher::with_default(&k.tracing_dispatch, || {
             b.iter_custom(|iters| {
-                batches(iters, |i| { black_box(traced::add(black_box(1), black_box(i))); }, || {
-                    k.tracing_kept.0.lock().expect("kept").clear();
-                })
+                batches(
+                    iters,
+                    |i| {
+                        black_box(traced::add(black_box(1), black_box(i)));
+                    },
+                    || {
+                        k.tracing_kept.0.lock().expect("kept").clear();
+                    },
+                )
             })
         })
     });
@@ -290,25 +315,45 @@ fn tags() -> Vec<String> {
 fn bench_greet(c: &mut Criterion, k: &Contenders) {
     let mut g = c.benchmark_group("greet");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("bare", |b| b.iter(|| bare::greet(black_box("world"), tags())));
-    g.bench_function("observe_no_session", |b| b.iter(|| observed::greet(black_box("world"), tags())));
+    g.bench_function("bare", |b| {
+        b.iter(|| bare::greet(black_box("world"), tags()))
+    });
+    g.bench_function("observe_no_session", |b| {
+        b.iter(|| observed::greet(black_box("world"), tags()))
+    });
     g.bench_function("observe_session", |b| {
         let _scope = k.obs.set_default();
-        k.obs.observe(aiobs::ObserveOptions::new()).expect("observe");
+        k.obs
+            .observe(aiobs::ObserveOptions::new())
+            .expect("observe");
         b.iter_custom(|iters| {
-            batches(iters, |_| { black_box(observed::greet(black_box("world"), tags())); }, || {
-                k.obs.reset();
-                k.obs.observe(aiobs::ObserveOptions::new()).expect("observe");
-            })
+            batches(
+                iters,
+                |_| {
+                    black_box(observed::greet(black_box("world"), tags()));
+                },
+                || {
+                    k.obs.reset();
+                    k.obs
+                        .observe(aiobs::ObserveOptions::new())
+                        .expect("observe");
+                },
+            )
         });
         k.obs.reset();
     });
     g.bench_function("tracing_instrument_keeping_spans", |b| {
         tracing::dispatcher::with_default(&k.tracing_dispatch, || {
             b.iter_custom(|iters| {
-                batches(iters, |_| { black_box(traced::greet(black_box("world"), tags())); }, || {
-                    k.tracing_kept.0.lock().expect("kept").clear();
-                })
+                batches(
+                    iters,
+                    |_| {
+                        black_box(traced::greet(black_box("world"), tags()));
+                    },
+                    || {
+                        k.tracing_kept.0.lock().expect("kept").clear();
+                    },
+                )
             })
         })
     });
@@ -325,27 +370,45 @@ fn bench_greet(c: &mut Criterion, k: &Contenders) {
 fn bench_async(c: &mut Criterion, k: &Contenders) {
     let mut g = c.benchmark_group("add_async");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("bare", |b| b.iter(|| poll_now(bare::add_async(black_box(1), black_box(2)))));
+    g.bench_function("bare", |b| {
+        b.iter(|| poll_now(bare::add_async(black_box(1), black_box(2))))
+    });
     g.bench_function("observe_no_session", |b| {
         b.iter(|| poll_now(observed::add_async(black_box(1), black_box(2))))
     });
     g.bench_function("observe_session", |b| {
         let _scope = k.obs.set_default();
-        k.obs.observe(aiobs::ObserveOptions::new()).expect("observe");
+        k.obs
+            .observe(aiobs::ObserveOptions::new())
+            .expect("observe");
         b.iter_custom(|iters| {
-            batches(iters, |i| { black_box(poll_now(observed::add_async(black_box(1), black_box(i)))); }, || {
-                k.obs.reset();
-                k.obs.observe(aiobs::ObserveOptions::new()).expect("observe");
-            })
+            batches(
+                iters,
+                |i| {
+                    black_box(poll_now(observed::add_async(black_box(1), black_box(i))));
+                },
+                || {
+                    k.obs.reset();
+                    k.obs
+                        .observe(aiobs::ObserveOptions::new())
+                        .expect("observe");
+                },
+            )
         });
         k.obs.reset();
     });
     g.bench_function("tracing_instrument_keeping_spans", |b| {
         tracing::dispatcher::with_default(&k.tracing_dispatch, || {
             b.iter_custom(|iters| {
-                batches(iters, |i| { black_box(poll_now(traced::add_async(black_box(1), black_box(i)))); }, || {
-                    k.tracing_kept.0.lock().expect("kept").clear();
-                })
+                batches(
+                    iters,
+                    |i| {
+                        black_box(poll_now(traced::add_async(black_box(1), black_box(i))));
+                    },
+                    || {
+                        k.tracing_kept.0.lock().expect("kept").clear();
+                    },
+                )
             })
         })
     });

@@ -36,7 +36,7 @@ pub(crate) struct Cache {
 }
 
 /// The index of `key` in `list`, moving a hit towards the front.
-fn find<K: PartialEq, V>(list: &mut Vec<(K, V)>, key: &K) -> Option<usize> {
+fn find<K: PartialEq, V>(list: &mut [(K, V)], key: &K) -> Option<usize> {
     let i = list.iter().position(|(k, _)| k == key)?;
     if i > 0 {
         list.swap(i, i - 1);

@@ -14,7 +14,7 @@ pub(crate) struct ThreadState {
     /// The collector calls on this thread record into; `None` means the global one.
     pub(crate) collector: RefCell<Option<Collector>>,
     /// This thread's log in each collector it recorded into.
-    logs: RefCell<Vec<(u64, Weak<Inner>, Arc<Log>)>>,
+    logs: RefCell<Vec<ThreadLog>>,
     /// Captured values of the synchronous calls in progress, innermost last.
     pub(crate) scratch: RefCell<Vec<u8>>,
 }
@@ -26,6 +26,10 @@ impl Drop for ThreadState {
         }
     }
 }
+
+/// This thread's log in one collector: the collector's id, the collector (to notice it is
+/// gone), and the log.
+type ThreadLog = (u64, Weak<Inner>, Arc<Log>);
 
 thread_local! {
     static THREAD: ThreadState = const {

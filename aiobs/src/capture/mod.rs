@@ -525,6 +525,7 @@ mod capture_tests {
     }
 
     #[test]
+    #[allow(clippy::needless_borrow)] // the extra borrows are the mechanism under test
     fn autoref_picks_serialize_then_debug_then_the_type_name() {
         #[derive(Debug)]
         struct OnlyDebug;

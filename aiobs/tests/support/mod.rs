@@ -217,7 +217,11 @@ fn run_checked(cmd: &mut Command) {
         .output()
         .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
     if !out.status.success() {
-        panic!("{shown} failed ({}):\n{}", out.status, describe_output(&out));
+        panic!(
+            "{shown} failed ({}):\n{}",
+            out.status,
+            describe_output(&out)
+        );
     }
 }
 

@@ -1,0 +1,371 @@
+//! Generation: the function, unchanged to its callers, with its body handed to the runtime.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{ToTokens as _, quote, quote_spanned};
+use syn::ext::IdentExt as _;
+use syn::spanned::Spanned as _;
+use syn::visit_mut::VisitMut;
+use syn::{
+    AttrStyle, Attribute, FnArg, Ident, Item, ItemFn, Pat, ReturnType, Signature, Stmt, Token, Type,
+};
+
+use crate::args::{self, Errors, Options};
+use crate::shape::{self, Shape};
+
+/// The whole attribute: options and function checked, then the function instrumented, or
+/// returned as it is when `disabled`.
+pub(crate) fn observe(args: TokenStream, item: TokenStream, disabled: bool) -> TokenStream {
+    let mut errors = Errors::default();
+    let options = args::parse(args, &mut errors);
+    let func = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(func) => func,
+        Err(error) => {
+            errors.push(not_a_function(item.clone(), error));
+            let errors = errors.into_compile_errors();
+            return quote!(#errors #item);
+        }
+    };
+    let shape = shape::of(&func, &mut errors);
+    let names = shape::bound_names(&func.sig);
+    for skipped in &options.skip {
+        let is_receiver = skipped == "self" && func.sig.receiver().is_some();
+        if !is_receiver && !names.iter().any(|n| n.unraw() == skipped.unraw()) {
+            let known: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            let known = if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            };
+            errors.at(
+                skipped.span(),
+                format_args!("`skip({skipped})`: this function has no parameter `{skipped}` (its parameters: {known})"),
+            );
+        }
+    }
+    if let Some(errors) = errors.into_compile_errors() {
+        return quote!(#errors #item);
+    }
+    if disabled {
+        return item;
+    }
+    generate(func, &options, &shape, &names)
+}
+
+/// The error for an item `#[observe]` cannot apply to, at its first token after attributes.
+fn not_a_function(item: TokenStream, parse_error: syn::Error) -> syn::Error {
+    let first = {
+        let mut tokens = item.clone().into_iter().peekable();
+        loop {
+            match tokens.next() {
+                Some(TokenTree::Punct(p)) if p.as_char() == '#' => {
+                    tokens.next(); // the attribute's `[..]`
+                }
+                Some(token) => break Some(token.span()),
+                None => break None,
+            }
+        }
+    };
+    match syn::parse2::<Item>(item) {
+        Ok(Item::Verbatim(tokens)) if tokens.to_string().contains("fn ") => syn::Error::new(
+            first.unwrap_or_else(Span::call_site),
+            "`#[observe]` needs a function with a body: put it on the implementation, not the declaration",
+        ),
+        Ok(Item::Fn(_)) | Err(_) => parse_error,
+        Ok(_) => syn::Error::new(
+            first.unwrap_or_else(Span::call_site),
+            "`#[observe]` applies to functions only (free functions, methods, associated functions)",
+        ),
+    }
+}
+
+fn generate(func: ItemFn, options: &Options, shape: &Shape, names: &[Ident]) -> TokenStream {
+    let ItemFn {
+        attrs,
+        vis,
+        mut sig,
+        block,
+    } = func;
+    let (inner, outer): (Vec<Attribute>, Vec<Attribute>) = attrs
+        .into_iter()
+        .partition(|a| matches!(a.style, AttrStyle::Inner(_)));
+    let call = Ident::new("__aiobs_call", Span::mixed_site());
+    let meta = meta_static(&sig, options, names);
+    let self_ty = if shape::has_self(&sig) {
+        quote!(::core::option::Option::Some(::core::any::type_name::<Self>))
+    } else {
+        quote!(::core::option::Option::None)
+    };
+    let recorded: Vec<&Ident> = if options.capture_args {
+        captured(names, options)
+    } else {
+        Vec::new()
+    };
+    // Arguments are captured by a closure handed to `enter_with`, which runs it only when the
+    // call is recorded: the unrecorded path stays a load and a branch.
+    let captures = (!recorded.is_empty()).then(|| {
+        let c = Ident::new("__aiobs_c", Span::mixed_site());
+        let idents = recorded.iter().map(|i| at_call_site(i));
+        quote!(|#c| { #( ::aiobs::__observe_arg!(#c, &#idents); )* })
+    });
+    let outcome = quote!(|__aiobs_o, __aiobs_r| ::aiobs::__observe_outcome!(__aiobs_o, __aiobs_r));
+    let track_caller = track_caller(&outer, &sig);
+    let (enter, body) = match shape {
+        Shape::Sync => {
+            let fake_return = fake_return(&sig.output);
+            let stmts = &block.stmts;
+            // `!` can't be named in a `let`, but a closure may return it.
+            let never =
+                matches!(&sig.output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)))
+                    .then(|| quote!(-> !));
+            let body = quote! {
+                ::aiobs::__private::finish(#call, move || #never { #fake_return #(#stmts)* }, #outcome)
+            };
+            (quote!(enter), body)
+        }
+        Shape::AsyncFn => {
+            let fake_return = fake_return(&sig.output);
+            let keep_alive = into_async_fn(&mut sig);
+            let stmts = &block.stmts;
+            let body = quote! {
+                ::aiobs::__private::observed(#call, async move { #keep_alive #fake_return #(#stmts)* }, #outcome)
+            };
+            (quote!(enter_async), body)
+        }
+        Shape::ImplFuture => {
+            // `finish` without a call only runs the closure; as an `FnOnce`, which lets the body
+            // return borrows of what it captured (`&mut self.field`).
+            let future = quote! {
+                ::aiobs::__private::finish(::core::option::Option::None, move || #block, |_, _| ())
+            };
+            (
+                quote!(enter_async),
+                quote!(::aiobs::__private::observed(#call, #future, #outcome)),
+            )
+        }
+        Shape::BoxedAsync => {
+            let mut stmts = block.stmts;
+            let Some(Stmt::Expr(syn::Expr::Call(mut boxed), None)) = stmts.pop() else {
+                unreachable!("shape::of checked the last statement")
+            };
+            let future = boxed.args.pop().map(syn::punctuated::Pair::into_value);
+            boxed
+                .args
+                .push(syn::parse_quote!(::aiobs::__private::observed(#call, #future, #outcome)));
+            (quote!(enter_async), quote!( #(#stmts)* #boxed ))
+        }
+    };
+    let meta_ident = Ident::new("__AIOBS_META", Span::mixed_site());
+    let enter_call = match captures {
+        None => quote!(::aiobs::__private::#enter(&#meta_ident, #self_ty)),
+        Some(captures) => {
+            let enter_with = Ident::new(&format!("{enter}_with"), Span::call_site());
+            quote!(::aiobs::__private::#enter_with(&#meta_ident, #self_ty, #captures))
+        }
+    };
+    quote! {
+        #track_caller
+        #(#outer)*
+        #vis #sig {
+            #(#inner)*
+            #meta
+            let #call = #enter_call;
+            #body
+        }
+    }
+}
+
+/// The names recorded: every bound name but the skipped ones.
+fn captured<'a>(names: &'a [Ident], options: &Options) -> Vec<&'a Ident> {
+    names
+        .iter()
+        .filter(|n| !options.skip.iter().any(|s| s.unraw() == n.unraw()))
+        .collect()
+}
+
+/// The same identifier, resolved as if the expansion had written it: lints about user code
+/// (such as `used_underscore_binding`) don't fire on the captures.
+fn at_call_site(ident: &Ident) -> Ident {
+    let mut ident = ident.clone();
+    ident.set_span(ident.span().resolved_at(Span::call_site()));
+    ident
+}
+
+fn meta_static(sig: &Signature, options: &Options, names: &[Ident]) -> TokenStream {
+    let ident = sig.ident.unraw().to_string();
+    let name = options.name.clone().unwrap_or_else(|| ident.clone());
+    let arg_names: Vec<String> = if options.capture_args {
+        captured(names, options)
+            .iter()
+            .map(|n| n.unraw().to_string())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let Options {
+        capture_args,
+        capture_result,
+        enh_prompt,
+        ..
+    } = *options;
+    let auto_enhance_after = match options.auto_enhance_after {
+        Some(n) => quote!(::core::option::Option::Some(#n)),
+        None => quote!(::core::option::Option::None),
+    };
+    let meta_ident = Ident::new("__AIOBS_META", Span::mixed_site());
+    quote! {
+        static #meta_ident: ::aiobs::__private::FnMeta = ::aiobs::__private::FnMeta {
+            name: #name,
+            ident: #ident,
+            module: ::core::module_path!(),
+            arg_names: &[#(#arg_names),*],
+            capture_args: #capture_args,
+            capture_result: #capture_result,
+            enh_prompt: #enh_prompt,
+            auto_enhance_after: #auto_enhance_after,
+        };
+    }
+}
+
+/// `#[track_caller]`, so that the callsite recorded is the caller's; not where it is refused
+/// (`fn main`, a non-Rust ABI) or already there.
+fn track_caller(attrs: &[Attribute], sig: &Signature) -> Option<TokenStream> {
+    let rust_abi = sig
+        .abi
+        .as_ref()
+        .is_none_or(|abi| abi.name.as_ref().is_some_and(|n| n.value() == "Rust"));
+    let is_main = sig.ident == "main" && sig.inputs.is_empty() && sig.generics.params.is_empty();
+    let present = attrs.iter().any(|a| a.path().is_ident("track_caller"));
+    (rust_abi && !is_main && !present).then(|| quote!(#[track_caller]))
+}
+
+/// Turns `async fn f(..) -> R` into `fn f(..) -> impl Future<Output = R>`. Returns the
+/// statement that moves every parameter into the future, as an `async fn` does (a parameter
+/// the body doesn't use is still dropped only when the future is).
+fn into_async_fn(sig: &mut Signature) -> TokenStream {
+    sig.asyncness = None;
+    let output = match &sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => ty.to_token_stream(),
+    };
+    // Spanned in this crate (edition 2024), the opaque type captures every lifetime and type
+    // parameter in scope, as the `async fn`'s future does, whatever the user's edition.
+    let impl_token = Token![impl](Span::mixed_site());
+    sig.output = syn::parse_quote!(-> #impl_token ::core::future::Future<Output = #output>);
+    let mut kept: Vec<TokenStream> = Vec::new();
+    if let Some(receiver) = sig.receiver() {
+        let this = Ident::new(
+            "self",
+            receiver.self_token.span.resolved_at(Span::call_site()),
+        );
+        kept.push(quote!(&#this));
+    }
+    for (i, input) in sig.inputs.iter_mut().enumerate() {
+        let FnArg::Typed(typed) = input else { continue };
+        if let Pat::Wild(_) = &*typed.pat {
+            let ident = Ident::new(&format!("__aiobs_arg{i}"), Span::mixed_site());
+            *typed.pat = syn::parse_quote!(#ident);
+            kept.push(quote!(&#ident));
+        } else {
+            let mut names = Vec::new();
+            shape::collect(&typed.pat, &mut names);
+            kept.extend(names.iter().map(|n| {
+                let n = at_call_site(n);
+                quote!(&#n)
+            }));
+        }
+    }
+    if kept.is_empty() {
+        return TokenStream::new();
+    }
+    quote!(let _ = (#(#kept,)*);)
+}
+
+/// A `return` of the declared type that never runs, first in an async block: `?` and `return`
+/// in the body then infer their types from the signature, as in the `async fn` (tracing's trick).
+fn fake_return(output: &ReturnType) -> Option<TokenStream> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    if let Type::Never(_) = **ty {
+        return None;
+    }
+    let mut ty = (**ty).clone();
+    EraseImplTrait.visit_type_mut(&mut ty);
+    let span = ty.span();
+    Some(quote_spanned! {span=>
+        #[allow(
+            unknown_lints,
+            unreachable_code,
+            clippy::diverging_sub_expression,
+            clippy::empty_loop,
+            clippy::let_unit_value,
+            clippy::let_with_type_underscore,
+            clippy::needless_return,
+            clippy::unreachable
+        )]
+        if false {
+            let __aiobs_fake_return: #ty = loop {};
+            return __aiobs_fake_return;
+        }
+    })
+}
+
+/// `impl Trait` can't be written in a `let`; `_` infers it.
+struct EraseImplTrait;
+
+impl VisitMut for EraseImplTrait {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if let Type::ImplTrait(t) = ty {
+            *ty = Type::Infer(syn::TypeInfer {
+                underscore_token: Token![_](t.span()),
+            });
+        } else {
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::observe;
+
+    #[test]
+    fn disabled_returns_the_function_unchanged() {
+        let item = quote!(
+            /// Doc.
+            async fn f(a: u8) -> u8 {
+                a
+            }
+        );
+        let out = observe(quote!(name = "g", skip(a)), item.clone(), true);
+        assert_eq!(out.to_string(), item.to_string());
+    }
+
+    #[test]
+    fn disabled_still_checks_the_options() {
+        let item = quote!(
+            fn f(a: u8) -> u8 {
+                a
+            }
+        );
+        let out = observe(quote!(nme = "g", skip(b)), item, true).to_string();
+        assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+    }
+
+    #[test]
+    fn enabled_instruments_the_function() {
+        let out = observe(
+            quote!(),
+            quote!(
+                fn f(a: u8) -> u8 {
+                    a
+                }
+            ),
+            false,
+        )
+        .to_string();
+        assert!(out.contains(":: aiobs :: __private :: finish"), "{out}");
+    }
+}
