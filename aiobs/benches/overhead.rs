@@ -252,58 +252,52 @@ fn fastrace_batches(iters: u64, kept: &KeepRecords, mut call: impl FnMut(u64)) -
     total
 }
 
-fn bench_add(c: &mut Criterion, k: &Contenders) {
-    let mut g = c.benchmark_group("add");
+/// Times `call` in batches with an aiobs session active; the events are dropped untimed.
+fn aiobs_batches(iters: u64, obs: &aiobs::Collector, call: impl FnMut(u64)) -> Duration {
+    let _scope = obs.set_default();
+    obs.observe(aiobs::ObserveOptions::new()).expect("observe");
+    let total = batches(iters, call, || {
+        obs.reset();
+        obs.observe(aiobs::ObserveOptions::new()).expect("observe");
+    });
+    obs.reset();
+    total
+}
+
+/// Times `call` in batches under the span-keeping tracing subscriber; spans dropped untimed.
+fn tracing_batches(iters: u64, k: &Contenders, call: impl FnMut(u64)) -> Duration {
+    tracing::dispatcher::with_default(&k.tracing_dispatch, || {
+        batches(iters, call, || {
+            k.tracing_kept.0.lock().expect("kept").clear()
+        })
+    })
+}
+
+/// One group: the same function bare, observed (without and with a session), under tracing
+/// and under fastrace. Each closure makes call number `i`.
+fn compare(
+    c: &mut Criterion,
+    k: &Contenders,
+    name: &str,
+    bare: impl Fn(u64),
+    observed: impl Fn(u64),
+    traced: impl Fn(u64),
+    fast: impl Fn(u64),
+) {
+    let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(1));
-    g.bench_function("bare", |b| b.iter(|| bare::add(black_box(1), black_box(2))));
+    g.bench_function("bare", |b| b.iter_custom(|n| batches(n, &bare, || ())));
     g.bench_function("observe_no_session", |b| {
-        b.iter(|| observed::add(black_box(1), black_box(2)))
+        b.iter_custom(|n| batches(n, &observed, || ()))
     });
     g.bench_function("observe_session", |b| {
-        let _scope = k.obs.set_default();
-        k.obs
-            .observe(aiobs::ObserveOptions::new())
-            .expect("observe");
-        b.iter_custom(|iters| {
-            batches(
-                iters,
-                |i| {
-                    black_box(observed::add(black_box(1), black_box(i)));
-                },
-                || {
-                    k.obs.reset();
-                    k.obs
-                        .observe(aiobs::ObserveOptions::new())
-                        .expect("observe");
-                },
-            )
-        });
-        k.obs.reset();
-    });
-    g.bench_function("tracing_instrument_no_subscriber", |b| {
-        b.iter(|| traced::add(black_box(1), black_box(2)))
+        b.iter_custom(|n| aiobs_batches(n, &k.obs, &observed))
     });
     g.bench_function("tracing_instrument_keeping_spans", |b| {
-        tracing::dispatcher::with_default(&k.tracing_dispatch, || {
-            b.iter_custom(|iters| {
-                batches(
-                    iters,
-                    |i| {
-                        black_box(traced::add(black_box(1), black_box(i)));
-                    },
-                    || {
-                        k.tracing_kept.0.lock().expect("kept").clear();
-                    },
-                )
-            })
-        })
+        b.iter_custom(|n| tracing_batches(n, k, &traced))
     });
     g.bench_function("fastrace_trace_keeping_spans", |b| {
-        b.iter_custom(|iters| {
-            fastrace_batches(iters, &k.fastrace_kept, |i| {
-                black_box(fast::add(black_box(1), black_box(i)));
-            })
-        })
+        b.iter_custom(|n| fastrace_batches(n, &k.fastrace_kept, &fast))
     });
     g.finish();
 }
@@ -312,121 +306,59 @@ fn tags() -> Vec<String> {
     vec!["a".to_owned(), "bb".to_owned(), "ccc".to_owned()]
 }
 
-fn bench_greet(c: &mut Criterion, k: &Contenders) {
-    let mut g = c.benchmark_group("greet");
-    g.throughput(Throughput::Elements(1));
-    g.bench_function("bare", |b| {
-        b.iter(|| bare::greet(black_box("world"), tags()))
-    });
-    g.bench_function("observe_no_session", |b| {
-        b.iter(|| observed::greet(black_box("world"), tags()))
-    });
-    g.bench_function("observe_session", |b| {
-        let _scope = k.obs.set_default();
-        k.obs
-            .observe(aiobs::ObserveOptions::new())
-            .expect("observe");
-        b.iter_custom(|iters| {
-            batches(
-                iters,
-                |_| {
-                    black_box(observed::greet(black_box("world"), tags()));
-                },
-                || {
-                    k.obs.reset();
-                    k.obs
-                        .observe(aiobs::ObserveOptions::new())
-                        .expect("observe");
-                },
-            )
-        });
-        k.obs.reset();
-    });
-    g.bench_function("tracing_instrument_keeping_spans", |b| {
-        tracing::dispatcher::with_default(&k.tracing_dispatch, || {
-            b.iter_custom(|iters| {
-                batches(
-                    iters,
-                    |_| {
-                        black_box(traced::greet(black_box("world"), tags()));
-                    },
-                    || {
-                        k.tracing_kept.0.lock().expect("kept").clear();
-                    },
-                )
-            })
-        })
-    });
-    g.bench_function("fastrace_trace_keeping_spans", |b| {
-        b.iter_custom(|iters| {
-            fastrace_batches(iters, &k.fastrace_kept, |_| {
-                black_box(fast::greet(black_box("world"), tags()));
-            })
-        })
-    });
-    g.finish();
-}
-
-fn bench_async(c: &mut Criterion, k: &Contenders) {
-    let mut g = c.benchmark_group("add_async");
-    g.throughput(Throughput::Elements(1));
-    g.bench_function("bare", |b| {
-        b.iter(|| poll_now(bare::add_async(black_box(1), black_box(2))))
-    });
-    g.bench_function("observe_no_session", |b| {
-        b.iter(|| poll_now(observed::add_async(black_box(1), black_box(2))))
-    });
-    g.bench_function("observe_session", |b| {
-        let _scope = k.obs.set_default();
-        k.obs
-            .observe(aiobs::ObserveOptions::new())
-            .expect("observe");
-        b.iter_custom(|iters| {
-            batches(
-                iters,
-                |i| {
-                    black_box(poll_now(observed::add_async(black_box(1), black_box(i))));
-                },
-                || {
-                    k.obs.reset();
-                    k.obs
-                        .observe(aiobs::ObserveOptions::new())
-                        .expect("observe");
-                },
-            )
-        });
-        k.obs.reset();
-    });
-    g.bench_function("tracing_instrument_keeping_spans", |b| {
-        tracing::dispatcher::with_default(&k.tracing_dispatch, || {
-            b.iter_custom(|iters| {
-                batches(
-                    iters,
-                    |i| {
-                        black_box(poll_now(traced::add_async(black_box(1), black_box(i))));
-                    },
-                    || {
-                        k.tracing_kept.0.lock().expect("kept").clear();
-                    },
-                )
-            })
-        })
-    });
-    g.bench_function("fastrace_trace_keeping_spans", |b| {
-        b.iter_custom(|iters| {
-            fastrace_batches(iters, &k.fastrace_kept, |i| {
-                black_box(poll_now(fast::add_async(black_box(1), black_box(i))));
-            })
-        })
-    });
-    g.finish();
-}
-
 fn main() {
     let k = contenders();
     let mut c = Criterion::default().configure_from_args();
-    bench_add(&mut c, &k);
-    bench_greet(&mut c, &k);
-    bench_async(&mut c, &k);
+    compare(
+        &mut c,
+        &k,
+        "add",
+        |i| {
+            black_box(bare::add(black_box(1), black_box(i)));
+        },
+        |i| {
+            black_box(observed::add(black_box(1), black_box(i)));
+        },
+        |i| {
+            black_box(traced::add(black_box(1), black_box(i)));
+        },
+        |i| {
+            black_box(fast::add(black_box(1), black_box(i)));
+        },
+    );
+    compare(
+        &mut c,
+        &k,
+        "greet",
+        |_| {
+            black_box(bare::greet(black_box("world"), tags()));
+        },
+        |_| {
+            black_box(observed::greet(black_box("world"), tags()));
+        },
+        |_| {
+            black_box(traced::greet(black_box("world"), tags()));
+        },
+        |_| {
+            black_box(fast::greet(black_box("world"), tags()));
+        },
+    );
+    compare(
+        &mut c,
+        &k,
+        "add_async",
+        |i| {
+            black_box(poll_now(bare::add_async(black_box(1), black_box(i))));
+        },
+        |i| {
+            black_box(poll_now(observed::add_async(black_box(1), black_box(i))));
+        },
+        |i| {
+            black_box(poll_now(traced::add_async(black_box(1), black_box(i))));
+        },
+        |i| {
+            black_box(poll_now(fast::add_async(black_box(1), black_box(i))));
+        },
+    );
     c.final_summary();
 }

@@ -174,22 +174,8 @@ impl Cache {
                     w.write_all(br#"null,"kwargs":null,"#)?;
                 }
                 w.write_all(br#""result":"#)?;
-                if h.flags & flag::RESULT != 0 {
-                    render_value_with(payload, &mut pos, w, &mut self.frames)?;
-                } else {
-                    w.write_all(b"null")?;
-                }
-                w.write_all(br#","error":"#)?;
-                if h.flags & flag::ERROR != 0 {
-                    render_value_with(payload, &mut pos, w, &mut self.frames)?;
-                } else {
-                    w.write_all(b"null")?;
-                }
-                write_times(item, &h, w)?;
-                w.write_all(br#","callsite":"#)?;
-                self.callsite(w, h.location)?;
-                write_uuid_field(w, br#","span_id":"#, h.span)?;
-                write_uuid_field(w, br#","parent_span_id":"#, h.parent)?;
+                self.value_or_null(h.flags & flag::RESULT != 0, payload, &mut pos, w)?;
+                self.write_error_to_parent(item, &h, payload, &mut pos, w)?;
                 w.write_all(if meta.enh_prompt {
                     br#","enh_prompt":true"#
                 } else {
@@ -215,25 +201,46 @@ impl Cache {
                 w.write_all(br#","request":"#)?;
                 render_value_with(payload, &mut pos, w, &mut self.frames)?;
                 w.write_all(br#","response":"#)?;
-                if h.flags & flag::RESPONSE != 0 {
-                    render_value_with(payload, &mut pos, w, &mut self.frames)?;
-                } else {
-                    w.write_all(b"null")?;
-                }
-                w.write_all(br#","error":"#)?;
-                if h.flags & flag::ERROR != 0 {
-                    render_value_with(payload, &mut pos, w, &mut self.frames)?;
-                } else {
-                    w.write_all(b"null")?;
-                }
-                write_times(item, &h, w)?;
-                w.write_all(br#","callsite":"#)?;
-                self.callsite(w, h.location)?;
-                write_uuid_field(w, br#","span_id":"#, h.span)?;
-                write_uuid_field(w, br#","parent_span_id":"#, h.parent)?;
+                self.value_or_null(h.flags & flag::RESPONSE != 0, payload, &mut pos, w)?;
+                self.write_error_to_parent(item, &h, payload, &mut pos, w)?;
                 w.write_all(&self.session_ids[item.session as usize])
             }
         }
+    }
+}
+
+impl Cache {
+    /// The next payload value if `present`, else `null`.
+    fn value_or_null<W: Write + ?Sized>(
+        &mut self,
+        present: bool,
+        payload: &[u8],
+        pos: &mut usize,
+        w: &mut W,
+    ) -> io::Result<()> {
+        if present {
+            render_value_with(payload, pos, w, &mut self.frames)
+        } else {
+            w.write_all(b"null")
+        }
+    }
+
+    /// The fields both kinds of event share, from `error` to `parent_span_id`.
+    fn write_error_to_parent<W: Write + ?Sized>(
+        &mut self,
+        item: &Item,
+        h: &Header,
+        payload: &[u8],
+        pos: &mut usize,
+        w: &mut W,
+    ) -> io::Result<()> {
+        w.write_all(br#","error":"#)?;
+        self.value_or_null(h.flags & flag::ERROR != 0, payload, pos, w)?;
+        write_times(item, h, w)?;
+        w.write_all(br#","callsite":"#)?;
+        self.callsite(w, h.location)?;
+        write_uuid_field(w, br#","span_id":"#, h.span)?;
+        write_uuid_field(w, br#","parent_span_id":"#, h.parent)
     }
 }
 
