@@ -70,10 +70,11 @@ pub use span::{FutureExt, SpanContext, WithContext, current_span_id};
 pub mod __private {
     pub use crate::capture::{
         ErrViaBox, ErrViaBoxSend, ErrViaBoxSendSync, ErrViaDebug, ErrViaDisplay, ErrViaError,
-        ErrViaTypeName, SplitPlain, SplitResult, ViaDebug, ViaSerialize, ViaTypeName, Wrap,
+        ErrViaTypeName, Plain, SplitPlain, SplitResult, ViaDebug, ViaPlain, ViaSerialize,
+        ViaTypeName, Wrap,
     };
     pub use crate::record::{
-        AsyncCall, FnMeta, Observed, Outcome, SelfType, SyncCall, enter, enter_async,
+        ArgSink, AsyncCall, FnMeta, Observed, Outcome, SelfType, SyncCall, enter, enter_async,
         enter_async_with, enter_with, finish, observed,
     };
 }
@@ -85,8 +86,10 @@ macro_rules! __observe_arg {
     ($call:expr, $value:expr) => {
         $call.arg(|__aiobs_out| {
             #[allow(unused_imports)]
-            use $crate::__private::{ViaDebug as _, ViaSerialize as _, ViaTypeName as _};
-            (&&&$crate::__private::Wrap($value)).__aiobs_capture(__aiobs_out)
+            use $crate::__private::{
+                ViaDebug as _, ViaPlain as _, ViaSerialize as _, ViaTypeName as _,
+            };
+            (&&&&$crate::__private::Wrap($value)).__aiobs_capture(__aiobs_out)
         })
     };
 }
@@ -105,7 +108,7 @@ macro_rules! __observe_outcome {
         };
         match (&$crate::__private::Wrap($result)).__aiobs_split() {
             ::core::result::Result::Ok(__aiobs_value) => $outcome.ok(|__aiobs_out| {
-                (&&&$crate::__private::Wrap(__aiobs_value)).__aiobs_capture(__aiobs_out)
+                (&&&&$crate::__private::Wrap(__aiobs_value)).__aiobs_capture(__aiobs_out)
             }),
             ::core::result::Result::Err(__aiobs_error) => {
                 $outcome.err(|| (&&&&&$crate::__private::Wrap(__aiobs_error)).__aiobs_error())

@@ -71,6 +71,21 @@ impl Opened {
     }
 }
 
+/// Where the arguments of a call are captured; the generated code calls [`ArgSink::arg`] once
+/// per argument.
+#[doc(hidden)]
+pub struct ArgSink<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl ArgSink<'_> {
+    /// Captures one argument.
+    #[inline(always)]
+    pub fn arg(&mut self, capture: impl FnOnce(&mut Vec<u8>)) {
+        capture(self.out);
+    }
+}
+
 /// Where the outcome of a call is written; the generated code calls [`Outcome::ok`] or
 /// [`Outcome::err`].
 #[doc(hidden)]
@@ -169,7 +184,7 @@ pub fn enter(meta: &'static FnMeta, self_ty: SelfType) -> Option<SyncCall> {
     if RECORDING.load(Ordering::Relaxed) == 0 {
         return None;
     }
-    enter_recording(meta, self_ty, Location::caller())
+    enter_recording_with(meta, self_ty, Location::caller(), |_| {})
 }
 
 /// [`enter`], and captures the arguments with `args` when recording. Everything but the
@@ -180,7 +195,7 @@ pub fn enter(meta: &'static FnMeta, self_ty: SelfType) -> Option<SyncCall> {
 pub fn enter_with(
     meta: &'static FnMeta,
     self_ty: SelfType,
-    args: impl FnOnce(&mut SyncCall),
+    args: impl FnOnce(&mut ArgSink<'_>),
 ) -> Option<SyncCall> {
     if RECORDING.load(Ordering::Relaxed) == 0 {
         return None;
@@ -193,20 +208,7 @@ fn enter_recording_with(
     meta: &'static FnMeta,
     self_ty: SelfType,
     location: &'static Location<'static>,
-    args: impl FnOnce(&mut SyncCall),
-) -> Option<SyncCall> {
-    let mut call = enter_recording(meta, self_ty, location)?;
-    if meta.capture_args {
-        args(&mut call);
-    }
-    Some(call)
-}
-
-#[inline(never)]
-fn enter_recording(
-    meta: &'static FnMeta,
-    self_ty: SelfType,
-    location: &'static Location<'static>,
+    args: impl FnOnce(&mut ArgSink<'_>),
 ) -> Option<SyncCall> {
     thread::with(|t| {
         let (opened, collector) = open(meta, self_ty, location, t, true)?;
@@ -215,9 +217,11 @@ fn enter_recording(
                 let at = s.len();
                 if meta.capture_args {
                     s.push(tag::SEQ);
+                    args(&mut ArgSink { out: &mut s });
                 }
                 (at, false)
             }
+            // A call made while another call's values are being captured.
             Err(_) => (usize::MAX, true),
         };
         Some(SyncCall {
@@ -232,23 +236,6 @@ fn enter_recording(
 }
 
 impl SyncCall {
-    /// Captures one argument.
-    #[inline]
-    pub fn arg(&mut self, capture: impl FnOnce(&mut Vec<u8>)) {
-        if self.args_lost {
-            return;
-        }
-        match thread::with(|t| {
-            t.scratch
-                .try_borrow_mut()
-                .map(|mut s| capture(&mut s))
-                .is_ok()
-        }) {
-            Some(true) => {}
-            _ => self.args_lost = true,
-        }
-    }
-
     fn complete(self, end: Instant, write_outcome: impl FnOnce(&mut Outcome<'_>)) {
         let _ = thread::with(|t| {
             t.span.set(self.opened.parent);
@@ -357,7 +344,7 @@ pub struct AsyncCall {
 #[doc(hidden)]
 #[inline(always)]
 #[track_caller]
-pub fn enter_async(meta: &'static FnMeta, self_ty: SelfType) -> Option<AsyncCall> {
+pub fn enter_async(meta: &'static FnMeta, self_ty: SelfType) -> Option<Box<AsyncCall>> {
     if RECORDING.load(Ordering::Relaxed) == 0 {
         return None;
     }
@@ -371,14 +358,26 @@ pub fn enter_async(meta: &'static FnMeta, self_ty: SelfType) -> Option<AsyncCall
 pub fn enter_async_with(
     meta: &'static FnMeta,
     self_ty: SelfType,
-    args: impl FnOnce(&mut AsyncCall),
-) -> Option<AsyncCall> {
+    args: impl FnOnce(&mut ArgSink<'_>),
+) -> Option<Box<AsyncCall>> {
     if RECORDING.load(Ordering::Relaxed) == 0 {
         return None;
     }
-    let mut call = enter_async_recording(meta, self_ty, Location::caller())?;
+    enter_async_recording_with(meta, self_ty, Location::caller(), args)
+}
+
+#[inline(never)]
+fn enter_async_recording_with(
+    meta: &'static FnMeta,
+    self_ty: SelfType,
+    location: &'static Location<'static>,
+    args: impl FnOnce(&mut ArgSink<'_>),
+) -> Option<Box<AsyncCall>> {
+    let mut call = enter_async_recording(meta, self_ty, location)?;
     if meta.capture_args {
-        args(&mut call);
+        args(&mut ArgSink {
+            out: &mut call.bytes,
+        });
     }
     Some(call)
 }
@@ -388,7 +387,7 @@ fn enter_async_recording(
     meta: &'static FnMeta,
     self_ty: SelfType,
     location: &'static Location<'static>,
-) -> Option<AsyncCall> {
+) -> Option<Box<AsyncCall>> {
     thread::with(|t| {
         let (opened, _) = open(meta, self_ty, location, t, false)?;
         let collector = t.collector.try_borrow().ok().and_then(|c| c.clone());
@@ -396,24 +395,18 @@ fn enter_async_recording(
         if meta.capture_args {
             bytes.push(tag::SEQ);
         }
-        Some(AsyncCall {
+        Some(Box::new(AsyncCall {
             opened,
             collector,
             bytes,
             args_lost: false,
             start: None,
-        })
+        }))
     })
     .flatten()
 }
 
 impl AsyncCall {
-    /// Captures one argument.
-    #[inline]
-    pub fn arg(&mut self, capture: impl FnOnce(&mut Vec<u8>)) {
-        capture(&mut self.bytes);
-    }
-
     fn complete(mut self, end: Instant, write_outcome: impl FnOnce(&mut Outcome<'_>)) {
         let meta = self.opened.meta;
         let mut flags = 0;
@@ -482,7 +475,8 @@ pin_project_lite::pin_project! {
     /// the call when it completes (or as cancelled when dropped after it started).
     #[doc(hidden)]
     pub struct Observed<F, C> {
-        call: Option<AsyncCall>,
+        // Boxed: an unrecorded call's future stays one word larger than the body's.
+        call: Option<Box<AsyncCall>>,
         outcome: Option<C>,
         #[pin]
         future: F,
@@ -491,11 +485,20 @@ pin_project_lite::pin_project! {
     impl<F, C> PinnedDrop for Observed<F, C> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if let Some(call) = this.call.take() {
-                if call.start.is_some() {
-                    call.complete(clock::now(), |o| o.cancelled());
-                }
+            if this.call.is_some() {
+                drop_unfinished(this.call);
             }
+        }
+    }
+}
+
+/// A recorded call whose future is dropped before it completed: recorded as cancelled if it
+/// had started.
+#[inline(never)]
+fn drop_unfinished(slot: &mut Option<Box<AsyncCall>>) {
+    if let Some(call) = slot.take() {
+        if call.start.is_some() {
+            call.complete(clock::now(), |o| o.cancelled());
         }
     }
 }
@@ -503,7 +506,7 @@ pin_project_lite::pin_project! {
 /// Wraps the body future of an observed `async fn`.
 #[doc(hidden)]
 #[inline]
-pub fn observed<F, C>(call: Option<AsyncCall>, future: F, outcome: C) -> Observed<F, C>
+pub fn observed<F, C>(call: Option<Box<AsyncCall>>, future: F, outcome: C) -> Observed<F, C>
 where
     F: Future,
     C: FnOnce(&mut Outcome<'_>, &F::Output),
@@ -522,35 +525,54 @@ where
 {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let Some(call) = this.call.as_mut() else {
-            return this.future.poll(cx);
-        };
-        if call.start.is_none() {
-            call.start = Some(clock::now());
+        match this.call {
+            None => this.future.poll(cx),
+            Some(_) => poll_recorded(this.call, this.outcome, this.future, cx),
         }
-        let polled = {
-            let _entered = Entered::new(call.opened.span, &mut call.collector);
-            let future = this.future;
-            panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
-        };
-        match polled {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(value)) => {
-                let end = clock::now();
-                if let (Some(call), Some(outcome)) = (this.call.take(), this.outcome.take()) {
-                    call.complete(end, |o| outcome(o, &value));
-                }
-                Poll::Ready(value)
+    }
+}
+
+/// Polls the body of a recorded call with its span current, and records the call when it
+/// completes or panics.
+#[inline(never)]
+fn poll_recorded<F, C>(
+    slot: &mut Option<Box<AsyncCall>>,
+    outcome: &mut Option<C>,
+    future: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Poll<F::Output>
+where
+    F: Future,
+    C: FnOnce(&mut Outcome<'_>, &F::Output),
+{
+    let Some(call) = slot.as_mut() else {
+        return future.poll(cx);
+    };
+    if call.start.is_none() {
+        call.start = Some(clock::now());
+    }
+    let polled = {
+        let _entered = Entered::new(call.opened.span, &mut call.collector);
+        panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+    };
+    match polled {
+        Ok(Poll::Pending) => Poll::Pending,
+        Ok(Poll::Ready(value)) => {
+            let end = clock::now();
+            if let (Some(call), Some(outcome)) = (slot.take(), outcome.take()) {
+                call.complete(end, |o| outcome(o, &value));
             }
-            Err(payload) => {
-                let end = clock::now();
-                if let Some(call) = this.call.take() {
-                    call.complete(end, |o| o.panicked(&*payload));
-                }
-                panic::resume_unwind(payload)
+            Poll::Ready(value)
+        }
+        Err(payload) => {
+            let end = clock::now();
+            if let Some(call) = slot.take() {
+                call.complete(end, |o| o.panicked(&*payload));
             }
+            panic::resume_unwind(payload)
         }
     }
 }

@@ -196,7 +196,93 @@ impl<T: ?Sized> Clone for Wrap<'_, T> {
 }
 impl<T: ?Sized> Copy for Wrap<'_, T> {}
 
-/// Capture through `Serialize` (the first choice).
+/// Types whose `Serialize` can neither fail nor panic (numbers, text, and containers of them):
+/// captured without the panic guard (a call that can't be inlined), and numbers and text
+/// without going through serde at all.
+#[doc(hidden)]
+pub trait Plain: serde::Serialize {
+    #[inline]
+    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
+        if encode::encode(out, self, true).is_err() {
+            put_type_name(out, std::any::type_name::<Self>());
+        }
+    }
+}
+
+macro_rules! plain_number {
+    ($tag:ident: $($t:ty as $wide:ty),*) => {$(
+        impl Plain for $t {
+            #[inline]
+            fn __aiobs_encode(&self, out: &mut Vec<u8>) {
+                out.push(tag::$tag);
+                out.extend_from_slice(&<$wide>::from(*self).to_le_bytes());
+            }
+        }
+    )*};
+}
+plain_number!(U64: u8 as u64, u16 as u64, u32 as u64, u64 as u64);
+plain_number!(I64: i8 as i64, i16 as i64, i32 as i64, i64 as i64);
+plain_number!(F64: f64 as f64);
+impl Plain for str {
+    #[inline]
+    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
+        encode::put_str(out, self, MAX_STR_CHARS);
+    }
+}
+impl Plain for String {
+    #[inline]
+    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
+        encode::put_str(out, self, MAX_STR_CHARS);
+    }
+}
+impl Plain for bool {
+    #[inline]
+    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
+        out.push(if *self { tag::TRUE } else { tag::FALSE });
+    }
+}
+impl Plain for char {}
+impl Plain for u128 {}
+impl Plain for i128 {}
+impl Plain for usize {}
+impl Plain for isize {}
+impl Plain for f32 {}
+impl Plain for () {}
+impl<T: Plain + ?Sized> Plain for &T {
+    #[inline]
+    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
+        (**self).__aiobs_encode(out);
+    }
+}
+impl<T: Plain + ?Sized> Plain for &mut T {
+    #[inline]
+    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
+        (**self).__aiobs_encode(out);
+    }
+}
+impl<T: Plain + ?Sized> Plain for Box<T> {
+    #[inline]
+    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
+        (**self).__aiobs_encode(out);
+    }
+}
+impl<T: Plain> Plain for Option<T> {}
+impl<T: Plain> Plain for [T] {}
+impl<T: Plain> Plain for Vec<T> {}
+
+/// Capture of a [`Plain`] value (the first choice).
+#[doc(hidden)]
+pub trait ViaPlain {
+    fn __aiobs_capture(self, out: &mut Vec<u8>);
+}
+impl<T: Plain + ?Sized> ViaPlain for &&&Wrap<'_, T> {
+    #[inline]
+    fn __aiobs_capture(self, out: &mut Vec<u8>) {
+        self.0.__aiobs_encode(out);
+    }
+}
+
+/// Capture through `Serialize` (the second choice).
 #[doc(hidden)]
 pub trait ViaSerialize {
     fn __aiobs_capture(self, out: &mut Vec<u8>);
@@ -208,7 +294,7 @@ impl<T: serde::Serialize + ?Sized> ViaSerialize for &&Wrap<'_, T> {
     }
 }
 
-/// Capture through `Debug` (the second choice).
+/// Capture through `Debug` (the third choice).
 #[doc(hidden)]
 pub trait ViaDebug {
     fn __aiobs_capture(self, out: &mut Vec<u8>);
