@@ -266,9 +266,31 @@ impl<T: Plain + ?Sized> Plain for Box<T> {
         (**self).__aiobs_encode(out);
     }
 }
-impl<T: Plain> Plain for Option<T> {}
-impl<T: Plain> Plain for [T] {}
-impl<T: Plain> Plain for Vec<T> {}
+impl<T: Plain> Plain for Option<T> {
+    #[inline]
+    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Some(v) => v.__aiobs_encode(out),
+            None => out.push(tag::NULL),
+        }
+    }
+}
+impl<T: Plain> Plain for [T] {
+    #[inline]
+    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
+        out.push(tag::SEQ);
+        for item in self.iter().take(encode::MAX_SEQ_ITEMS) {
+            item.__aiobs_encode(out);
+        }
+        out.push(tag::END);
+    }
+}
+impl<T: Plain> Plain for Vec<T> {
+    #[inline]
+    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
+        self.as_slice().__aiobs_encode(out);
+    }
+}
 
 /// Capture of a [`Plain`] value (the first choice).
 #[doc(hidden)]
