@@ -183,14 +183,16 @@ impl Collector {
 
         // The sessions to write: every stored one, then retired ones that late events name.
         let (mut sessions, mut slots) = (Vec::new(), Vec::new());
-        let flushed_slots: Vec<u32>;
+        // Sessions not active when they were read are final as written: forgotten after success.
+        let finished: Vec<u32>;
         {
             let state = lock(&inner.state);
+            let active = inner.active.load(Ordering::Relaxed);
             for (slot, s) in &state.sessions {
                 slots.push(*slot);
                 sessions.push(s.clone());
             }
-            flushed_slots = slots.clone();
+            finished = slots.iter().copied().filter(|s| *s != active).collect();
             let mut late: Vec<u32> = records
                 .iter()
                 .map(|r| r.header().session)
@@ -225,12 +227,9 @@ impl Collector {
             log.commit(mark);
         }
         let mut state = lock(&inner.state);
-        let active = inner.active.load(Ordering::Relaxed);
-        for slot in flushed_slots {
-            if slot != active {
-                if let Some(s) = state.sessions.remove(&slot) {
-                    state.retire(slot, s);
-                }
+        for slot in finished {
+            if let Some(s) = state.sessions.remove(&slot) {
+                state.retire(slot, s);
             }
         }
         drop(state);

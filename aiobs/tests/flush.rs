@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use aiobs::model::ObservabilityExport;
 use aiobs::{Collector, FlushOptions, ObserveOptions, ProviderCall};
@@ -30,13 +30,21 @@ fn every_event_lands_in_exactly_one_file_while_threads_record_and_flush_repeats(
     obs.observe(ObserveOptions::new().session_name("concurrent"))
         .unwrap();
     let recording_done = Arc::new(AtomicBool::new(false));
+    let flushes = Arc::new(AtomicUsize::new(0));
 
     let writers: Vec<_> = (0..2u64)
         .map(|t| {
-            let obs = obs.clone();
+            let (obs, flushes) = (obs.clone(), flushes.clone());
             std::thread::spawn(move || {
                 let _scope = obs.set_default();
                 for i in 0..PER_THREAD {
+                    if i == PER_THREAD / 2 {
+                        // Halfway, make sure flushes happen while this thread records.
+                        let seen = flushes.load(Ordering::Acquire);
+                        while flushes.load(Ordering::Acquire) < seen + 3 {
+                            std::thread::yield_now();
+                        }
+                    }
                     record(t, i);
                 }
             })
@@ -44,12 +52,14 @@ fn every_event_lands_in_exactly_one_file_while_threads_record_and_flush_repeats(
         .collect();
     let flusher = {
         let (obs, done, dir) = (obs.clone(), recording_done.clone(), dir.path().to_owned());
+        let flushes = flushes.clone();
         std::thread::spawn(move || {
             let mut files = Vec::new();
             loop {
                 let last = done.load(Ordering::Acquire);
                 let path = dir.join(format!("flush-{:04}.json", files.len()));
                 files.push(obs.flush(FlushOptions::to_path(&path)).expect("flush"));
+                flushes.fetch_add(1, Ordering::Release);
                 if last {
                     return files;
                 }
@@ -290,4 +300,58 @@ fn events_of_exited_threads_are_flushed() {
             .unwrap(),
     );
     assert_eq!(export.events.len(), 8);
+}
+
+#[test]
+fn a_session_ended_during_a_flush_is_written_ended_by_the_next() {
+    // The session is active when the flush reads it; ending it before the next flush must not
+    // lose its end time.
+    let dir = tempfile::tempdir().unwrap();
+    let obs = Collector::new();
+    let sid = obs.observe(ObserveOptions::new()).unwrap();
+    let first = read(
+        &obs.flush(FlushOptions::to_path(dir.path().join("1.json")))
+            .unwrap(),
+    );
+    assert_eq!(first.sessions[0].ended_at, None);
+    obs.end();
+    let second = read(
+        &obs.flush(FlushOptions::to_path(dir.path().join("2.json")))
+            .unwrap(),
+    );
+    assert_eq!(second.sessions.len(), 1);
+    assert_eq!(second.sessions[0].id, sid);
+    assert!(second.sessions[0].ended_at.is_some());
+    let third = read(
+        &obs.flush(FlushOptions::to_path(dir.path().join("3.json")))
+            .unwrap(),
+    );
+    assert!(
+        third.sessions.is_empty(),
+        "an ended session written once is forgotten"
+    );
+}
+
+#[test]
+fn a_call_still_running_at_a_flush_is_written_later_with_its_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let obs = Collector::new();
+    let _scope = obs.set_default();
+    let sid = obs.observe(ObserveOptions::new()).unwrap();
+    let running = ProviderCall::start("test", "slow", &1).unwrap();
+    obs.end();
+    let first = read(
+        &obs.flush(FlushOptions::to_path(dir.path().join("1.json")))
+            .unwrap(),
+    );
+    assert!(first.events.is_empty());
+    running.finish_ok(&2);
+    let later = read(
+        &obs.flush(FlushOptions::to_path(dir.path().join("2.json")))
+            .unwrap(),
+    );
+    assert_eq!(later.events.len(), 1, "the late event is not lost");
+    assert_eq!(later.sessions.len(), 1);
+    assert_eq!(later.sessions[0].id, sid, "its session is written again");
+    assert_eq!(later.events[0].session_id, sid);
 }
