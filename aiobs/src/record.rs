@@ -477,7 +477,9 @@ pin_project_lite::pin_project! {
     pub struct Observed<F, C> {
         // Boxed: an unrecorded call's future stays one word larger than the body's.
         call: Option<Box<AsyncCall>>,
-        outcome: Option<C>,
+        // `Fn`, not `FnOnce`: the outcome closure captures nothing, and a plain field (no
+        // `Option` flag) keeps the unrecorded future as small as the body's plus one word.
+        outcome: C,
         #[pin]
         future: F,
     }
@@ -509,11 +511,11 @@ fn drop_unfinished(slot: &mut Option<Box<AsyncCall>>) {
 pub fn observed<F, C>(call: Option<Box<AsyncCall>>, future: F, outcome: C) -> Observed<F, C>
 where
     F: Future,
-    C: FnOnce(&mut Outcome<'_>, &F::Output),
+    C: Fn(&mut Outcome<'_>, &F::Output),
 {
     Observed {
         call,
-        outcome: Some(outcome),
+        outcome,
         future,
     }
 }
@@ -521,7 +523,7 @@ where
 impl<F, C> Future for Observed<F, C>
 where
     F: Future,
-    C: FnOnce(&mut Outcome<'_>, &F::Output),
+    C: Fn(&mut Outcome<'_>, &F::Output),
 {
     type Output = F::Output;
 
@@ -540,13 +542,13 @@ where
 #[inline(never)]
 fn poll_recorded<F, C>(
     slot: &mut Option<Box<AsyncCall>>,
-    outcome: &mut Option<C>,
+    outcome: &C,
     future: Pin<&mut F>,
     cx: &mut Context<'_>,
 ) -> Poll<F::Output>
 where
     F: Future,
-    C: FnOnce(&mut Outcome<'_>, &F::Output),
+    C: Fn(&mut Outcome<'_>, &F::Output),
 {
     let Some(call) = slot.as_mut() else {
         return future.poll(cx);
@@ -562,7 +564,7 @@ where
         Ok(Poll::Pending) => Poll::Pending,
         Ok(Poll::Ready(value)) => {
             let end = clock::now();
-            if let (Some(call), Some(outcome)) = (slot.take(), outcome.take()) {
+            if let Some(call) = slot.take() {
                 call.complete(end, |o| outcome(o, &value));
             }
             Poll::Ready(value)

@@ -61,6 +61,7 @@ pub(crate) fn put_str(out: &mut Vec<u8>, s: &str, max: usize) {
         Some(i) => (&s.as_bytes()[..i], tag::STR_CUT),
         None => (s.as_bytes(), tag::STR),
     };
+    out.reserve(5 + bytes.len());
     out.push(t);
     out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
     out.extend_from_slice(bytes);
