@@ -1,25 +1,50 @@
 //! Span ids: random `u64`s from a per-thread generator on the hot path, written as UUID v4
-//! text only at flush.
+//! text only at flush. The generator is aiobs's own, seeded from the OS, so recording never
+//! draws from (or depends on the seeding of) the program's own random numbers.
 
+use std::cell::Cell;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::LazyLock;
 
 /// Mixed into the UUID text of every id, so that two processes that draw the same `u64`
 /// still write different UUIDs.
-static PROCESS_SALT: LazyLock<u64> = LazyLock::new(|| fastrand::u64(..) | 1);
+static PROCESS_SALT: LazyLock<u64> = LazyLock::new(|| os_seed() | 1);
+
+/// 64 bits from the OS's randomness (through std's hash-map keys, drawn from the OS once per
+/// thread and then varied).
+fn os_seed() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0x9e37_79b9_7f4a_7c15);
+    h.finish()
+}
+
+thread_local! {
+    /// wyrand state; 0 until first use.
+    static RNG: Cell<u64> = const { Cell::new(0) };
+}
 
 /// A fresh, non-zero span id (zero means "no span").
 #[inline]
 pub(crate) fn next() -> u64 {
-    fastrand::u64(1..)
+    RNG.try_with(|state| {
+        let mut s = state.get();
+        if s == 0 {
+            s = os_seed();
+        }
+        // wyrand: one multiply per number.
+        s = s.wrapping_add(0xa076_1d64_78bd_642f);
+        state.set(s);
+        let t = u128::from(s) * u128::from(s ^ 0xe703_7ed1_a0b4_28db);
+        ((t >> 64) as u64) ^ (t as u64)
+    })
+    .ok()
+    .filter(|id| *id != 0)
+    .unwrap_or_else(|| os_seed() | 1)
 }
 
-/// A fresh random UUID v4, as text (session ids).
+/// A fresh random UUID v4 from the OS, as text (session ids).
 pub(crate) fn random_uuid() -> String {
-    let bytes = fastrand::u128(..).to_le_bytes();
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .hyphenated()
-        .to_string()
+    uuid::Uuid::new_v4().hyphenated().to_string()
 }
 
 /// The UUID v4 text of a span id: 36 bytes into `buf`.

@@ -243,9 +243,19 @@ impl SyncCall {
             let mut scratch = match t.scratch.try_borrow_mut() {
                 Ok(s) if self.scratch_start != usize::MAX => s,
                 _ => {
-                    // The scratch is in use by an outer capture: record the call bare.
-                    let header = self.opened.header(self.start, end, 0, lost_flag(meta));
-                    push(t, self.collector, &header, &[]);
+                    // The scratch is in use by an outer capture (this call ran inside another
+                    // call's argument capture): no arguments, the outcome in a buffer of its own.
+                    let mut own = Vec::new();
+                    let mut outcome = Outcome {
+                        out: &mut own,
+                        capture_result: meta.capture_result,
+                        flags: lost_flag(meta),
+                    };
+                    write_outcome(&mut outcome);
+                    let flags = outcome.flags;
+                    let (payload, flags) = fit(&own, flags, meta);
+                    let header = self.opened.header(self.start, end, payload.len(), flags);
+                    push(t, self.collector, &header, &[payload]);
                     return;
                 }
             };
@@ -266,11 +276,21 @@ impl SyncCall {
             };
             write_outcome(&mut outcome);
             let flags = outcome.flags;
-            let payload = &scratch[self.scratch_start..];
+            let (payload, flags) = fit(&scratch[self.scratch_start..], flags, meta);
             let header = self.opened.header(self.start, end, payload.len(), flags);
             push(t, self.collector, &header, &[payload]);
             scratch.truncate(self.scratch_start);
         });
+    }
+}
+
+/// The payload as recorded: one over the 4 GiB a record can hold (a pathological value) is
+/// dropped, and the call recorded without its values.
+fn fit<'p>(payload: &'p [u8], flags: u8, meta: &FnMeta) -> (&'p [u8], u8) {
+    if payload.len() <= u32::MAX as usize {
+        (payload, flags)
+    } else {
+        (&[], lost_flag(meta))
     }
 }
 
@@ -427,13 +447,14 @@ impl AsyncCall {
         write_outcome(&mut outcome);
         let flags = outcome.flags;
         let start = self.start.unwrap_or(end);
-        let header = self.opened.header(start, end, self.bytes.len(), flags);
+        let (payload, flags) = fit(&self.bytes, flags, meta);
+        let header = self.opened.header(start, end, payload.len(), flags);
         let collector = self
             .collector
             .as_ref()
             .unwrap_or_else(|| crate::collector::global());
         let inner: &Arc<Inner> = &collector.inner;
-        let _ = thread::with(|t| t.push(inner, &header, &[&self.bytes]));
+        let _ = thread::with(|t| t.push(inner, &header, &[payload]));
     }
 }
 

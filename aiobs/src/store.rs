@@ -189,7 +189,11 @@ impl Log {
     /// # Safety
     /// Only one thread, the log's owner, may ever call this.
     pub(crate) unsafe fn push(&self, header: &Header, payload: &[&[u8]]) {
-        let size = HEADER + header.payload_len as usize;
+        let payload_len: usize = payload.iter().map(|p| p.len()).sum();
+        if payload_len != header.payload_len as usize {
+            return; // a payload over 4 GiB: its length did not fit the header
+        }
+        let size = HEADER + payload_len;
         // SAFETY: the owner is the only user of `tail` (the contract).
         let tail = unsafe { &mut *self.tail.get() };
         // SAFETY: the tail segment is alive: the reader frees only segments with a successor.

@@ -21,6 +21,9 @@ pub const MAX_SEQ_ITEMS: usize = 10;
 pub const MAX_MAP_ENTRIES: usize = 20;
 /// Characters a captured map key keeps.
 pub const MAX_KEY_CHARS: usize = 100;
+/// Containers nested deeper than this are written as `"<max depth>"` (a deep recursive value
+/// must not overflow the stack of the thread that calls the observed function).
+pub const MAX_DEPTH: u32 = 64;
 
 /// Why a serialisation stopped.
 #[derive(Debug)]
@@ -57,6 +60,8 @@ pub(crate) fn cut_index(s: &str, max: usize) -> Option<usize> {
 }
 
 pub(crate) fn put_str(out: &mut Vec<u8>, s: &str, max: usize) {
+    // A length must fit the u32 of the byte form.
+    let max = max.min(u32::MAX as usize / 4);
     let (bytes, t) = match cut_index(s, max) {
         Some(i) => (&s.as_bytes()[..i], tag::STR_CUT),
         None => (s.as_bytes(), tag::STR),
@@ -75,7 +80,11 @@ pub(crate) fn encode<T: Serialize + ?Sized>(
     limited: bool,
 ) -> Result<(), ()> {
     let start = out.len();
-    match value.serialize(Encoder { out, limited }) {
+    match value.serialize(Encoder {
+        out: &mut *out,
+        limited,
+        depth: 0,
+    }) {
         Ok(()) => Ok(()),
         Err(Stop::Limit) => Ok(()), // a top-level container closed itself before stopping
         Err(Stop::Failed) => {
@@ -86,10 +95,26 @@ pub(crate) fn encode<T: Serialize + ?Sized>(
 }
 
 /// Serialise one element of a container, turning a child's `Limit` stop into a closed child.
-fn element<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T, limited: bool) -> Result<(), Stop> {
-    match value.serialize(Encoder { out, limited }) {
+/// A failed child is replaced by its type-name placeholder before the failure is passed on, so
+/// the byte form stays whole even if the parent's `Serialize` ignores the error.
+fn element<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+    limited: bool,
+    depth: u32,
+) -> Result<(), Stop> {
+    let start = out.len();
+    match value.serialize(Encoder {
+        out: &mut *out,
+        limited,
+        depth,
+    }) {
         Ok(()) | Err(Stop::Limit) => Ok(()),
-        Err(Stop::Failed) => Err(Stop::Failed),
+        Err(Stop::Failed) => {
+            out.truncate(start);
+            super::put_type_name(out, std::any::type_name::<T>());
+            Err(Stop::Failed)
+        }
     }
 }
 
@@ -97,6 +122,8 @@ pub(crate) struct Encoder<'a> {
     pub(crate) out: &'a mut Vec<u8>,
     /// Apply the capture limits (off for provider requests and responses).
     pub(crate) limited: bool,
+    /// How many containers this value is inside.
+    pub(crate) depth: u32,
 }
 
 /// `max` when limits apply, else no limit.
@@ -112,52 +139,93 @@ impl Encoder<'_> {
     }
 }
 
-/// A sequence or map being written: counts its items and stops at the limit.
+/// A sequence or map being written: counts its items and stops at the limit. It closes itself
+/// exactly once, whatever the value's `Serialize` does: at the limit, at `end`, or when dropped.
 pub(crate) struct Compound<'a> {
     out: &'a mut Vec<u8>,
     limited: bool,
+    /// The depth of this container's items.
+    depth: u32,
     count: usize,
     max: usize,
     /// Written after the items: END, or END twice for an enum variant's `{"V": [..]}`.
     closing: &'static [u8],
+    /// Closed already (the limit was reached, or `end` ran).
+    done: bool,
+    /// A map key was written and its value not yet.
+    key_pending: bool,
 }
 
 impl<'a> Compound<'a> {
+    /// Opens a container; past the depth limit, writes `"<max depth>"` and stops this value.
     fn open(
-        out: &'a mut Vec<u8>,
-        limited: bool,
+        enc: Encoder<'a>,
         opening: &[u8],
         max: usize,
         closing: &'static [u8],
-    ) -> Self {
-        out.extend_from_slice(opening);
-        let max = limit(limited, max);
-        Compound {
-            out,
-            limited,
-            count: 0,
-            max,
-            closing,
+    ) -> Result<Self, Stop> {
+        // `opening` may hold a variant's `{"V":` already written by the caller.
+        if enc.depth >= MAX_DEPTH {
+            put_str(enc.out, "<max depth>", usize::MAX);
+            let extra = closing.len() - 1; // close a variant wrapper already opened
+            enc.out.extend(std::iter::repeat_n(tag::END, extra));
+            return Err(Stop::Limit);
         }
+        enc.out.extend_from_slice(opening);
+        Ok(Compound {
+            out: enc.out,
+            limited: enc.limited,
+            depth: enc.depth + 1,
+            count: 0,
+            max: limit(enc.limited, max),
+            closing,
+            done: false,
+            key_pending: false,
+        })
     }
 
     /// Whether one more item may be written; at the limit, closes the container and stops.
     fn admit(&mut self) -> Result<(), Stop> {
+        if self.done {
+            return Err(Stop::Limit);
+        }
         if self.count == self.max {
-            self.out.extend_from_slice(self.closing);
+            self.finish();
             return Err(Stop::Limit);
         }
         self.count += 1;
         Ok(())
     }
 
-    fn close(self) -> Result<(), Stop> {
-        self.out.extend_from_slice(self.closing);
+    /// Writes the closing tags, once; a key left without a value gets `null`.
+    fn finish(&mut self) {
+        if !self.done {
+            if self.key_pending {
+                self.out.push(tag::NULL);
+                self.key_pending = false;
+            }
+            self.out.extend_from_slice(self.closing);
+            self.done = true;
+        }
+    }
+
+    fn close(mut self) -> Result<(), Stop> {
+        self.finish();
         Ok(())
     }
 
     fn key(&mut self, key: &str) {
         put_str(self.out, key, limit(self.limited, MAX_KEY_CHARS));
+    }
+
+    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+        element(self.out, value, self.limited, self.depth)
+    }
+}
+
+impl Drop for Compound<'_> {
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 
@@ -269,18 +337,12 @@ impl<'a> ser::Serializer for Encoder<'a> {
     ) -> Result<(), Stop> {
         self.out.push(tag::MAP);
         put_str(self.out, variant, limit(self.limited, MAX_KEY_CHARS));
-        element(self.out, value, self.limited)?;
+        let result = element(self.out, value, self.limited, self.depth + 1);
         self.out.push(tag::END);
-        Ok(())
+        result
     }
     fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a>, Stop> {
-        Ok(Compound::open(
-            self.out,
-            self.limited,
-            &[tag::SEQ],
-            MAX_SEQ_ITEMS,
-            END,
-        ))
+        Compound::open(self, &[tag::SEQ], MAX_SEQ_ITEMS, END)
     }
     fn serialize_tuple(self, len: usize) -> Result<Compound<'a>, Stop> {
         self.serialize_seq(Some(len))
@@ -297,22 +359,10 @@ impl<'a> ser::Serializer for Encoder<'a> {
     ) -> Result<Compound<'a>, Stop> {
         self.out.push(tag::MAP);
         put_str(self.out, variant, limit(self.limited, MAX_KEY_CHARS));
-        Ok(Compound::open(
-            self.out,
-            self.limited,
-            &[tag::SEQ],
-            MAX_SEQ_ITEMS,
-            END2,
-        ))
+        Compound::open(self, &[tag::SEQ], MAX_SEQ_ITEMS, END2)
     }
     fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a>, Stop> {
-        Ok(Compound::open(
-            self.out,
-            self.limited,
-            &[tag::MAP],
-            MAX_MAP_ENTRIES,
-            END,
-        ))
+        Compound::open(self, &[tag::MAP], MAX_MAP_ENTRIES, END)
     }
     fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Compound<'a>, Stop> {
         self.serialize_map(None)
@@ -326,13 +376,7 @@ impl<'a> ser::Serializer for Encoder<'a> {
     ) -> Result<Compound<'a>, Stop> {
         self.out.push(tag::MAP);
         put_str(self.out, variant, limit(self.limited, MAX_KEY_CHARS));
-        Ok(Compound::open(
-            self.out,
-            self.limited,
-            &[tag::MAP],
-            MAX_MAP_ENTRIES,
-            END2,
-        ))
+        Compound::open(self, &[tag::MAP], MAX_MAP_ENTRIES, END2)
     }
 }
 
@@ -341,7 +385,7 @@ impl ser::SerializeSeq for Compound<'_> {
     type Error = Stop;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
         self.admit()?;
-        element(self.out, value, self.limited)
+        self.item(value)
     }
     fn end(self) -> Result<(), Stop> {
         self.close()
@@ -386,14 +430,30 @@ impl ser::SerializeMap for Compound<'_> {
     type Error = Stop;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Stop> {
         self.admit()?;
+        if self.key_pending {
+            self.out.push(tag::NULL); // the previous key got no value
+        }
+        self.key_pending = true;
         let max = limit(self.limited, MAX_KEY_CHARS);
+        let start = self.out.len();
         match key.serialize(KeyEncoder { out: self.out, max }) {
-            Err(Stop::Limit) => Ok(()), // a compound key, already written as "<key>"
-            other => other,
+            Ok(()) | Err(Stop::Limit) => Ok(()), // Limit: a compound key, written as "<key>"
+            Err(Stop::Failed) => {
+                self.out.truncate(start);
+                put_str(self.out, "<key>", usize::MAX);
+                Err(Stop::Failed)
+            }
         }
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        element(self.out, value, self.limited)
+        if self.done {
+            return Err(Stop::Limit);
+        }
+        if !self.key_pending {
+            put_str(self.out, "<key>", usize::MAX); // a value without a key
+        }
+        self.key_pending = false;
+        self.item(value)
     }
     fn end(self) -> Result<(), Stop> {
         self.close()
@@ -410,7 +470,7 @@ impl ser::SerializeStruct for Compound<'_> {
     ) -> Result<(), Stop> {
         self.admit()?;
         self.key(key);
-        element(self.out, value, self.limited)
+        self.item(value)
     }
     fn end(self) -> Result<(), Stop> {
         self.close()

@@ -109,11 +109,7 @@ impl fmt::Write for Limited<'_> {
         match encode::cut_index(s, room) {
             None => {
                 self.out.extend_from_slice(s.as_bytes());
-                self.chars += if s.len() <= room {
-                    s.chars().count()
-                } else {
-                    room
-                };
+                self.chars += s.chars().count();
                 Ok(())
             }
             Some(i) => {
@@ -655,5 +651,124 @@ mod capture_tests {
             pick(&|o| (&&&Wrap(&Opaque)).__aiobs_capture(o)),
             r#""<Opaque>""#
         );
+    }
+}
+
+#[cfg(test)]
+mod robustness_tests {
+    use serde::ser::{SerializeMap, SerializeSeq};
+    use serde::{Serialize, Serializer};
+
+    use super::render::to_json;
+    use super::*;
+
+    fn ser<T: Serialize + ?Sized>(v: &T) -> serde_json::Value {
+        let mut out = Vec::new();
+        capture_serialize(&mut out, v);
+        serde_json::from_str(&to_json(&out)).expect("the capture renders as valid JSON")
+    }
+
+    /// Ignores the errors of its elements and keeps going, then ends the sequence.
+    struct BestEffort(u32);
+    impl Serialize for BestEffort {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut seq = s.serialize_seq(None)?;
+            for x in 0..self.0 {
+                let _ = seq.serialize_element(&x);
+            }
+            seq.end()
+        }
+    }
+
+    struct Fails;
+    impl Serialize for Fails {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            // Writes part of a value, then fails.
+            let mut seq = s.serialize_seq(None)?;
+            seq.serialize_element(&1)?;
+            Err(serde::ser::Error::custom("half-written"))
+        }
+    }
+
+    /// Swallows the failure of a child, in a list and as a map value.
+    struct Swallows;
+    impl Serialize for Swallows {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut map = s.serialize_map(None)?;
+            let _ = map.serialize_entry("bad", &Fails);
+            map.serialize_entry("good", &2)?;
+            map.end()
+        }
+    }
+
+    #[test]
+    fn a_serialize_that_ignores_the_limit_still_gives_one_closed_list() {
+        let v = ser(&(BestEffort(15), "tail"));
+        assert_eq!(v[0].as_array().unwrap().len(), 10);
+        assert_eq!(v[1], "tail");
+    }
+
+    #[test]
+    fn a_failed_child_that_the_parent_swallows_becomes_a_placeholder() {
+        let v = ser(&(Swallows, "tail"));
+        assert_eq!(v[0]["bad"], "<Fails>");
+        assert_eq!(v[0]["good"], 2);
+        assert_eq!(v[1], "tail");
+    }
+
+    #[test]
+    fn a_deep_recursive_value_is_cut_at_the_depth_limit_without_overflowing() {
+        #[derive(Serialize)]
+        struct Node {
+            next: Option<Box<Node>>,
+        }
+        let mut list = Node { next: None };
+        for _ in 0..20_000 {
+            list = Node {
+                next: Some(Box::new(list)),
+            };
+        }
+        let text = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let mut out = Vec::new();
+                capture_serialize(&mut out, &list);
+                let text = to_json(&out);
+                // Drop the list without recursing either.
+                let mut next = list.next.take();
+                while let Some(mut node) = next {
+                    next = node.next.take();
+                }
+                text
+            })
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        assert!(text.contains("<max depth>"), "{}", &text[..100]);
+        let _: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    }
+
+    #[test]
+    fn debug_text_counts_characters_not_bytes() {
+        #[derive(Debug)]
+        #[allow(dead_code)] // read through Debug
+        struct Accented(String);
+        let mut out = Vec::new();
+        capture_debug(&mut out, &Accented("é".repeat(300)));
+        let text: String = serde_json::from_str(&to_json(&out)).unwrap();
+        assert_eq!(
+            text.chars().count(),
+            312,
+            "312 characters are under the 500 limit: kept whole"
+        );
+    }
+
+    #[test]
+    fn corrupt_bytes_render_as_an_error_not_a_panic() {
+        let mut pos = 0;
+        let mut out = Vec::new();
+        assert!(render::render_value(&[tag::SEQ, tag::U64, 1], &mut pos, &mut out).is_err());
+        let mut pos = 0;
+        assert!(render::render_value(&[tag::STR, 200, 0, 0, 0, b'x'], &mut pos, &mut out).is_err());
     }
 }

@@ -4,12 +4,17 @@ use std::io::{self, Write};
 
 use super::{short_type_name, tag};
 
+fn corrupt() -> io::Error {
+    io::Error::other("aiobs: corrupt captured value")
+}
+
 /// Reads `N` bytes at `*pos`.
-fn take<const N: usize>(bytes: &[u8], pos: &mut usize) -> [u8; N] {
+fn take<const N: usize>(bytes: &[u8], pos: &mut usize) -> io::Result<[u8; N]> {
+    let slice = bytes.get(*pos..*pos + N).ok_or_else(corrupt)?;
     let mut a = [0; N];
-    a.copy_from_slice(&bytes[*pos..*pos + N]);
+    a.copy_from_slice(slice);
     *pos += N;
-    a
+    Ok(a)
 }
 
 /// Writes a JSON string, escaped as serde_json does (`"`, `\\`, and control characters).
@@ -93,7 +98,7 @@ pub(crate) fn render_value_with<W: Write + ?Sized>(
 ) -> io::Result<()> {
     stack.clear();
     loop {
-        let t = bytes[*pos];
+        let t = *bytes.get(*pos).ok_or_else(corrupt)?;
         *pos += 1;
         if t == tag::END {
             match stack.pop() {
@@ -128,24 +133,24 @@ pub(crate) fn render_value_with<W: Write + ?Sized>(
                 tag::FALSE => out.write_all(b"false")?,
                 tag::TRUE => out.write_all(b"true")?,
                 tag::I64 => {
-                    let v = i64::from_le_bytes(take(bytes, pos));
+                    let v = i64::from_le_bytes(take(bytes, pos)?);
                     out.write_all(itoa::Buffer::new().format(v).as_bytes())?
                 }
                 tag::U64 => {
-                    let v = u64::from_le_bytes(take(bytes, pos));
+                    let v = u64::from_le_bytes(take(bytes, pos)?);
                     out.write_all(itoa::Buffer::new().format(v).as_bytes())?
                 }
                 tag::I128 => {
-                    let v = i128::from_le_bytes(take(bytes, pos));
+                    let v = i128::from_le_bytes(take(bytes, pos)?);
                     out.write_all(itoa::Buffer::new().format(v).as_bytes())?
                 }
                 tag::U128 => {
-                    let v = u128::from_le_bytes(take(bytes, pos));
+                    let v = u128::from_le_bytes(take(bytes, pos)?);
                     out.write_all(itoa::Buffer::new().format(v).as_bytes())?
                 }
-                tag::F64 => write_f64(out, f64::from_le_bytes(take(bytes, pos)))?,
+                tag::F64 => write_f64(out, f64::from_le_bytes(take(bytes, pos)?))?,
                 tag::F32 => {
-                    let v = f32::from_le_bytes(take(bytes, pos));
+                    let v = f32::from_le_bytes(take(bytes, pos)?);
                     if v.is_finite() {
                         out.write_all(ryu::Buffer::new().format_finite(v).as_bytes())?
                     } else {
@@ -153,8 +158,8 @@ pub(crate) fn render_value_with<W: Write + ?Sized>(
                     }
                 }
                 tag::STR | tag::STR_CUT => {
-                    let len = u32::from_le_bytes(take(bytes, pos)) as usize;
-                    let raw = &bytes[*pos..*pos + len];
+                    let len = u32::from_le_bytes(take(bytes, pos)?) as usize;
+                    let raw = bytes.get(*pos..*pos + len).ok_or_else(corrupt)?;
                     *pos += len;
                     // The encoder cuts on character boundaries, so this is valid UTF-8.
                     let s = std::str::from_utf8(raw).unwrap_or("<invalid utf-8>");
@@ -168,7 +173,7 @@ pub(crate) fn render_value_with<W: Write + ?Sized>(
                     }
                 }
                 tag::TYPE_NAME => {
-                    let name = read_type_name(bytes, pos);
+                    let name = read_type_name(bytes, pos)?;
                     write_str(out, &format!("<{}>", short_type_name(name)))?;
                 }
                 tag::SEQ => {
@@ -195,12 +200,12 @@ pub(crate) fn render_value_with<W: Write + ?Sized>(
     }
 }
 
-fn read_type_name(bytes: &[u8], pos: &mut usize) -> &'static str {
-    let ptr = usize::from_le_bytes(take(bytes, pos)) as *const u8;
-    let len = usize::from_le_bytes(take(bytes, pos));
+fn read_type_name(bytes: &[u8], pos: &mut usize) -> io::Result<&'static str> {
+    let ptr = usize::from_le_bytes(take(bytes, pos)?) as *const u8;
+    let len = usize::from_le_bytes(take(bytes, pos)?);
     // SAFETY: TYPE_NAME is only written by `put_type_name` from a `&'static str`, whose pointer
     // and length stay valid and UTF-8 for the whole program.
-    unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr, len)) }
+    Ok(unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr, len)) })
 }
 
 /// Renders a whole captured value to a JSON string (for tests and small uses).
