@@ -147,6 +147,9 @@ pub struct ExportResult {
 /// ```
 pub trait Exporter {
     /// Sends `doc` to the destination. An error keeps every event for the next flush.
+    ///
+    /// It runs inside the flush: it must not call `flush` or `reset` on the collector being
+    /// flushed (they would wait for this flush to end).
     fn export(&self, doc: &ExportDocument<'_>) -> Result<ExportResult, BoxError>;
 }
 
