@@ -109,6 +109,11 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, names: &[Ident]) -> 
     });
     let outcome = quote!(|__aiobs_o, __aiobs_r| ::aiobs::__observe_outcome!(__aiobs_o, __aiobs_r));
     let track_caller = track_caller(&outer, &sig);
+    // An `async fn` only builds its future: rustc inlines that into the caller, and an observed
+    // one must stay as inlinable (its unrecorded path is a load, a branch and the future).
+    let inline = (matches!(shape, Shape::AsyncFn)
+        && !outer.iter().any(|a| a.path().is_ident("inline")))
+    .then(|| quote!(#[inline]));
     let (enter, body) = match shape {
         Shape::Sync => {
             let fake_return = fake_return(&sig.output);
@@ -164,6 +169,7 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, names: &[Ident]) -> 
     };
     quote! {
         #track_caller
+        #inline
         #(#outer)*
         #vis #sig {
             #(#inner)*
