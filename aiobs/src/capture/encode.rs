@@ -52,6 +52,7 @@ impl ser::Error for Stop {
 }
 
 /// Byte index where `s` must be cut to keep `max` characters, or `None` if it fits.
+#[inline]
 pub(crate) fn cut_index(s: &str, max: usize) -> Option<usize> {
     if s.len() <= max {
         return None; // at most `len` characters
@@ -59,6 +60,7 @@ pub(crate) fn cut_index(s: &str, max: usize) -> Option<usize> {
     s.char_indices().nth(max).map(|(i, _)| i)
 }
 
+#[inline]
 pub(crate) fn put_str(out: &mut Vec<u8>, s: &str, max: usize) {
     // A length must fit the u32 of the byte form.
     let max = max.min(u32::MAX as usize / 4);
@@ -66,9 +68,9 @@ pub(crate) fn put_str(out: &mut Vec<u8>, s: &str, max: usize) {
         Some(i) => (&s.as_bytes()[..i], tag::STR_CUT),
         None => (s.as_bytes(), tag::STR),
     };
+    let len = (bytes.len() as u32).to_le_bytes();
     out.reserve(5 + bytes.len());
-    out.push(t);
-    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(&[t, len[0], len[1], len[2], len[3]]);
     out.extend_from_slice(bytes);
 }
 
