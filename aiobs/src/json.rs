@@ -18,7 +18,7 @@ struct FnText {
     head: Vec<u8>,
     /// `"arg_names":[…]`
     arg_names: Vec<u8>,
-    /// `"auto_enhance_after":…,`
+    /// `"auto_enhance_after":…`
     auto_enhance: Vec<u8>,
 }
 
@@ -78,7 +78,6 @@ fn fn_text(meta: &FnMeta, self_ty: Option<fn() -> &'static str>) -> io::Result<F
         Some(n) => auto_enhance.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
         None => auto_enhance.extend_from_slice(b"null"),
     }
-    auto_enhance.push(b',');
     Ok(FnText {
         head,
         arg_names,
@@ -184,7 +183,7 @@ impl Cache {
                 write_uuid_field(w, br#","enh_prompt_id":"#, h.enh_id)?;
                 let text = &self.functions[at].1;
                 w.write_all(b",")?;
-                w.write_all(&text.auto_enhance[..text.auto_enhance.len() - 1])?;
+                w.write_all(&text.auto_enhance)?;
                 w.write_all(&self.session_ids[item.session as usize])?;
                 w.write_all(b",")?;
                 if has_args {

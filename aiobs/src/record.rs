@@ -356,7 +356,6 @@ pub struct AsyncCall {
     /// this call's polls.
     collector: Option<Collector>,
     bytes: Vec<u8>,
-    args_lost: bool,
     start: Option<Instant>,
 }
 
@@ -368,7 +367,7 @@ pub fn enter_async(meta: &'static FnMeta, self_ty: SelfType) -> Option<Box<Async
     if RECORDING.load(Ordering::Relaxed) == 0 {
         return None;
     }
-    enter_async_recording(meta, self_ty, Location::caller())
+    enter_async_recording(meta, self_ty, Location::caller(), |_| {})
 }
 
 /// [`enter_async`], and captures the arguments with `args` when recording.
@@ -383,23 +382,7 @@ pub fn enter_async_with(
     if RECORDING.load(Ordering::Relaxed) == 0 {
         return None;
     }
-    enter_async_recording_with(meta, self_ty, Location::caller(), args)
-}
-
-#[inline(never)]
-fn enter_async_recording_with(
-    meta: &'static FnMeta,
-    self_ty: SelfType,
-    location: &'static Location<'static>,
-    args: impl FnOnce(&mut ArgSink<'_>),
-) -> Option<Box<AsyncCall>> {
-    let mut call = enter_async_recording(meta, self_ty, location)?;
-    if meta.capture_args {
-        args(&mut ArgSink {
-            out: &mut call.bytes,
-        });
-    }
-    Some(call)
+    enter_async_recording(meta, self_ty, Location::caller(), args)
 }
 
 #[inline(never)]
@@ -407,23 +390,25 @@ fn enter_async_recording(
     meta: &'static FnMeta,
     self_ty: SelfType,
     location: &'static Location<'static>,
+    args: impl FnOnce(&mut ArgSink<'_>),
 ) -> Option<Box<AsyncCall>> {
-    thread::with(|t| {
+    let (opened, collector) = thread::with(|t| {
         let (opened, _) = open(meta, self_ty, location, t, false)?;
         let collector = t.collector.try_borrow().ok().and_then(|c| c.clone());
-        let mut bytes = Vec::new();
-        if meta.capture_args {
-            bytes.push(tag::SEQ);
-        }
-        Some(Box::new(AsyncCall {
-            opened,
-            collector,
-            bytes,
-            args_lost: false,
-            start: None,
-        }))
+        Some((opened, collector))
     })
-    .flatten()
+    .flatten()?;
+    let mut bytes = Vec::new();
+    if meta.capture_args {
+        bytes.push(tag::SEQ);
+        args(&mut ArgSink { out: &mut bytes });
+    }
+    Some(Box::new(AsyncCall {
+        opened,
+        collector,
+        bytes,
+        start: None,
+    }))
 }
 
 impl AsyncCall {
@@ -431,13 +416,8 @@ impl AsyncCall {
         let meta = self.opened.meta;
         let mut flags = 0;
         if meta.capture_args {
-            if self.args_lost {
-                self.bytes.clear();
-                flags |= flag::ARGS_LOST;
-            } else {
-                self.bytes.push(tag::END);
-                flags |= flag::ARGS;
-            }
+            self.bytes.push(tag::END);
+            flags |= flag::ARGS;
         }
         let mut outcome = Outcome {
             out: &mut self.bytes,
