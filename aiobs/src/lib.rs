@@ -104,7 +104,7 @@ macro_rules! __observe_outcome {
         use $crate::__private::{
             ErrViaBox as _, ErrViaBoxSend as _, ErrViaBoxSendSync as _, ErrViaDebug as _,
             ErrViaDisplay as _, ErrViaError as _, ErrViaTypeName as _, SplitPlain as _,
-            SplitResult as _, ViaDebug as _, ViaSerialize as _, ViaTypeName as _,
+            SplitResult as _, ViaDebug as _, ViaPlain as _, ViaSerialize as _, ViaTypeName as _,
         };
         match (&$crate::__private::Wrap($result)).__aiobs_split() {
             ::core::result::Result::Ok(__aiobs_value) => $outcome.ok(|__aiobs_out| {

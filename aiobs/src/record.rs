@@ -236,6 +236,7 @@ fn enter_recording_with(
 }
 
 impl SyncCall {
+    #[inline(never)]
     fn complete(self, end: Instant, write_outcome: impl FnOnce(&mut Outcome<'_>)) {
         let _ = thread::with(|t| {
             t.span.set(self.opened.parent);
@@ -327,7 +328,9 @@ pub fn finish<R>(
     }
 }
 
-#[inline(never)]
+/// Runs the body in the observed function's own frame (its arguments stay in registers rather
+/// than being moved into a call), and records the call out of line.
+#[inline(always)]
 fn run_recorded<R>(
     call: SyncCall,
     body: impl FnOnce() -> R,
