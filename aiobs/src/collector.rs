@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::id;
 use crate::labels::{self, Labels};
 use crate::model::{Session, SessionMeta};
-use crate::provider::Provider;
+use crate::providers::Provider;
 use crate::store::{Log, lock};
 use crate::thread;
 

@@ -49,7 +49,7 @@ mod id;
 mod json;
 pub mod labels;
 pub mod model;
-mod provider;
+pub mod providers;
 mod record;
 mod span;
 mod store;
@@ -62,7 +62,7 @@ pub use collector::{Collector, DefaultGuard, ObserveOptions, observer};
 pub use error::{Error, Result};
 pub use export::{BoxError, ExportDocument, ExportResult, Exporter};
 pub use flush::FlushOptions;
-pub use provider::{Provider, ProviderCall};
+pub use providers::{EventFields, LlmCall, Provider, ProviderCall, llm_call};
 pub use span::{FutureExt, SpanContext, WithContext, current_span_id};
 
 /// For the code `#[observe]` generates; not a public API.

@@ -1,0 +1,217 @@
+//! [`ProviderCall`]: the one entry point through which every LLM call becomes an event. It
+//! takes the span id, the parent and the start time when the call starts, and pushes the event
+//! into the store of its collector when the call ends.
+
+use std::panic::Location;
+use std::sync::atomic::Ordering;
+
+use serde::Serialize;
+
+use crate::capture::encode;
+use crate::clock::{self, Instant};
+use crate::collector::{Collector, RECORDING};
+use crate::id;
+use crate::store::{Header, Kind, flag};
+use crate::thread;
+
+/// An LLM API call being recorded, for clients that aiobs has no integration for (the HTTP
+/// middlewares and [`llm_call`](crate::llm_call) build on it).
+///
+/// ```
+/// use aiobs::{Collector, ObserveOptions, ProviderCall};
+/// let obs = Collector::new();
+/// let _scope = obs.set_default();
+/// obs.observe(ObserveOptions::new())?;
+/// let request = serde_json::json!({"model": "gpt-4o-mini", "messages": []});
+/// if let Some(call) = ProviderCall::start("openai", "chat.completions.create", &request) {
+///     call.finish_ok(&serde_json::json!({"id": "chatcmpl-1"}));
+/// }
+/// # Ok::<(), aiobs::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ProviderCall {
+    collector: Collector,
+    span: u64,
+    parent: u64,
+    session: u32,
+    start: Instant,
+    location: Option<&'static Location<'static>>,
+    /// provider, api and (once known) request, in the byte form.
+    bytes: Vec<u8>,
+}
+
+impl ProviderCall {
+    /// Starts recording a call into the current collector, as a child of the current span;
+    /// `None` when nothing is recording. The request is recorded whole (no capture limits).
+    #[track_caller]
+    pub fn start(provider: &str, api: &str, request: &impl Serialize) -> Option<ProviderCall> {
+        let mut call = ProviderCall::begin(provider, api, Some(Location::caller()))?;
+        put_value(&mut call.bytes, request);
+        Some(call)
+    }
+
+    /// Starts timing a call whose request is written later with [`ProviderCall::end`].
+    pub(crate) fn begin(
+        provider: &str,
+        api: &str,
+        location: Option<&'static Location<'static>>,
+    ) -> Option<ProviderCall> {
+        let (collector, session) = recording()?;
+        Some(ProviderCall::begin_in(
+            collector, session, provider, api, location,
+        ))
+    }
+
+    /// [`ProviderCall::begin`] in a collector [`recording`] returned.
+    pub(crate) fn begin_in(
+        collector: Collector,
+        session: u32,
+        provider: &str,
+        api: &str,
+        location: Option<&'static Location<'static>>,
+    ) -> ProviderCall {
+        let parent = thread::with(|t| t.span.get()).unwrap_or(0);
+        let mut bytes = Vec::new();
+        encode::put_str(&mut bytes, provider, usize::MAX);
+        encode::put_str(&mut bytes, api, usize::MAX);
+        ProviderCall {
+            collector,
+            span: id::next(),
+            parent,
+            session,
+            start: clock::now(),
+            location,
+            bytes,
+        }
+    }
+
+    /// The span id of this call, as UUID text.
+    pub fn span_id(&self) -> String {
+        id::uuid_string(self.span)
+    }
+
+    /// Records the call as answered with `response`.
+    pub fn finish_ok(mut self, response: &impl Serialize) {
+        put_value(&mut self.bytes, response);
+        self.record(flag::RESPONSE, clock::now());
+    }
+
+    /// Records the call as failed with `error` (`"<ErrorType>: <message>"`).
+    pub fn finish_err(mut self, error: &str) {
+        encode::put_str(&mut self.bytes, error, usize::MAX);
+        self.record(flag::ERROR, clock::now());
+    }
+
+    /// Records the call with both a response (such as an error body) and an error.
+    pub fn finish(mut self, response: Option<&serde_json::Value>, error: Option<&str>) {
+        let mut flags = 0;
+        if let Some(r) = response {
+            put_value(&mut self.bytes, r);
+            flags |= flag::RESPONSE;
+        }
+        if let Some(e) = error {
+            encode::put_str(&mut self.bytes, e, usize::MAX);
+            flags |= flag::ERROR;
+        }
+        self.record(flags, clock::now());
+    }
+
+    /// Records a call started with [`ProviderCall::begin`], ended at `end`, with the fields a
+    /// provider wrote.
+    pub(crate) fn end(mut self, fields: EventFields, end: Instant) {
+        match fields.request {
+            Some(r) => self.bytes.extend_from_slice(&r),
+            None => self.bytes.push(crate::capture::tag::NULL),
+        }
+        let mut flags = 0;
+        if let Some(r) = fields.response {
+            self.bytes.extend_from_slice(&r);
+            flags |= flag::RESPONSE;
+        }
+        if let Some(e) = fields.error {
+            encode::put_str(&mut self.bytes, &e, usize::MAX);
+            flags |= flag::ERROR;
+        }
+        self.record(flags, end);
+    }
+
+    fn record(self, flags: u8, end: Instant) {
+        let Ok(payload_len) = u32::try_from(self.bytes.len()) else {
+            return; // a request or response over 4 GiB: not recordable
+        };
+        let header = Header {
+            span: self.span,
+            parent: self.parent,
+            enh_id: 0,
+            start: self.start,
+            end,
+            meta: None,
+            self_ty: None,
+            location: self.location,
+            session: self.session,
+            payload_len,
+            kind: Kind::Provider,
+            flags,
+        };
+        let _ = thread::with(|t| t.push(&self.collector.inner, &header, &[&self.bytes]));
+    }
+}
+
+/// The current collector and its active session slot, if anything is recording there.
+pub(crate) fn recording() -> Option<(Collector, u32)> {
+    if RECORDING.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
+    let collector = Collector::current();
+    let session = collector.inner.active.load(Ordering::Relaxed);
+    (session != 0).then_some((collector, session))
+}
+
+/// The `request`, `response` and `error` of a provider event, as a [`Provider`] writes them
+/// from an HTTP exchange. Values are recorded whole, in the order their `Serialize` gives.
+///
+/// [`Provider`]: crate::Provider
+///
+/// ```
+/// let mut fields = aiobs::EventFields::default();
+/// fields.request(&serde_json::json!({"model": "claude-sonnet-4"}));
+/// fields.error("RateLimitError: slow down");
+/// ```
+#[derive(Debug, Default)]
+pub struct EventFields {
+    request: Option<Vec<u8>>,
+    response: Option<Vec<u8>>,
+    error: Option<String>,
+}
+
+impl EventFields {
+    /// Sets the event's `request`.
+    pub fn request(&mut self, value: &impl Serialize) {
+        let mut out = Vec::new();
+        put_value(&mut out, value);
+        self.request = Some(out);
+    }
+
+    /// Sets the event's `response` (left null when never set).
+    pub fn response(&mut self, value: &impl Serialize) {
+        let mut out = Vec::new();
+        put_value(&mut out, value);
+        self.response = Some(out);
+    }
+
+    /// Sets the event's `error`, conventionally `"<ErrorType>: <message>"`.
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.error = Some(text.into());
+    }
+
+    /// Whether an error was set.
+    pub fn has_error(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+fn put_value(out: &mut Vec<u8>, value: &impl Serialize) {
+    if encode::encode(out, value, false).is_err() {
+        crate::capture::put_type_name(out, std::any::type_name_of_val(value));
+    }
+}

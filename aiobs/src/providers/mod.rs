@@ -1,0 +1,309 @@
+//! LLM providers: how an HTTP exchange with an LLM API becomes a provider event.
+//!
+//! A [`Provider`] recognises its endpoints by method and URL path (so any base URL works:
+//! OpenAI-compatible servers, Azure, a local vLLM or Ollama) and turns the whole exchange
+//! (request body, status, response body or the events of a stream) into the event's
+//! `request`, `response` and `error`. [`OpenAi`] and [`Gemini`] are built in and record what
+//! the Python SDK records for the same call; [`Collector::register_provider`] adds more, and
+//! is consulted first.
+//!
+//! The HTTP integrations ([`UreqMiddleware`] with the `ureq`
+//! feature) drive an [`HttpCall`]; other clients can drive one themselves, or record by hand
+//! with [`llm_call`].
+//!
+//! [`Collector::register_provider`]: crate::Collector::register_provider
+
+mod call;
+mod gemini;
+mod http_call;
+mod json;
+mod manual;
+mod openai;
+mod sse;
+#[cfg(feature = "ureq")]
+mod ureq;
+
+use std::borrow::Cow;
+
+pub use call::{EventFields, ProviderCall};
+pub use gemini::Gemini;
+pub use http_call::{DEFAULT_BODY_CAP, HttpCall};
+pub use manual::{LlmCall, llm_call};
+pub use openai::OpenAi;
+pub use sse::SseEvent;
+#[cfg(feature = "ureq")]
+pub use ureq::UreqMiddleware;
+
+/// The parts of an HTTP request a provider recognises its endpoints by.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpRequest<'a> {
+    /// `"POST"`, `"GET"`, …
+    pub method: &'a str,
+    /// The URL path, such as `/v1/chat/completions`.
+    pub path: &'a str,
+    /// The query string without `?`, with secret parameters (`key=`) removed.
+    pub query: Option<&'a str>,
+}
+
+/// A request or response body as a provider sees it.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// No body.
+    Empty,
+    /// A JSON body; `keys` lists the top-level object keys in the order they were sent.
+    Json {
+        /// The parsed body.
+        value: serde_json::Value,
+        /// Top-level keys in their order on the wire (empty if the body is not an object).
+        keys: Vec<String>,
+    },
+    /// A server-sent-events stream: the events read, and whether it ended as it should.
+    Stream {
+        /// The events, in order.
+        events: Vec<SseEvent>,
+        /// `false` if the stream was dropped or cut before its end.
+        finished: bool,
+    },
+    /// A body that could not be read as JSON or events, and why (not JSON, over the size cap).
+    Unreadable(String),
+}
+
+impl Body {
+    /// The parsed JSON value, if the body is JSON.
+    pub fn json(&self) -> Option<&serde_json::Value> {
+        match self {
+            Body::Json { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// One HTTP exchange with an LLM API, as a [`Provider`] records it.
+#[derive(Debug)]
+pub struct Exchange<'a> {
+    /// The API string the provider gave for this request.
+    pub api: &'a str,
+    /// The request's method and URL.
+    pub http: HttpRequest<'a>,
+    /// The request body.
+    pub request: &'a Body,
+    /// The response status; `None` if no response arrived.
+    pub status: Option<u16>,
+    /// The response body (`Empty` if none arrived).
+    pub response: &'a Body,
+    /// The response body's bytes as received, when it was read whole (not for streams, nor
+    /// over the size cap): for error messages that quote it.
+    pub response_raw: &'a [u8],
+    /// What went wrong other than an HTTP status: a transport error, a stream cut or dropped
+    /// before its end (`"<ErrorType>: <message>"`).
+    pub failure: Option<&'a str>,
+    /// Milliseconds from the request to the first byte of a streamed body.
+    pub first_chunk_ms: Option<f64>,
+}
+
+/// Something that knows an LLM API: it recognises the API's HTTP requests and turns an
+/// exchange into the event's fields. What [`Collector::register_provider`] takes.
+///
+/// A provider for Anthropic's Messages API (the examples have a complete one):
+///
+/// ```
+/// use aiobs::providers::{Exchange, HttpRequest};
+/// use aiobs::{EventFields, Provider};
+///
+/// struct Anthropic;
+///
+/// impl Provider for Anthropic {
+///     fn name(&self) -> &str {
+///         "anthropic"
+///     }
+///     fn api(&self, http: &HttpRequest<'_>) -> Option<String> {
+///         (http.method == "POST" && http.path.ends_with("/v1/messages"))
+///             .then(|| "messages.create".to_owned())
+///     }
+///     fn record(&self, exchange: &Exchange<'_>, event: &mut EventFields) {
+///         event.request(&exchange.request.json());
+///         event.response(&exchange.response.json());
+///         if let Some(failure) = exchange.failure {
+///             event.error(failure);
+///         }
+///     }
+/// }
+///
+/// aiobs::Collector::new().register_provider(Anthropic);
+/// ```
+///
+/// [`Collector::register_provider`]: crate::Collector::register_provider
+pub trait Provider: Send + Sync {
+    /// The `provider` string of the events it records, such as `"openai"`.
+    fn name(&self) -> &str;
+
+    /// The `api` string of the call `http` makes (such as `"chat.completions.create"`), or
+    /// `None` if it is not one of this provider's endpoints. Decided before anything is sent.
+    fn api(&self, http: &HttpRequest<'_>) -> Option<String>;
+
+    /// Writes the event's `request`, `response` and `error` for a finished exchange. The
+    /// default records the bodies as they are and an error for a failure or an HTTP error
+    /// status.
+    fn record(&self, exchange: &Exchange<'_>, event: &mut EventFields) {
+        event.request(&json::body_value(exchange.request));
+        if exchange.status.is_some_and(|s| s < 400) {
+            event.response(&json::body_value(exchange.response));
+        }
+        if let Some(error) = default_error(exchange) {
+            event.error(error);
+        }
+    }
+}
+
+/// The error text of an exchange for providers that don't say otherwise: the failure, else
+/// `HTTPError: <status> <body>` for an error status.
+pub(crate) fn default_error(exchange: &Exchange<'_>) -> Option<String> {
+    if let Some(f) = exchange.failure {
+        return Some(f.to_owned());
+    }
+    let status = exchange.status.filter(|s| *s >= 400)?;
+    Some(match exchange.response.json() {
+        Some(body) => format!("HTTPError: {status} {body}"),
+        None => format!("HTTPError: {status}"),
+    })
+}
+
+/// The providers consulted for a request: the collector's registered ones first, then the
+/// built-in ones.
+pub(crate) fn find(
+    registered: &[std::sync::Arc<dyn Provider>],
+    http: &HttpRequest<'_>,
+) -> Option<(ProviderRef, String)> {
+    for p in registered {
+        if let Some(api) = p.api(http) {
+            return Some((ProviderRef::Registered(p.clone()), api));
+        }
+    }
+    if let Some(api) = OpenAi.api(http) {
+        return Some((ProviderRef::OpenAi, api));
+    }
+    if let Some(api) = Gemini.api(http) {
+        return Some((ProviderRef::Gemini, api));
+    }
+    None
+}
+
+/// A provider found for a request.
+pub(crate) enum ProviderRef {
+    Registered(std::sync::Arc<dyn Provider>),
+    OpenAi,
+    Gemini,
+}
+
+impl ProviderRef {
+    pub(crate) fn get(&self) -> &dyn Provider {
+        match self {
+            ProviderRef::Registered(p) => &**p,
+            ProviderRef::OpenAi => &OpenAi,
+            ProviderRef::Gemini => &Gemini,
+        }
+    }
+}
+
+/// Removes secret parameters (`key`, `api_key`, `api-key`, `access_token`, …) from a query
+/// string; `None` if nothing is left.
+pub(crate) fn scrub_query(query: &str) -> Option<Cow<'_, str>> {
+    let secret = |pair: &str| {
+        let name = pair.split('=').next().unwrap_or("").to_ascii_lowercase();
+        matches!(
+            name.as_str(),
+            "key" | "api_key" | "api-key" | "apikey" | "access_token" | "token" | "sig"
+        )
+    };
+    if !query.split('&').any(secret) {
+        return (!query.is_empty()).then_some(Cow::Borrowed(query));
+    }
+    let kept: Vec<&str> = query.split('&').filter(|p| !secret(p)).collect();
+    (!kept.is_empty()).then(|| Cow::Owned(kept.join("&")))
+}
+
+/// Removes secrets from text that may quote a URL or a header (an error message of an HTTP
+/// client): the values of `key=` and similar query parameters and of bearer tokens.
+pub(crate) fn scrub_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    'scan: while !rest.is_empty() {
+        for marker in [
+            "key=",
+            "api_key=",
+            "api-key=",
+            "access_token=",
+            "token=",
+            "Bearer ",
+        ] {
+            if rest.len() >= marker.len() && rest[..marker.len()].eq_ignore_ascii_case(marker) {
+                let at_boundary = out
+                    .chars()
+                    .last()
+                    .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_' && c != '-');
+                if at_boundary {
+                    out.push_str(&rest[..marker.len()]);
+                    out.push_str("[REDACTED]");
+                    let value_end = rest[marker.len()..]
+                        .find(|c: char| {
+                            c.is_whitespace() || matches!(c, '&' | '"' | '\'' | ')' | ',')
+                        })
+                        .map_or(rest.len(), |i| i + marker.len());
+                    rest = &rest[value_end..];
+                    continue 'scan;
+                }
+            }
+        }
+        let c = rest.chars().next().unwrap_or(' ');
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// Splits a URL into its path and query (the part after `?`, without the fragment).
+pub(crate) fn split_url(url: &str) -> (&str, Option<&str>) {
+    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
+    let path_and_query = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    let without_fragment = path_and_query.split('#').next().unwrap_or("");
+    match without_fragment.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (without_fragment, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_query_parameters_are_removed() {
+        assert_eq!(
+            scrub_query("alt=sse&key=AIzaSECRET").as_deref(),
+            Some("alt=sse")
+        );
+        assert_eq!(scrub_query("key=AIzaSECRET"), None);
+        assert_eq!(scrub_query("API_KEY=x&b=1").as_deref(), Some("b=1"));
+        assert_eq!(scrub_query("alt=sse").as_deref(), Some("alt=sse"));
+        assert_eq!(scrub_query("monkey=1").as_deref(), Some("monkey=1"));
+    }
+
+    #[test]
+    fn secrets_in_text_are_redacted() {
+        let t = scrub_text(
+            "GET https://x/v1beta/models/m:generateContent?key=AIzaSECRET&alt=sse failed",
+        );
+        assert!(!t.contains("AIzaSECRET"), "{t}");
+        assert!(t.contains("alt=sse"));
+        let t = scrub_text("header Authorization: Bearer sk-abc123 rejected");
+        assert!(!t.contains("sk-abc123"), "{t}");
+        assert_eq!(scrub_text("monkey=banana"), "monkey=banana");
+    }
+
+    #[test]
+    fn urls_split_into_path_and_query() {
+        assert_eq!(split_url("http://h:1/v1/x?a=1#f"), ("/v1/x", Some("a=1")));
+        assert_eq!(split_url("https://h"), ("/", None));
+        assert_eq!(split_url("/p?q"), ("/p", Some("q")));
+    }
+}

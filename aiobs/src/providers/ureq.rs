@@ -1,0 +1,231 @@
+//! [`UreqMiddleware`]: every LLM call made through a ureq 3 `Agent` becomes a provider event.
+
+use std::io::{self, Cursor, Read};
+
+use ureq::http::{self, HeaderValue, header};
+use ureq::middleware::{Middleware, MiddlewareNext};
+use ureq::{Body, Error, RequestExt, SendBody};
+
+use super::http_call::{DEFAULT_BODY_CAP, HttpCall};
+
+/// A ureq 3 middleware that records each request a provider recognises (OpenAI, Gemini, or one
+/// registered with [`Collector::register_provider`]) as a provider event, a child of the
+/// observed function that made it. Other requests, and every request while no session is
+/// active, pass through untouched.
+///
+/// The caller gets the same bytes as without aiobs: a JSON response is read whole (up to the
+/// body cap) and handed back as a body of those bytes; a stream (`text/event-stream`) is teed
+/// while the caller reads it and recorded when it ends, breaks or is dropped. An error status
+/// is recorded with the provider's error message and returned as the agent would return it.
+///
+/// ```no_run
+/// let agent: ureq::Agent = ureq::Agent::config_builder()
+///     .middleware(aiobs::providers::UreqMiddleware::new())
+///     .build()
+///     .into();
+/// let answer = agent
+///     .post("https://api.openai.com/v1/chat/completions")
+///     .header("Authorization", "Bearer sk-...")
+///     .send_json(serde_json::json!({
+///         "model": "gpt-4o-mini",
+///         "messages": [{"role": "user", "content": "Say hi"}],
+///     }))?
+///     .body_mut()
+///     .read_to_string()?;
+/// # Ok::<(), ureq::Error>(())
+/// ```
+///
+/// ureq turns an error status into [`Error::StatusCode`] after the middleware chain, so the
+/// middleware asks for the response itself, reads the error body, and returns that error when
+/// the agent would have: by default it assumes the agent's `http_status_as_error(true)` (ureq's
+/// default); for an agent built with `http_status_as_error(false)`, say so with
+/// [`UreqMiddleware::http_status_as_error`].
+///
+/// A request body given as a reader (sent chunked without aiobs) is read first and sent with a
+/// `Content-Length`; bodies given as bytes, text or JSON are sent exactly as before.
+///
+/// [`Collector::register_provider`]: crate::Collector::register_provider
+#[derive(Debug, Clone)]
+pub struct UreqMiddleware {
+    cap: usize,
+    status_as_error: bool,
+}
+
+impl Default for UreqMiddleware {
+    fn default() -> Self {
+        UreqMiddleware::new()
+    }
+}
+
+impl UreqMiddleware {
+    /// A middleware with the default body cap ([`DEFAULT_BODY_CAP`], 1 MiB), for an agent that
+    /// turns error statuses into errors (ureq's default).
+    pub fn new() -> UreqMiddleware {
+        UreqMiddleware {
+            cap: DEFAULT_BODY_CAP,
+            status_as_error: true,
+        }
+    }
+
+    /// Bodies larger than `bytes` are passed on untouched and not recorded (the event says so).
+    pub fn body_cap(mut self, bytes: usize) -> UreqMiddleware {
+        self.cap = bytes;
+        self
+    }
+
+    /// What the agent's `http_status_as_error` is set to (the middleware can't read it).
+    pub fn http_status_as_error(mut self, yes: bool) -> UreqMiddleware {
+        self.status_as_error = yes;
+        self
+    }
+}
+
+impl Middleware for UreqMiddleware {
+    fn handle(
+        &self,
+        request: http::Request<SendBody>,
+        next: MiddlewareNext,
+    ) -> Result<http::Response<Body>, Error> {
+        let uri = request.uri().to_string();
+        let Some(mut call) = HttpCall::begin(request.method().as_str(), &uri) else {
+            return next.handle(request);
+        };
+        call.body_cap(self.cap);
+
+        let (mut parts, body) = request.into_parts();
+        let mut sent = Vec::new();
+        if let Err(e) = body.into_reader().read_to_end(&mut sent) {
+            call.fail(&format!(
+                "ConnectionError: reading the request body failed: {e}"
+            ));
+            return Err(Error::Io(e));
+        }
+        call.request_body(&sent);
+        let framed = parts.headers.contains_key(header::CONTENT_LENGTH)
+            || parts.headers.contains_key(header::TRANSFER_ENCODING);
+        if !framed && !sent.is_empty() {
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(sent.len()));
+        }
+        let body = if sent.is_empty() {
+            SendBody::none()
+        } else {
+            SendBody::from_owned_reader(Cursor::new(sent))
+        };
+        let request = http::Request::from_parts(parts, body);
+        // See the error body of an error status ourselves; return the error below. (The
+        // config is there whenever ureq runs a middleware.)
+        let Some(config) = request.middleware_config() else {
+            call.fail("aiobs: the request reached the middleware without its agent");
+            return Err(Error::Other(
+                "aiobs::providers::UreqMiddleware was called outside a ureq agent".into(),
+            ));
+        };
+        let request = config.http_status_as_error(false).build();
+
+        let response = match next.handle(request) {
+            Ok(r) => r,
+            Err(e) => {
+                call.fail(&transport_error(&e));
+                return Err(e);
+            }
+        };
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        call.response_head(status, content_type);
+        let is_error = status >= 400;
+        let (parts, body) = response.into_parts();
+        let mime = body.mime_type().map(str::to_owned);
+        let charset = body.charset().map(str::to_owned);
+        let builder = || {
+            let mut b = Body::builder();
+            if let Some(m) = &mime {
+                b = b.mime_type(m.as_str());
+            }
+            if let Some(c) = &charset {
+                b = b.charset(c.as_str());
+            }
+            b
+        };
+        let mut reader = body.into_reader();
+
+        if call.is_stream() && !(is_error && self.status_as_error) {
+            let tee = Tee {
+                inner: Box::new(reader),
+                call: Some(call),
+            };
+            return Ok(http::Response::from_parts(parts, builder().reader(tee)));
+        }
+
+        // Read the body whole, up to the cap (one byte more tells whether it is over).
+        let mut head = Vec::new();
+        let limit = u64::try_from(self.cap)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        if let Err(e) = (&mut reader).take(limit).read_to_end(&mut head) {
+            call.response_bytes(&head);
+            call.fail(&format!("IncompleteRead: {e}"));
+            return Err(Error::Io(e));
+        }
+        call.response_bytes(&head);
+        if is_error && self.status_as_error {
+            call.finish();
+            return Err(Error::StatusCode(status));
+        }
+        if head.len() <= self.cap {
+            call.finish();
+            return Ok(http::Response::from_parts(parts, builder().data(head)));
+        }
+        // Over the cap: the caller reads the rest through the tee, which records at its end.
+        let tee = Tee {
+            inner: Box::new(Cursor::new(head).chain(reader)),
+            call: Some(call),
+        };
+        Ok(http::Response::from_parts(parts, builder().reader(tee)))
+    }
+}
+
+fn transport_error(e: &Error) -> String {
+    match e {
+        Error::Timeout(_) => format!("TimeoutError: {e}"),
+        _ => format!("ConnectionError: {e}"),
+    }
+}
+
+/// Reads a response body for the caller and tees it into the call, which is recorded when the
+/// body ends, fails, or is dropped.
+struct Tee {
+    inner: Box<dyn Read + Send + Sync>,
+    call: Option<HttpCall>,
+}
+
+impl Read for Tee {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(0) if !buf.is_empty() => {
+                if let Some(call) = self.call.take() {
+                    call.finish();
+                }
+                Ok(0)
+            }
+            Ok(n) => {
+                if let Some(call) = &mut self.call {
+                    call.response_bytes(&buf[..n]);
+                }
+                Ok(n)
+            }
+            Err(e) => {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    if let Some(call) = self.call.take() {
+                        call.fail(&format!("IncompleteRead: the stream broke: {e}"));
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+}

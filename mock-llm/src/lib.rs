@@ -1,0 +1,49 @@
+//! A real HTTP/1.1 mock of LLM provider APIs on loopback, for tests, examples and benchmarks.
+//!
+//! [`MockServer::start`] binds `127.0.0.1:0` and answers with the canned bodies of
+//! [`fixtures`], byte for byte. Paths match by suffix, so any base URL prefix works
+//! (`/v1/chat/completions`, `/openai/deployments/x/chat/completions`, ...).
+//!
+//! | request | answer |
+//! |---|---|
+//! | `POST */chat/completions` | OpenAI `chat.completion`; with `"stream": true` SSE chunks and `data: [DONE]` (a usage chunk when `stream_options.include_usage`); `tool_calls` when the request has `tools` |
+//! | `POST */embeddings` | OpenAI embedding list, one 8-float vector per input |
+//! | `POST */models/{model}:generateContent` | Gemini `GenerateContentResponse` |
+//! | `POST */models/{model}:streamGenerateContent` | with `?alt=sse` SSE events, else the chunked JSON array |
+//! | `POST */models/{model}:predictLongRunning` | a Gemini operation (video generation) |
+//! | `GET */operations/*` | the operation, done, with a video URI |
+//! | `POST */messages` | Anthropic `message`; with `"stream": true` its SSE event sequence |
+//! | anything else | 404 with a JSON error body |
+//!
+//! The model (the request's `model` field; for Gemini the model in the path) picks the behaviour:
+//! containing `error-400`, `error-401`, `error-429` or `error-500`, that status with the
+//! provider's error body; `not-json`, a 200 `text/plain` body; `cut`, a stream that stops after
+//! about half its events, without the terminating chunk. A body that is not JSON gets a 400.
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use std::net::TcpStream;
+//!
+//! let server = mock_llm::MockServer::start()?;
+//! let mut conn = TcpStream::connect(server.addr())?;
+//! let body = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}"#;
+//! write!(
+//!     conn,
+//!     "POST /v1/chat/completions HTTP/1.1\r\nHost: mock\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+//!     body.len()
+//! )?;
+//! let mut response = String::new();
+//! conn.read_to_string(&mut response)?;
+//! assert!(response.starts_with("HTTP/1.1 200 OK\r\n"));
+//! assert!(response.ends_with(mock_llm::fixtures::OPENAI_CHAT_COMPLETION));
+//! assert_eq!(server.requests()[0].path, "/v1/chat/completions");
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+pub mod fixtures;
+mod http;
+mod routes;
+mod server;
+
+pub use http::Received;
+pub use server::MockServer;

@@ -1,0 +1,163 @@
+//! Which canned answer a request gets: the endpoint from the path, the behaviour from the model.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use crate::fixtures as fx;
+use crate::http::{Received, Reply};
+
+const JSON: &str = "application/json";
+const SSE: &str = "text/event-stream";
+
+/// The statuses an `error-NNN` model asks for, and each provider's bodies for them, in order.
+const STATUSES: [u16; 4] = [400, 401, 429, 500];
+type Errors = [&'static str; 4];
+const OPENAI: Errors = [
+    fx::OPENAI_ERROR_400,
+    fx::OPENAI_ERROR_401,
+    fx::OPENAI_ERROR_429,
+    fx::OPENAI_ERROR_500,
+];
+const GEMINI: Errors = [
+    fx::GEMINI_ERROR_400,
+    fx::GEMINI_ERROR_401,
+    fx::GEMINI_ERROR_429,
+    fx::GEMINI_ERROR_500,
+];
+const ANTHROPIC: Errors = [
+    fx::ANTHROPIC_ERROR_400,
+    fx::ANTHROPIC_ERROR_401,
+    fx::ANTHROPIC_ERROR_429,
+    fx::ANTHROPIC_ERROR_500,
+];
+
+enum Endpoint<'a> {
+    ChatCompletions,
+    Embeddings,
+    Messages,
+    /// `*/models/{model}:{action}`.
+    Gemini(&'a str, &'a str),
+}
+
+pub(crate) fn route(request: &Received) -> Reply {
+    let path = request.path.as_str();
+    if request.method == "GET" && path.contains("/operations/") {
+        return full(200, JSON, fx::GEMINI_OPERATION_DONE);
+    }
+    let Some(endpoint) = endpoint(request) else {
+        return full(404, JSON, fx::NOT_FOUND);
+    };
+    let (errors, model) = match endpoint {
+        Endpoint::ChatCompletions | Endpoint::Embeddings => (OPENAI, None),
+        Endpoint::Messages => (ANTHROPIC, None),
+        Endpoint::Gemini(model, _) => (GEMINI, Some(model)),
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
+        return full(400, JSON, errors[0]);
+    };
+    let model = model.or(body["model"].as_str()).unwrap_or("");
+    if let Some(i) = STATUSES
+        .iter()
+        .position(|s| model.contains(&format!("error-{s}")))
+    {
+        return full(STATUSES[i], JSON, errors[i]);
+    }
+    if model.contains("not-json") {
+        return full(200, "text/plain; charset=utf-8", fx::NOT_JSON);
+    }
+    let cut = model.contains("cut");
+    let stream = body["stream"] == true;
+    match endpoint {
+        Endpoint::ChatCompletions => chat_completions(&body, stream, cut),
+        Endpoint::Embeddings => embeddings(&body),
+        Endpoint::Messages if stream => events(SSE, fx::ANTHROPIC_STREAM, "\n\n", cut),
+        Endpoint::Messages => full(200, JSON, fx::ANTHROPIC_MESSAGE),
+        Endpoint::Gemini(_, "generateContent") => full(200, JSON, fx::GEMINI_GENERATE_CONTENT),
+        Endpoint::Gemini(_, "predictLongRunning") => full(200, JSON, fx::GEMINI_OPERATION),
+        Endpoint::Gemini(_, "streamGenerateContent") => {
+            let query = request.query.as_deref().unwrap_or("");
+            if query.split('&').any(|pair| pair == "alt=sse") {
+                events(SSE, fx::GEMINI_STREAM, "\r\n\r\n", cut)
+            } else {
+                events(JSON, fx::GEMINI_STREAM_ARRAY, ",\r\n", cut)
+            }
+        }
+        Endpoint::Gemini(..) => full(404, JSON, fx::NOT_FOUND),
+    }
+}
+
+fn endpoint(request: &Received) -> Option<Endpoint<'_>> {
+    let path = request.path.as_str();
+    if request.method != "POST" {
+        return None;
+    }
+    Some(match () {
+        _ if path.ends_with("/chat/completions") => Endpoint::ChatCompletions,
+        _ if path.ends_with("/embeddings") => Endpoint::Embeddings,
+        _ if path.ends_with("/messages") => Endpoint::Messages,
+        _ => {
+            let (_, last) = path.rsplit_once("/models/")?;
+            let (model, action) = last.split_once(':').filter(|(m, _)| !m.contains('/'))?;
+            Endpoint::Gemini(model, action)
+        }
+    })
+}
+
+fn chat_completions(body: &Value, stream: bool, cut: bool) -> Reply {
+    let tools = !body["tools"].is_null();
+    let usage = body["stream_options"]["include_usage"] == true;
+    let fixture = match (stream, tools, usage) {
+        (false, false, _) => return full(200, JSON, fx::OPENAI_CHAT_COMPLETION),
+        (false, true, _) => return full(200, JSON, fx::OPENAI_CHAT_COMPLETION_TOOLS),
+        (true, false, false) => fx::OPENAI_CHAT_STREAM,
+        (true, false, true) => fx::OPENAI_CHAT_STREAM_USAGE,
+        (true, true, false) => fx::OPENAI_CHAT_STREAM_TOOLS,
+        (true, true, true) => fx::OPENAI_CHAT_STREAM_TOOLS_USAGE,
+    };
+    events(SSE, fixture, "\n\n", cut)
+}
+
+/// One embedding per input: a string is one input, an array of strings or of token arrays one
+/// per element, an array of token ids one. A single input gets the fixture itself.
+fn embeddings(body: &Value) -> Reply {
+    let inputs = match &body["input"] {
+        Value::Array(items) if !items.first().is_some_and(Value::is_number) => items.len(),
+        _ => 1,
+    };
+    match inputs {
+        0 => return full(400, JSON, fx::OPENAI_ERROR_400),
+        1 => return full(200, JSON, fx::OPENAI_EMBEDDINGS),
+        _ => {}
+    }
+    let mut list: Value = serde_json::from_str(fx::OPENAI_EMBEDDINGS).expect("the fixture is JSON");
+    let one = list["data"][0].take();
+    let data = (0..inputs).map(|index| {
+        let mut embedding = one.clone();
+        embedding["index"] = index.into();
+        embedding
+    });
+    list["data"] = data.collect();
+    let tokens = list["usage"]["prompt_tokens"].as_u64().unwrap_or(1) * inputs as u64;
+    list["usage"] = serde_json::json!({ "prompt_tokens": tokens, "total_tokens": tokens });
+    let text = serde_json::to_string_pretty(&list).expect("a Value serialises") + "\n";
+    full(200, JSON, text)
+}
+
+fn full(status: u16, content_type: &'static str, body: impl Into<Cow<'static, str>>) -> Reply {
+    Reply::Full {
+        status,
+        content_type,
+        body: body.into(),
+    }
+}
+
+/// A stream of `text`, one chunk per piece ending in `separator` (an SSE event's blank line).
+fn events(content_type: &'static str, text: &'static str, separator: &str, cut: bool) -> Reply {
+    let pieces = text.split_inclusive(separator).collect();
+    Reply::Stream {
+        content_type,
+        pieces,
+        cut,
+    }
+}
