@@ -317,3 +317,38 @@ fn a_body_that_is_not_json_goes_through_and_the_event_says_so() {
         .expect("a reason");
     assert!(reason.starts_with("body is not JSON"), "{reason}");
 }
+
+#[observe]
+async fn ask_async(agent: ureq::Agent, base: String) -> Result<String, ureq::Error> {
+    std::future::ready(()).await;
+    ask_inline(&agent, &base)
+}
+
+/// Not observed: the event's parent is the async function that called it.
+fn ask_inline(agent: &ureq::Agent, base: &str) -> Result<String, ureq::Error> {
+    agent
+        .post(format!("{base}/v1/embeddings"))
+        .send_json(json!({"model": "text-embedding-3-small", "input": ["a", "b", "c", "d"]}))?
+        .body_mut()
+        .read_to_string()
+}
+
+#[test]
+fn inside_an_observed_async_fn_the_call_is_its_child() {
+    let server = MockServer::start().expect("server");
+    let (obs, _g) = session();
+    futures::executor::block_on(ask_async(agent(), server.url())).expect("call");
+    let (export, _, _dir) = flush(&obs, "async.json");
+    let e = &export["events"][0];
+    assert_eq!(e["api"], "embeddings.create");
+    assert_eq!(e["parent_span_id"], export["function_events"][0]["span_id"]);
+    assert_eq!(
+        e["request"]["input"],
+        json!(["a", "b", "c"]),
+        "cut to three"
+    );
+    assert!(
+        e["response"]["embedding_dimensions"].as_u64().is_some(),
+        "{e}"
+    );
+}
