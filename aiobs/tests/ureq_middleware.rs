@@ -352,3 +352,26 @@ fn inside_an_observed_async_fn_the_call_is_its_child() {
         "{e}"
     );
 }
+
+#[test]
+fn a_response_over_the_body_cap_reaches_the_caller_whole_and_is_noted() {
+    let server = MockServer::start().expect("server");
+    let (obs, _g) = session();
+    let small: ureq::Agent = ureq::Agent::config_builder()
+        .middleware(UreqMiddleware::new().body_cap(64))
+        .build()
+        .into();
+    let body = ask(&small, &server.url(), "gpt-4o-mini").expect("call");
+    assert_eq!(body, fixtures::OPENAI_CHAT_COMPLETION);
+    let (export, _, _dir) = flush(&obs, "cap.json");
+    let e = &export["events"][0];
+    let why = e["request"]["aiobs_unreadable"]
+        .as_str()
+        .expect("request over the cap");
+    assert!(why.contains("over the 64-byte cap"), "{why}");
+    let why = e["response"]["aiobs_unreadable"]
+        .as_str()
+        .expect("response over the cap");
+    let size = fixtures::OPENAI_CHAT_COMPLETION.len();
+    assert!(why.contains(&format!("body of {size} bytes")), "{why}");
+}

@@ -180,12 +180,14 @@ impl Middleware for UreqMiddleware {
             call.finish();
             return Ok(http::Response::from_parts(parts, builder().data(head)));
         }
-        // Over the cap: the caller reads the rest through the tee, which records at its end.
+        // Over the cap: the caller reads what was read, then the rest through the tee, which
+        // counts it and records the call at its end.
         let tee = Tee {
-            inner: Box::new(Cursor::new(head).chain(reader)),
+            inner: Box::new(reader),
             call: Some(call),
         };
-        Ok(http::Response::from_parts(parts, builder().reader(tee)))
+        let body = builder().reader(Cursor::new(head).chain(tee));
+        Ok(http::Response::from_parts(parts, body))
     }
 }
 
