@@ -8,7 +8,7 @@
 
 use std::io::{BufRead, BufReader};
 
-use aiobs::providers::{Body, Exchange, HttpRequest, UreqMiddleware};
+use aiobs::providers::{Body, Exchange, HttpRequest, SseEvent, UreqMiddleware};
 use aiobs::{EventFields, FlushOptions, ObserveOptions, Provider, observe};
 use serde_json::{Value, json};
 
@@ -23,6 +23,10 @@ impl Provider for Anthropic {
     fn api(&self, http: &HttpRequest<'_>) -> Option<String> {
         (http.method == "POST" && http.path.ends_with("/v1/messages"))
             .then(|| "messages.create".to_owned())
+    }
+
+    fn stream_complete(&self, _api: &str, events: &[SseEvent]) -> bool {
+        events.last().and_then(|e| e.event.as_deref()) == Some("message_stop")
     }
 
     fn record(&self, exchange: &Exchange<'_>, event: &mut EventFields) {

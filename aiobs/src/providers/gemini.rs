@@ -49,6 +49,15 @@ impl Provider for Gemini {
         }
     }
 
+    fn stream_complete(&self, _api: &str, events: &[super::SseEvent]) -> bool {
+        events.last().is_some_and(|e| {
+            serde_json::from_str::<Value>(&e.data).is_ok_and(|c| {
+                c.pointer("/candidates/0/finishReason")
+                    .is_some_and(|f| !f.is_null())
+            })
+        })
+    }
+
     fn record(&self, exchange: &Exchange<'_>, event: &mut EventFields) {
         let model = model_and_method(exchange.http.path).map(|(m, _)| m);
         let videos = exchange.api == VIDEOS;

@@ -117,6 +117,11 @@ impl HttpCall {
         self.request = parse_body(body, self.cap);
     }
 
+    /// The request body can't be seen (a stream); the event says `why`.
+    pub fn request_unreadable(&mut self, why: &str) {
+        self.request = Body::Unreadable(why.to_owned());
+    }
+
     /// The provider's name and the API, such as `("openai", "chat.completions.create")`.
     pub fn api(&self) -> (&str, &str) {
         (self.provider.get().name(), &self.api)
@@ -226,6 +231,14 @@ impl HttpCall {
 impl Drop for HttpCall {
     fn drop(&mut self) {
         if self.call.is_some() {
+            if self.streaming
+                && self.received <= self.cap
+                && self.provider.get().stream_complete(&self.api, &self.events)
+            {
+                // The reader stopped at the stream's last event: a finished stream.
+                self.record(None, true);
+                return;
+            }
             let what = if self.streaming {
                 "cancelled: the stream was dropped before it finished"
             } else if self.status.is_some() {

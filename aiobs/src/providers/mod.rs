@@ -19,6 +19,8 @@ mod http_call;
 mod json;
 mod manual;
 mod openai;
+#[cfg(feature = "reqwest")]
+mod reqwest;
 mod sse;
 #[cfg(feature = "ureq")]
 mod ureq;
@@ -30,6 +32,8 @@ pub use gemini::Gemini;
 pub use http_call::{DEFAULT_BODY_CAP, HttpCall};
 pub use manual::{LlmCall, llm_call};
 pub use openai::OpenAi;
+#[cfg(feature = "reqwest")]
+pub use reqwest::ReqwestMiddleware;
 pub use sse::SseEvent;
 #[cfg(feature = "ureq")]
 pub use ureq::UreqMiddleware;
@@ -140,6 +144,15 @@ pub trait Provider: Send + Sync {
     /// The `api` string of the call `http` makes (such as `"chat.completions.create"`), or
     /// `None` if it is not one of this provider's endpoints. Decided before anything is sent.
     fn api(&self, http: &HttpRequest<'_>) -> Option<String>;
+
+    /// Whether a stream whose reader stopped reading (and dropped it) had already received
+    /// its last event, such as OpenAI's `data: [DONE]`: clients stop at that marker without
+    /// waiting for the connection's end. The default, `false`, records such a stream as
+    /// cancelled.
+    fn stream_complete(&self, api: &str, events: &[SseEvent]) -> bool {
+        let _ = (api, events);
+        false
+    }
 
     /// Writes the event's `request`, `response` and `error` for a finished exchange. The
     /// default records the bodies as they are and an error for a failure or an HTTP error

@@ -42,6 +42,10 @@ impl Provider for OpenAi {
         }
     }
 
+    fn stream_complete(&self, _api: &str, events: &[super::SseEvent]) -> bool {
+        events.last().is_some_and(|e| e.data.trim() == "[DONE]")
+    }
+
     fn record(&self, exchange: &Exchange<'_>, event: &mut EventFields) {
         let embeddings = exchange.api == EMBEDDINGS;
         match exchange.request {

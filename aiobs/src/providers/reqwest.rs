@@ -1,0 +1,171 @@
+//! [`ReqwestMiddleware`]: every LLM call made through a `reqwest_middleware` client becomes a
+//! provider event, on any async runtime.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use reqwest::header;
+use reqwest_middleware::{Middleware, Next};
+
+use super::http_call::{DEFAULT_BODY_CAP, HttpCall};
+
+/// A [`reqwest_middleware`] middleware that records each request a provider recognises
+/// (OpenAI, Gemini, or one registered with [`Collector::register_provider`]) as a provider
+/// event, a child of the observed function (sync or `async`) that made it. Other requests, and
+/// every request while no session is active, pass through untouched.
+///
+/// The response reaches the caller unchanged: status, headers, extensions and body, which is
+/// teed while the caller reads it (JSON or a stream alike; its size hint is kept, so
+/// `content_length` is too). The event is recorded when the body has been read to its end,
+/// when it breaks, or when it is dropped unread (then as cancelled).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+///     .with(aiobs::providers::ReqwestMiddleware::new())
+///     .build();
+/// let answer = client
+///     .post("https://api.openai.com/v1/chat/completions")
+///     .bearer_auth("sk-...")
+///     .body(r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hi"}]}"#)
+///     .send()
+///     .await?
+///     .text()
+///     .await?;
+/// # Ok(()) }
+/// ```
+///
+/// A request body that is a stream (not bytes) is sent as it is and recorded as unreadable.
+///
+/// [`Collector::register_provider`]: crate::Collector::register_provider
+#[derive(Debug, Clone)]
+pub struct ReqwestMiddleware {
+    cap: usize,
+}
+
+impl Default for ReqwestMiddleware {
+    fn default() -> Self {
+        ReqwestMiddleware::new()
+    }
+}
+
+impl ReqwestMiddleware {
+    /// A middleware with the default body cap ([`DEFAULT_BODY_CAP`], 1 MiB).
+    pub fn new() -> ReqwestMiddleware {
+        ReqwestMiddleware {
+            cap: DEFAULT_BODY_CAP,
+        }
+    }
+
+    /// Bodies larger than `bytes` are passed on untouched and not recorded (the event says so).
+    pub fn body_cap(mut self, bytes: usize) -> ReqwestMiddleware {
+        self.cap = bytes;
+        self
+    }
+}
+
+#[async_trait::async_trait]
+impl Middleware for ReqwestMiddleware {
+    async fn handle(
+        &self,
+        req: reqwest::Request,
+        extensions: &mut http::Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let Some(mut call) = HttpCall::begin(req.method().as_str(), req.url().as_str()) else {
+            return next.run(req, extensions).await;
+        };
+        call.body_cap(self.cap);
+        match req.body() {
+            Some(body) => match body.as_bytes() {
+                Some(bytes) => call.request_body(bytes),
+                None => call.request_unreadable("the request body is a stream"),
+            },
+            None => call.request_body(&[]),
+        }
+        let response = match next.run(req, extensions).await {
+            Ok(r) => r,
+            Err(e) => {
+                let kind = match &e {
+                    reqwest_middleware::Error::Reqwest(r) if r.is_timeout() => "TimeoutError",
+                    reqwest_middleware::Error::Reqwest(_) => "ConnectionError",
+                    reqwest_middleware::Error::Middleware(_) => "MiddlewareError",
+                };
+                call.fail(&format!("{kind}: {e}"));
+                return Err(e);
+            }
+        };
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        call.response_head(response.status().as_u16(), content_type);
+        let url = response.url().clone();
+        let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+        // Keep the response's URL (reqwest carries it beside the `http` parts).
+        if let Ok(with_url) =
+            reqwest::ResponseBuilderExt::url(http::Response::builder(), url).body(())
+        {
+            parts.extensions.extend(with_url.into_parts().0.extensions);
+        }
+        let tee = TeeBody {
+            inner: body,
+            call: Some(call),
+        };
+        let teed = http::Response::from_parts(parts, reqwest::Body::wrap(tee));
+        Ok(reqwest::Response::from(teed))
+    }
+}
+
+/// A response body that tees what the caller reads into the call, recorded at its end.
+struct TeeBody {
+    inner: reqwest::Body,
+    call: Option<HttpCall>,
+}
+
+impl HttpBody for TeeBody {
+    type Data = bytes::Bytes;
+    type Error = reqwest::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<bytes::Bytes>, reqwest::Error>>> {
+        let this = &mut *self;
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let (Some(call), Some(data)) = (&mut this.call, frame.data_ref()) {
+                    call.response_bytes(data);
+                }
+                // Readers that stop at `is_end_stream` never poll for the end: record now.
+                if this.inner.is_end_stream() {
+                    if let Some(call) = this.call.take() {
+                        call.finish();
+                    }
+                }
+            }
+            Poll::Ready(Some(Err(e))) => {
+                if let Some(call) = this.call.take() {
+                    call.fail(&format!("IncompleteRead: the body broke: {e}"));
+                }
+            }
+            Poll::Ready(None) => {
+                if let Some(call) = this.call.take() {
+                    call.finish();
+                }
+            }
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
