@@ -18,7 +18,8 @@
 //! The model (the request's `model` field; for Gemini the model in the path) picks the behaviour:
 //! containing `error-400`, `error-401`, `error-429` or `error-500`, that status with the
 //! provider's error body; `not-json`, a 200 `text/plain` body; `cut`, a stream that stops after
-//! about half its events, without the terminating chunk. A body that is not JSON gets a 400.
+//! about half its events, without the terminating chunk; `long` (chat completions), a 2 kB
+//! completion or a stream of 200 chunks, for benchmarks. A body that is not JSON gets a 400.
 //!
 //! ```
 //! use std::io::{Read, Write};

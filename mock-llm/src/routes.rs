@@ -1,6 +1,7 @@
 //! Which canned answer a request gets: the endpoint from the path, the behaviour from the model.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use serde_json::Value;
 
@@ -104,7 +105,38 @@ fn endpoint(request: &Received) -> Option<Endpoint<'_>> {
     })
 }
 
+/// A chat completion of about 2 kB (model `…long…`), for benchmarks.
+static LONG_COMPLETION: LazyLock<String> = LazyLock::new(|| {
+    let mut c: Value =
+        serde_json::from_str(fx::OPENAI_CHAT_COMPLETION).expect("the fixture is JSON");
+    let text = "The quick brown fox jumps over the lazy dog. ".repeat(28);
+    c["choices"][0]["message"]["content"] = text.trim_end().into();
+    serde_json::to_string_pretty(&c).expect("a Value serialises") + "\n"
+});
+
+/// A stream of 200 content chunks, then `[DONE]` (model `…long…`), for benchmarks.
+static LONG_STREAM: LazyLock<String> = LazyLock::new(|| {
+    let mut out = String::new();
+    for i in 0..200 {
+        let chunk = serde_json::json!({
+            "id": "chatcmpl-mocklong", "object": "chat.completion.chunk", "created": 1735689600,
+            "model": "gpt-4o-mini-2024-07-18",
+            "choices": [{"index": 0, "delta": {"content": format!("word{i} ")}, "logprobs": null,
+                         "finish_reason": if i == 199 { Value::from("stop") } else { Value::Null }}],
+        });
+        out.push_str(&format!("data: {chunk}\n\n"));
+    }
+    out.push_str("data: [DONE]\n\n");
+    out
+});
+
 fn chat_completions(body: &Value, stream: bool, cut: bool) -> Reply {
+    if body["model"].as_str().is_some_and(|m| m.contains("long")) {
+        return match stream {
+            false => full(200, JSON, LONG_COMPLETION.as_str()),
+            true => events(SSE, LONG_STREAM.as_str(), "\n\n", cut),
+        };
+    }
     let tools = !body["tools"].is_null();
     let usage = body["stream_options"]["include_usage"] == true;
     let fixture = match (stream, tools, usage) {
