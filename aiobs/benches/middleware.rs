@@ -78,10 +78,18 @@ fn main() {
         let mut g = c.benchmark_group(format!("ureq_{name}"));
         g.throughput(Throughput::Elements(1));
         g.bench_function("without_aiobs", |b| {
-            b.iter_custom(|n| batches(n, &obs, || drop(call(&plain, &url, stream))))
+            b.iter_custom(|n| {
+                batches(n, &obs, || {
+                    std::hint::black_box(call(&plain, &url, stream));
+                })
+            })
         });
         g.bench_function("with_middleware", |b| {
-            b.iter_custom(|n| batches(n, &obs, || drop(call(&observed, &url, stream))))
+            b.iter_custom(|n| {
+                batches(n, &obs, || {
+                    std::hint::black_box(call(&observed, &url, stream));
+                })
+            })
         });
         g.finish();
     }
