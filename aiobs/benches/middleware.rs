@@ -6,12 +6,16 @@
 //! cargo bench -p aiobs --bench middleware
 //! ```
 //!
+//! A third group times the recording alone (an `HttpCall` fed the same request and response
+//! bytes, no network): what the middleware adds on the caller's thread. The provider turns
+//! the bytes into the event at flush, not here.
+//!
 //! The recorded events are dropped between batches (untimed), as in the other benchmarks.
 
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use aiobs::providers::UreqMiddleware;
+use aiobs::providers::{HttpCall, UreqMiddleware};
 use aiobs::{Collector, ObserveOptions};
 use criterion::{Criterion, Throughput};
 
@@ -74,6 +78,55 @@ fn main() {
     assert!(call(&plain, &url, false) > 2000, "a 2 kB completion");
 
     let mut c = Criterion::default().configure_from_args();
+    {
+        let fetch = |body: &str| {
+            plain
+                .post(&url)
+                .send(body)
+                .expect("the mock answers")
+                .body_mut()
+                .read_to_string()
+                .expect("body")
+        };
+        let json_request = r#"{"model":"gpt-long","messages":[{"role":"user","content":"Hi"}]}"#;
+        let stream_request =
+            r#"{"model":"gpt-long","stream":true,"messages":[{"role":"user","content":"Hi"}]}"#;
+        let json_answer = fetch(json_request);
+        let stream_answer = fetch(stream_request);
+        let mut g = c.benchmark_group("http_call_record");
+        g.throughput(Throughput::Elements(1));
+        for (name, request, answer, content_type, piece) in [
+            (
+                "json_2kB",
+                json_request,
+                &json_answer,
+                "application/json",
+                4096,
+            ),
+            (
+                "stream_200_chunks",
+                stream_request,
+                &stream_answer,
+                "text/event-stream",
+                212,
+            ),
+        ] {
+            g.bench_function(name, |b| {
+                b.iter_custom(|n| {
+                    batches(n, &obs, || {
+                        let mut call = HttpCall::start("POST", &url, request.as_bytes())
+                            .expect("an OpenAI endpoint");
+                        call.response_head(200, Some(content_type));
+                        for bytes in answer.as_bytes().chunks(piece) {
+                            call.response_bytes(bytes);
+                        }
+                        call.finish();
+                    })
+                })
+            });
+        }
+        g.finish();
+    }
     for (name, stream) in [("json_2kB", false), ("stream_200_chunks", true)] {
         let mut g = c.benchmark_group(format!("ureq_{name}"));
         g.throughput(Throughput::Elements(1));

@@ -29,6 +29,8 @@ pub struct ExportDocument<'a> {
     pub(crate) items: Vec<Item>,
     pub(crate) tree: Option<Tree>,
     pub(crate) generated_at: f64,
+    /// Records made at flush (provider events of HTTP exchanges) that items point into.
+    pub(crate) _made: Vec<Box<[u8]>>,
     pub(crate) _stored: PhantomData<&'a ()>,
 }
 
@@ -82,7 +84,12 @@ impl ExportDocument<'_> {
             .collect()
     }
 
-    pub(crate) fn new(sessions: Vec<Session>, mut items: Vec<Item>, with_tree: bool) -> Self {
+    pub(crate) fn new(
+        sessions: Vec<Session>,
+        mut items: Vec<Item>,
+        made: Vec<Box<[u8]>>,
+        with_tree: bool,
+    ) -> Self {
         // Completion order, as the Python SDK appends events when calls end.
         items.sort_by_key(|it| it.record.header().end);
         let tree = with_tree.then(|| {
@@ -104,6 +111,7 @@ impl ExportDocument<'_> {
             items,
             tree,
             generated_at: clock::wall_seconds(),
+            _made: made,
             _stored: PhantomData,
         }
     }

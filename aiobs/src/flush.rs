@@ -9,7 +9,8 @@ use crate::collector::Collector;
 use crate::error::{Error, Result};
 use crate::export::{ExportDocument, ExportResult, Exporter, Item};
 use crate::json;
-use crate::store::{RecordRef, lock};
+use crate::providers::deferred;
+use crate::store::{Kind, RecordRef, lock};
 use crate::{clock, id};
 
 /// Bytes buffered between the JSON writer and the file.
@@ -205,12 +206,25 @@ impl Collector {
                 sessions.push(state.retired[&slot].clone());
             }
         }
+        let providers = lock(&inner.state).providers.clone();
+        let mut made: Vec<Box<[u8]>> = Vec::new();
         let items: Vec<Item> = records
             .iter()
             .filter_map(|&record| {
-                let h = record.header();
+                let mut h = record.header();
                 // Events of a session that `reset` forgot are dropped.
                 let session = slots.iter().position(|s| *s == h.session)? as u32;
+                let mut record = record;
+                if h.kind == Kind::Exchange {
+                    // An HTTP exchange becomes its provider event now, off the caller's path.
+                    let bytes = deferred::materialize(&h, record.payload_of(&h), &providers);
+                    let bytes = bytes.into_boxed_slice();
+                    // SAFETY: the box holds a whole record and lives in the document, as
+                    // long as the items that point into it.
+                    record = unsafe { RecordRef::outside(&bytes) };
+                    h = record.header();
+                    made.push(bytes);
+                }
                 Some(Item {
                     record,
                     kind: h.kind,
@@ -219,7 +233,7 @@ impl Collector {
                 })
             })
             .collect();
-        let doc = ExportDocument::new(sessions, items, include_trace_tree);
+        let doc = ExportDocument::new(sessions, items, made, include_trace_tree);
         let out = write(&doc)?;
         drop(doc);
 

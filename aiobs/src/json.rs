@@ -192,6 +192,12 @@ impl Cache {
                     w.write_all(br#""arg_names":null"#)
                 }
             }
+            Kind::Exchange => {
+                // Flush turns every exchange into a provider record before writing.
+                Err(io::Error::other(
+                    "aiobs: an HTTP exchange was not materialized",
+                ))
+            }
             Kind::Provider => {
                 w.write_all(br#"{"provider":"#)?;
                 render_value_with(payload, &mut pos, w, &mut self.frames)?;
@@ -325,7 +331,7 @@ fn write_tree<W: Write + ?Sized>(
         cache.write_event_open(doc, item, w)?;
         w.write_all(match item.kind {
             Kind::Function => br#","event_type":"function","children":["#,
-            Kind::Provider => br#","event_type":"provider","children":["#,
+            Kind::Provider | Kind::Exchange => br#","event_type":"provider","children":["#,
         })?;
         stack.push((tree.children_of(i), 0));
     }

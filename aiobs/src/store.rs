@@ -29,6 +29,8 @@ const SEGMENT_BYTES: usize = 256 * 1024;
 pub(crate) enum Kind {
     Function = 0,
     Provider = 1,
+    /// An HTTP exchange with an LLM API, turned into a `Provider` record at flush.
+    Exchange = 2,
 }
 
 /// Flags of a record.
@@ -152,6 +154,17 @@ pub(crate) struct RecordRef {
 }
 
 impl RecordRef {
+    /// A record held outside the store (a header followed by its payload).
+    ///
+    /// # Safety
+    /// `bytes` holds a whole record and outlives every use of the returned reference.
+    pub(crate) unsafe fn outside(bytes: &[u8]) -> RecordRef {
+        debug_assert!(bytes.len() >= HEADER);
+        RecordRef {
+            ptr: bytes.as_ptr(),
+        }
+    }
+
     pub(crate) fn header(&self) -> Header {
         // SAFETY: `ptr` points at a header written by `push` and published before it was read.
         unsafe { ptr::read_unaligned(self.ptr as *const Header) }

@@ -136,7 +136,13 @@ impl ProviderCall {
     }
 
     fn record(self, flags: u8, end: Instant) {
-        let Ok(payload_len) = u32::try_from(self.bytes.len()) else {
+        self.push(Kind::Provider, flags, &[&self.bytes], end);
+    }
+
+    /// Pushes this call's record: the `payload` pieces, of `kind`, ended at `end`.
+    pub(crate) fn push(&self, kind: Kind, flags: u8, payload: &[&[u8]], end: Instant) {
+        let total: usize = payload.iter().map(|p| p.len()).sum();
+        let Ok(payload_len) = u32::try_from(total) else {
             return; // a request or response over 4 GiB: not recordable
         };
         let header = Header {
@@ -150,10 +156,10 @@ impl ProviderCall {
             location: self.location,
             session: self.session,
             payload_len,
-            kind: Kind::Provider,
+            kind,
             flags,
         };
-        let _ = thread::with(|t| t.push(&self.collector.inner, &header, &[&self.bytes]));
+        let _ = thread::with(|t| t.push(&self.collector.inner, &header, payload));
     }
 }
 
@@ -207,6 +213,11 @@ impl EventFields {
     /// Whether an error was set.
     pub fn has_error(&self) -> bool {
         self.error.is_some()
+    }
+
+    /// The encoded request and response, and the error.
+    pub(crate) fn into_parts(self) -> (Option<Vec<u8>>, Option<Vec<u8>>, Option<String>) {
+        (self.request, self.response, self.error)
     }
 }
 

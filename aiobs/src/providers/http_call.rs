@@ -3,13 +3,13 @@
 
 use std::fmt;
 
-use super::call::{EventFields, ProviderCall, recording};
-use super::json::parse_body;
-use super::sse::{SseEvent, SseParser};
-use super::{Body, Exchange, HttpRequest, ProviderRef, find, scrub_query, scrub_text, split_url};
+use super::call::{ProviderCall, recording};
+use super::deferred::{Stored, xflag};
+use super::{HttpRequest, find, scrub_query, scrub_text, split_url};
 use crate::clock::{self, Instant};
+use crate::store::Kind;
 
-/// Request and response bodies larger than this (1 MiB) are not read for the event; the call
+/// Request and response bodies larger than this (1 MiB) are not kept for the event; the call
 /// goes through untouched and the event says what was left out.
 pub const DEFAULT_BODY_CAP: usize = 1 << 20;
 
@@ -17,6 +17,9 @@ pub const DEFAULT_BODY_CAP: usize = 1 << 20;
 /// the response as it arrives, recorded as one provider event when it ends (or when it is
 /// dropped: a response or stream dropped half-way is recorded as cancelled, its duration
 /// ending then).
+///
+/// On the caller's thread it only copies bytes (up to the body cap); the bodies are parsed and
+/// the provider turns them into the event's fields when the collector flushes.
 ///
 /// ```
 /// use aiobs::providers::HttpCall;
@@ -34,18 +37,19 @@ pub const DEFAULT_BODY_CAP: usize = 1 << 20;
 /// ```
 pub struct HttpCall {
     call: Option<ProviderCall>,
-    provider: ProviderRef,
+    provider: u32,
+    name: String,
     api: String,
     method: String,
     path: String,
     query: Option<String>,
-    request: Body,
+    request: Vec<u8>,
+    request_total: u64,
+    request_note: String,
     status: Option<u16>,
     streaming: bool,
-    sse: SseParser,
-    events: Vec<SseEvent>,
-    raw: Vec<u8>,
-    received: usize,
+    response: Vec<u8>,
+    response_total: u64,
     cap: usize,
     started: Instant,
     first_chunk: Option<Instant>,
@@ -54,7 +58,7 @@ pub struct HttpCall {
 impl fmt::Debug for HttpCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpCall")
-            .field("provider", &self.provider.get().name())
+            .field("provider", &self.name)
             .field("api", &self.api)
             .field("path", &self.path)
             .field("status", &self.status)
@@ -84,29 +88,30 @@ impl HttpCall {
             path,
             query: query.as_deref(),
         };
-        let (provider, api) = find(&collector.providers(), &http)?;
-        let call = ProviderCall::begin_in(collector, session, provider.get().name(), &api, None);
+        let (provider, name, api) = find(&collector.providers(), &http)?;
+        let call = ProviderCall::begin_in(collector, session, "", "", None);
         Some(HttpCall {
             started: clock::now(),
             call: Some(call),
             provider,
+            name,
             api,
             method: method.to_owned(),
             path: path.to_owned(),
             query,
-            request: Body::Empty,
+            request: Vec::new(),
+            request_total: 0,
+            request_note: String::new(),
             status: None,
             streaming: false,
-            sse: SseParser::default(),
-            events: Vec::new(),
-            raw: Vec::new(),
-            received: 0,
+            response: Vec::new(),
+            response_total: 0,
             cap: DEFAULT_BODY_CAP,
             first_chunk: None,
         })
     }
 
-    /// Sets the cap on the bytes of a body that are read for the event (default
+    /// Sets the cap on the bytes of a body that are kept for the event (default
     /// [`DEFAULT_BODY_CAP`]); call it before the bodies are given.
     pub fn body_cap(&mut self, bytes: usize) {
         self.cap = bytes;
@@ -114,17 +119,21 @@ impl HttpCall {
 
     /// The request body, as sent.
     pub fn request_body(&mut self, body: &[u8]) {
-        self.request = parse_body(body, self.cap);
+        self.request_total = body.len() as u64;
+        self.request.clear();
+        if body.len() <= self.cap {
+            self.request.extend_from_slice(body);
+        }
     }
 
     /// The request body can't be seen (a stream); the event says `why`.
     pub fn request_unreadable(&mut self, why: &str) {
-        self.request = Body::Unreadable(why.to_owned());
+        self.request_note = why.to_owned();
     }
 
     /// The provider's name and the API, such as `("openai", "chat.completions.create")`.
     pub fn api(&self) -> (&str, &str) {
-        (self.provider.get().name(), &self.api)
+        (&self.name, &self.api)
     }
 
     /// The response's status and content type arrived. A `text/event-stream` response is
@@ -148,97 +157,65 @@ impl HttpCall {
         if self.first_chunk.is_none() {
             self.first_chunk = Some(clock::now());
         }
-        self.received = self.received.saturating_add(bytes.len());
-        if self.streaming {
-            if self.received <= self.cap {
-                self.sse.feed(bytes, &mut self.events);
-            }
-        } else if self.received <= self.cap {
-            self.raw.extend_from_slice(bytes);
-        } else {
-            self.raw = Vec::new();
+        self.response_total = self.response_total.saturating_add(bytes.len() as u64);
+        if self.response_total <= self.cap as u64 {
+            self.response.extend_from_slice(bytes);
+        } else if !self.response.is_empty() {
+            self.response = Vec::new(); // over the cap: the total alone is kept
         }
     }
 
     /// The response body was read to its end: records the event.
     pub fn finish(mut self) {
-        self.record(None, true);
+        self.record("", xflag::ENDED);
     }
 
     /// The exchange failed (the connection broke, a timeout): records the event with
     /// `"<ErrorType>: <message>"`, secrets such as `key=` values removed.
     pub fn fail(mut self, error: &str) {
         let text = scrub_text(error);
-        self.record(Some(&text), false);
+        self.record(&text, 0);
     }
 
-    fn record(&mut self, failure: Option<&str>, ended: bool) {
+    fn record(&mut self, failure: &str, flags: u8) {
         let Some(call) = self.call.take() else {
             return;
         };
         let end = clock::now();
-        let response = if self.received > self.cap {
-            Body::Unreadable(format!(
-                "body of {} bytes is over the {}-byte cap; not recorded",
-                self.received, self.cap
-            ))
-        } else if self.streaming {
-            if ended {
-                self.sse.finish(&mut self.events);
-            }
-            Body::Stream {
-                events: std::mem::take(&mut self.events),
-                finished: ended,
-            }
-        } else {
-            parse_body(&self.raw, self.cap)
-        };
-        let exchange = Exchange {
+        let stored = Stored {
+            provider: self.provider,
+            name: &self.name,
             api: &self.api,
-            http: HttpRequest {
-                method: &self.method,
-                path: &self.path,
-                query: self.query.as_deref(),
-            },
+            method: &self.method,
+            path: &self.path,
+            query: self.query.as_deref().unwrap_or(""),
             request: &self.request,
-            status: self.status,
-            response: &response,
-            response_raw: &self.raw,
+            request_total: self.request_total,
+            request_note: &self.request_note,
+            status: self.status.unwrap_or(0),
+            flags: flags | if self.streaming { xflag::STREAM } else { 0 },
+            response: &self.response,
+            response_total: self.response_total,
             failure,
             first_chunk_ms: self
                 .first_chunk
                 .filter(|_| self.streaming)
                 .map(|t| clock::duration_ms(self.started, t)),
+            cap: self.cap as u64,
         };
-        let mut fields = EventFields::default();
-        // A provider that panics costs its event, never the caller's request.
-        let provider = self.provider.get();
-        let recorded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            provider.record(&exchange, &mut fields);
-        }));
-        if recorded.is_err() {
-            fields = EventFields::default();
-            fields.request(&serde_json::Value::Null);
-            fields.error(format!(
-                "aiobs: the {} provider panicked while recording this call",
-                provider.name()
-            ));
-        }
-        call.end(fields, end);
+        let (mut head, mut mid, mut tail) = (Vec::new(), Vec::new(), Vec::new());
+        call.push(
+            Kind::Exchange,
+            0,
+            &stored.pieces(&mut head, &mut mid, &mut tail),
+            end,
+        );
     }
 }
 
 impl Drop for HttpCall {
     fn drop(&mut self) {
         if self.call.is_some() {
-            if self.streaming
-                && self.received <= self.cap
-                && self.provider.get().stream_complete(&self.api, &self.events)
-            {
-                // The reader stopped at the stream's last event: a finished stream.
-                self.record(None, true);
-                return;
-            }
             let what = if self.streaming {
                 "cancelled: the stream was dropped before it finished"
             } else if self.status.is_some() {
@@ -246,7 +223,7 @@ impl Drop for HttpCall {
             } else {
                 "cancelled: the call was dropped before it was answered"
             };
-            self.record(Some(what), false);
+            self.record(what, xflag::DROPPED);
         }
     }
 }

@@ -14,6 +14,7 @@
 //! [`Collector::register_provider`]: crate::Collector::register_provider
 
 mod call;
+pub(crate) mod deferred;
 mod gemini;
 mod http_call;
 mod json;
@@ -183,39 +184,18 @@ pub(crate) fn default_error(exchange: &Exchange<'_>) -> Option<String> {
 
 /// The providers consulted for a request: the collector's registered ones first, then the
 /// built-in ones.
+/// The provider of a request (its index: the position among the registered ones, or one of
+/// the built-in indexes), its name and the API.
 pub(crate) fn find(
     registered: &[std::sync::Arc<dyn Provider>],
     http: &HttpRequest<'_>,
-) -> Option<(ProviderRef, String)> {
-    for p in registered {
-        if let Some(api) = p.api(http) {
-            return Some((ProviderRef::Registered(p.clone()), api));
-        }
-    }
-    if let Some(api) = OpenAi.api(http) {
-        return Some((ProviderRef::OpenAi, api));
-    }
-    if let Some(api) = Gemini.api(http) {
-        return Some((ProviderRef::Gemini, api));
-    }
-    None
-}
-
-/// A provider found for a request.
-pub(crate) enum ProviderRef {
-    Registered(std::sync::Arc<dyn Provider>),
-    OpenAi,
-    Gemini,
-}
-
-impl ProviderRef {
-    pub(crate) fn get(&self) -> &dyn Provider {
-        match self {
-            ProviderRef::Registered(p) => &**p,
-            ProviderRef::OpenAi => &OpenAi,
-            ProviderRef::Gemini => &Gemini,
-        }
-    }
+) -> Option<(u32, String, String)> {
+    let registered = registered.iter().enumerate().map(|(i, p)| (i as u32, &**p));
+    let builtin: [(u32, &dyn Provider); 2] =
+        [(deferred::OPENAI, &OpenAi), (deferred::GEMINI, &Gemini)];
+    registered
+        .chain(builtin)
+        .find_map(|(i, p)| Some((i, p.name().to_owned(), p.api(http)?)))
 }
 
 /// Removes secret parameters (`key`, `api_key`, `api-key`, `access_token`, …) from a query
