@@ -68,10 +68,47 @@ pub(crate) fn put_str(out: &mut Vec<u8>, s: &str, max: usize) {
         Some(i) => (&s.as_bytes()[..i], tag::STR_CUT),
         None => (s.as_bytes(), tag::STR),
     };
-    let len = (bytes.len() as u32).to_le_bytes();
-    out.reserve(5 + bytes.len());
-    out.extend_from_slice(&[t, len[0], len[1], len[2], len[3]]);
-    out.extend_from_slice(bytes);
+    put_tagged(out, t, bytes);
+}
+
+/// Writes `tag`, the length of `bytes` (u32) and `bytes`: one capacity check, and short text
+/// (names, ids, labels) copied with two overlapping word moves instead of a `memcpy` call.
+#[inline(always)]
+fn put_tagged(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+    let n = bytes.len();
+    // 16 spare bytes: the short copies below may write up to 16 bytes past the tag and length.
+    out.reserve(5 + n.max(16));
+    let at = out.len();
+    // SAFETY: `reserve` made room for `5 + max(n, 16)` bytes from `at`; the bytes up to the
+    // new length are all written before `set_len`, and `bytes` doesn't overlap `out`.
+    unsafe {
+        let p = out.as_mut_ptr().add(at);
+        p.write(tag);
+        p.add(1)
+            .cast::<[u8; 4]>()
+            .write_unaligned((n as u32).to_le_bytes());
+        let (src, dst) = (bytes.as_ptr(), p.add(5));
+        if n <= 16 {
+            if n >= 8 {
+                let head = src.cast::<u64>().read_unaligned();
+                let tail = src.add(n - 8).cast::<u64>().read_unaligned();
+                dst.cast::<u64>().write_unaligned(head);
+                dst.add(n - 8).cast::<u64>().write_unaligned(tail);
+            } else if n >= 4 {
+                let head = src.cast::<u32>().read_unaligned();
+                let tail = src.add(n - 4).cast::<u32>().read_unaligned();
+                dst.cast::<u32>().write_unaligned(head);
+                dst.add(n - 4).cast::<u32>().write_unaligned(tail);
+            } else {
+                for i in 0..n {
+                    dst.add(i).write(*src.add(i));
+                }
+            }
+        } else {
+            std::ptr::copy_nonoverlapping(src, dst, n);
+        }
+        out.set_len(at + 5 + n);
+    }
 }
 
 /// Serialise `value` into `out`. On a failed `Serialize`, `out` is left as it was and `Err` is
@@ -641,5 +678,36 @@ impl ser::Serializer for KeyEncoder<'_> {
         _len: usize,
     ) -> Result<Impossible, Stop> {
         self.serialize_seq(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_of_every_short_length_is_written_whole_and_nothing_after_it() {
+        let text = "aé€😀 0123456789abcdefghijklmnopqrstuvwxyz";
+        for end in (0..=text.len()).filter(|i| text.is_char_boundary(*i)) {
+            let s = &text[..end];
+            let mut out = vec![0xAA]; // a byte already there stays
+            put_str(&mut out, s, usize::MAX);
+            let mut want = vec![0xAA, tag::STR];
+            want.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            want.extend_from_slice(s.as_bytes());
+            assert_eq!(out, want, "{s:?}");
+            put_str(&mut out, "z", usize::MAX);
+            assert_eq!(&out[want.len()..], &[tag::STR, 1, 0, 0, 0, b'z']);
+        }
+    }
+
+    #[test]
+    fn text_over_the_limit_is_cut_at_a_character() {
+        let mut out = Vec::new();
+        put_str(&mut out, "é€😀x", 2);
+        let mut want = vec![tag::STR_CUT];
+        want.extend_from_slice(&5u32.to_le_bytes());
+        want.extend_from_slice("é€".as_bytes());
+        assert_eq!(out, want);
     }
 }
