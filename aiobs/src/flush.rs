@@ -218,12 +218,12 @@ impl Collector {
                 if h.kind == Kind::Exchange {
                     // An HTTP exchange becomes its provider event now, off the caller's path.
                     let bytes = deferred::materialize(&h, record.payload_of(&h), &providers);
-                    let bytes = bytes.into_boxed_slice();
-                    // SAFETY: the box holds a whole record and lives in the document, as
-                    // long as the items that point into it.
-                    record = unsafe { RecordRef::outside(&bytes) };
+                    made.push(bytes.into_boxed_slice());
+                    let bytes = made.last().map_or(&[][..], |b| &b[..]);
+                    // SAFETY: the box holds a whole record, is not moved again, and lives in
+                    // the document as long as the items that point into it.
+                    record = unsafe { RecordRef::outside(bytes) };
                     h = record.header();
-                    made.push(bytes);
                 }
                 Some(Item {
                     record,

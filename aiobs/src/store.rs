@@ -67,7 +67,12 @@ pub(crate) struct Header {
     pub payload_len: u32,
     pub kind: Kind,
     pub flags: u8,
+    /// Zero: makes every byte of a header initialised (no padding), so a header can be copied
+    /// as bytes.
+    pub pad: [u8; 6],
 }
+
+const _: () = assert!(size_of::<Header>() == 80, "a header has no padding");
 
 const HEADER: usize = size_of::<Header>();
 
@@ -356,6 +361,7 @@ mod tests {
             payload_len,
             kind: Kind::Function,
             flags: 0,
+            pad: [0; 6],
         }
     }
 

@@ -129,3 +129,26 @@ fn registered_providers_go_first_and_one_that_panics_costs_only_its_event() {
         "cancelled: the call was dropped before it was answered"
     );
 }
+
+/// A provider whose endpoint check panics.
+struct PanicsOnApi;
+
+impl Provider for PanicsOnApi {
+    fn name(&self) -> &str {
+        "panics"
+    }
+    fn api(&self, _: &HttpRequest<'_>) -> Option<String> {
+        panic!("a bug in api()");
+    }
+}
+
+#[test]
+fn a_provider_that_panics_recognising_a_request_is_skipped() {
+    let obs = Collector::new();
+    let _g = obs.set_default();
+    obs.register_provider(PanicsOnApi);
+    obs.observe(ObserveOptions::new()).unwrap();
+    let call = HttpCall::start("POST", "https://api.openai.com/v1/chat/completions", b"{}")
+        .expect("the built-in provider still recognises it");
+    assert_eq!(call.api(), ("openai", "chat.completions.create"));
+}

@@ -375,3 +375,26 @@ fn a_response_over_the_body_cap_reaches_the_caller_whole_and_is_noted() {
     let size = fixtures::OPENAI_CHAT_COMPLETION.len();
     assert!(why.contains(&format!("body of {size} bytes")), "{why}");
 }
+
+#[test]
+fn a_body_of_unknown_length_is_teed_so_a_json_array_stream_reaches_the_caller_as_it_comes() {
+    let server = MockServer::start().expect("server");
+    let (obs, _g) = session();
+    let body = json!({"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]});
+    let text = agent()
+        .post(format!(
+            "{}/v1beta/models/gemini-2.0-flash:streamGenerateContent",
+            server.url()
+        ))
+        .send_json(&body)
+        .expect("call")
+        .body_mut()
+        .read_to_string()
+        .expect("body");
+    assert_eq!(text, fixtures::GEMINI_STREAM_ARRAY);
+    let (export, _, _dir) = flush(&obs, "array.json");
+    let e = &export["events"][0];
+    assert_eq!(e["api"], "models.generate_content_stream");
+    assert_eq!(e["response"]["text"], "Hello from the mock.");
+    assert_eq!(e["error"], Value::Null);
+}

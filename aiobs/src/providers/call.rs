@@ -158,6 +158,7 @@ impl ProviderCall {
             payload_len,
             kind,
             flags,
+            pad: [0; 6],
         };
         let _ = thread::with(|t| t.push(&self.collector.inner, &header, payload));
     }

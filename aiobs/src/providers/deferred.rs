@@ -209,12 +209,10 @@ pub(crate) fn materialize(
         payload_len: u32::try_from(body.len()).unwrap_or(u32::MAX),
         ..*header
     };
-    let mut out = Vec::with_capacity(size_of::<Header>() + body.len());
-    // SAFETY: `Header` is plain data (`repr(C)`, `Copy`); its bytes are read back with
-    // `read_unaligned` as the store does.
-    out.extend_from_slice(unsafe {
-        std::slice::from_raw_parts((&header as *const Header).cast::<u8>(), size_of::<Header>())
-    });
+    let mut out = vec![0u8; size_of::<Header>()];
+    // SAFETY: `out` has room for a header; `Header` has no padding (`store.rs` asserts it),
+    // so every byte written is initialised.
+    unsafe { std::ptr::write_unaligned(out.as_mut_ptr().cast::<Header>(), header) };
     out.extend_from_slice(&body);
     out
 }

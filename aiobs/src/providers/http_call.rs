@@ -70,7 +70,13 @@ impl HttpCall {
     /// Starts recording `method url` with the request `body`, if a session is active in the
     /// current collector and a provider (registered, else built-in) knows the endpoint.
     pub fn start(method: &str, url: &str, body: &[u8]) -> Option<HttpCall> {
+        HttpCall::start_with_cap(method, url, body, DEFAULT_BODY_CAP)
+    }
+
+    /// [`HttpCall::start`] with another body size cap.
+    pub fn start_with_cap(method: &str, url: &str, body: &[u8], cap: usize) -> Option<HttpCall> {
         let mut call = HttpCall::begin(method, url)?;
+        call.body_cap(cap);
         call.request_body(body);
         Some(call)
     }
@@ -112,7 +118,8 @@ impl HttpCall {
     }
 
     /// Sets the cap on the bytes of a body that are kept for the event (default
-    /// [`DEFAULT_BODY_CAP`]); call it before the bodies are given.
+    /// [`DEFAULT_BODY_CAP`]); call it before the bodies are given (or use
+    /// [`HttpCall::start_with_cap`]).
     pub fn body_cap(&mut self, bytes: usize) {
         self.cap = bytes;
     }

@@ -193,21 +193,20 @@ pub(crate) fn find(
     let registered = registered.iter().enumerate().map(|(i, p)| (i as u32, &**p));
     let builtin: [(u32, &dyn Provider); 2] =
         [(deferred::OPENAI, &OpenAi), (deferred::GEMINI, &Gemini)];
-    registered
-        .chain(builtin)
-        .find_map(|(i, p)| Some((i, p.name().to_owned(), p.api(http)?)))
+    // A registered provider that panics here costs its recognition, never the call.
+    registered.chain(builtin).find_map(|(i, p)| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Some((i, p.name().to_owned(), p.api(http)?))
+        }))
+        .ok()
+        .flatten()
+    })
 }
 
-/// Removes secret parameters (`key`, `api_key`, `api-key`, `access_token`, …) from a query
-/// string; `None` if nothing is left.
+/// Removes secret parameters (`key`, `api_key`, `api-key`, `access_token`, …; see
+/// `secret_param`) from a query string; `None` if nothing is left.
 pub(crate) fn scrub_query(query: &str) -> Option<Cow<'_, str>> {
-    let secret = |pair: &str| {
-        let name = pair.split('=').next().unwrap_or("").to_ascii_lowercase();
-        matches!(
-            name.as_str(),
-            "key" | "api_key" | "api-key" | "apikey" | "access_token" | "token" | "sig"
-        )
-    };
+    let secret = |pair: &str| secret_param(pair.split('=').next().unwrap_or(""));
     if !query.split('&').any(secret) {
         return (!query.is_empty()).then_some(Cow::Borrowed(query));
     }
@@ -215,42 +214,55 @@ pub(crate) fn scrub_query(query: &str) -> Option<Cow<'_, str>> {
     (!kept.is_empty()).then(|| Cow::Owned(kept.join("&")))
 }
 
+/// Whether a query or form parameter name names a secret: `key`, `api_key`, `x-api-key`,
+/// `subscription-key`, `apikey`, `access_token`, `token`, `sig`, `secret`, `password`, ….
+fn secret_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let last_word = name.rsplit(['_', '-']).next().unwrap_or("");
+    matches!(
+        last_word,
+        "key" | "apikey" | "token" | "sig" | "signature" | "secret" | "password" | "passwd"
+    ) || matches!(
+        name.as_str(),
+        "accesstoken" | "subscriptionkey" | "apitoken"
+    )
+}
+
 /// Removes secrets from text that may quote a URL or a header (an error message of an HTTP
-/// client): the values of `key=` and similar query parameters and of bearer tokens.
+/// client): the values of secret-looking `name=value` parameters and of bearer tokens.
 pub(crate) fn scrub_text(text: &str) -> String {
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    'scan: while !rest.is_empty() {
-        for marker in [
-            "key=",
-            "api_key=",
-            "api-key=",
-            "access_token=",
-            "token=",
-            "Bearer ",
-        ] {
-            if rest.len() >= marker.len() && rest[..marker.len()].eq_ignore_ascii_case(marker) {
-                let at_boundary = out
-                    .chars()
-                    .last()
-                    .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_' && c != '-');
-                if at_boundary {
-                    out.push_str(&rest[..marker.len()]);
-                    out.push_str("[REDACTED]");
-                    let value_end = rest[marker.len()..]
-                        .find(|c: char| {
-                            c.is_whitespace() || matches!(c, '&' | '"' | '\'' | ')' | ',')
-                        })
-                        .map_or(rest.len(), |i| i + marker.len());
-                    rest = &rest[value_end..];
-                    continue 'scan;
-                }
+    // Everything in `text[copied..]` is still to be copied.
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let value_start = if bytes[i] == b'=' {
+            let name_start = text[..i]
+                .char_indices()
+                .rev()
+                .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+                .map_or(0, |(p, c)| p + c.len_utf8());
+            secret_param(&text[name_start..i]).then_some(i + 1)
+        } else if bytes.len() - i >= 7 && bytes[i..i + 7].eq_ignore_ascii_case(b"bearer ") {
+            Some(i + 7)
+        } else {
+            None
+        };
+        match value_start {
+            Some(start) => {
+                let end = text[start..]
+                    .find(|c: char| c.is_whitespace() || matches!(c, '&' | '"' | '\'' | ')' | ','))
+                    .map_or(text.len(), |p| start + p);
+                out.push_str(&text[copied..start]);
+                out.push_str("[REDACTED]");
+                copied = end;
+                i = end.max(i + 1);
             }
+            None => i += 1,
         }
-        let c = rest.chars().next().unwrap_or(' ');
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
     }
+    out.push_str(&text[copied..]);
     out
 }
 
@@ -291,6 +303,31 @@ mod tests {
         let t = scrub_text("header Authorization: Bearer sk-abc123 rejected");
         assert!(!t.contains("sk-abc123"), "{t}");
         assert_eq!(scrub_text("monkey=banana"), "monkey=banana");
+        assert_eq!(scrub_text("page=2&model=m"), "page=2&model=m");
+        for quoted in [
+            "url (https://x.azure.com/a?subscription-key=SECRET1)",
+            "x-api-key=SECRET1 sig=SECRET1, apikey=SECRET1",
+            "Authorization: BEARER SECRET1",
+        ] {
+            let t = scrub_text(quoted);
+            assert!(!t.contains("SECRET1"), "{t}");
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_ascii_is_scrubbed_without_panicking() {
+        for text in [
+            "接続が拒否されました",
+            "€€€€ key=秘密 €",
+            "é=x",
+            "Bearer ",
+            "=",
+            "key=",
+        ] {
+            let t = scrub_text(text);
+            assert!(!t.contains("秘密"), "{t}");
+        }
+        assert_eq!(scrub_text("接続が拒否されました"), "接続が拒否されました");
     }
 
     #[test]

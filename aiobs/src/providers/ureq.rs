@@ -13,9 +13,10 @@ use super::http_call::{DEFAULT_BODY_CAP, HttpCall};
 /// observed function that made it. Other requests, and every request while no session is
 /// active, pass through untouched.
 ///
-/// The caller gets the same bytes as without aiobs: a JSON response is read whole (up to the
-/// body cap) and handed back as a body of those bytes; a stream (`text/event-stream`) is teed
-/// while the caller reads it and recorded when it ends, breaks or is dropped. An error status
+/// The caller gets the same bytes as without aiobs: a response of known length is read whole
+/// (up to the body cap) and handed back as a body of those bytes, its length kept; a stream
+/// (`text/event-stream`, or any body of unknown length) is teed while the caller reads it and
+/// recorded when it ends, breaks or is dropped. An error status
 /// is recorded with the provider's error message and returned as the agent would return it.
 ///
 /// ```no_run
@@ -39,7 +40,9 @@ use super::http_call::{DEFAULT_BODY_CAP, HttpCall};
 /// middleware asks for the response itself, reads the error body, and returns that error when
 /// the agent would have: by default it assumes the agent's `http_status_as_error(true)` (ureq's
 /// default); for an agent built with `http_status_as_error(false)`, say so with
-/// [`UreqMiddleware::http_status_as_error`].
+/// [`UreqMiddleware::http_status_as_error`]. A middleware can't read the agent's settings, nor
+/// one request's own `http_status_as_error` set with its `config()`: the middleware's setting
+/// applies to every request it records.
 ///
 /// A request body given as a reader (sent chunked without aiobs) is read first and sent with a
 /// `Content-Length`; bodies given as bytes, text or JSON are sent exactly as before.
@@ -139,24 +142,25 @@ impl Middleware for UreqMiddleware {
         call.response_head(status, content_type);
         let is_error = status >= 400;
         let (parts, body) = response.into_parts();
+        let known_length = body.content_length();
+        // The reader below already decoded the text (ureq's `charset` feature), so the body
+        // handed on says nothing of a charset: it is read as is.
         let mime = body.mime_type().map(str::to_owned);
-        let charset = body.charset().map(str::to_owned);
-        let builder = || {
-            let mut b = Body::builder();
-            if let Some(m) = &mime {
-                b = b.mime_type(m.as_str());
-            }
-            if let Some(c) = &charset {
-                b = b.charset(c.as_str());
-            }
-            b
+        let builder = || match &mime {
+            Some(m) => Body::builder().mime_type(m.as_str()),
+            None => Body::builder(),
         };
         let mut reader = body.into_reader();
 
-        if call.is_stream() && !(is_error && self.status_as_error) {
+        // A stream, or a body of unknown length that may be one (Gemini's JSON-array stream),
+        // is teed as the caller reads it; an error the agent returns is read here first.
+        let error_returned = is_error && self.status_as_error;
+        if !error_returned && (call.is_stream() || known_length.is_none()) {
             let tee = Tee {
                 inner: Box::new(reader),
                 call: Some(call),
+                expected: known_length,
+                seen: 0,
             };
             return Ok(http::Response::from_parts(parts, builder().reader(tee)));
         }
@@ -169,10 +173,10 @@ impl Middleware for UreqMiddleware {
         if let Err(e) = (&mut reader).take(limit).read_to_end(&mut head) {
             call.response_bytes(&head);
             call.fail(&format!("IncompleteRead: {e}"));
-            return Err(Error::Io(e));
+            return Err(Error::from(e));
         }
         call.response_bytes(&head);
-        if is_error && self.status_as_error {
+        if error_returned {
             call.finish();
             return Err(Error::StatusCode(status));
         }
@@ -182,9 +186,12 @@ impl Middleware for UreqMiddleware {
         }
         // Over the cap: the caller reads what was read, then the rest through the tee, which
         // counts it and records the call at its end.
+        let seen = head.len() as u64;
         let tee = Tee {
             inner: Box::new(reader),
             call: Some(call),
+            expected: known_length,
+            seen,
         };
         let body = builder().reader(Cursor::new(head).chain(tee));
         Ok(http::Response::from_parts(parts, body))
@@ -199,10 +206,15 @@ fn transport_error(e: &Error) -> String {
 }
 
 /// Reads a response body for the caller and tees it into the call, which is recorded when the
-/// body ends, fails, or is dropped.
+/// body ends (its last byte of a known length, or the end of the stream), fails, or is dropped.
 struct Tee {
     inner: Box<dyn Read + Send + Sync>,
     call: Option<HttpCall>,
+    /// The body's length, when known: reaching it ends the body even if the caller never
+    /// reads again.
+    expected: Option<u64>,
+    /// Bytes of the body read so far (including any read before the tee).
+    seen: u64,
 }
 
 impl Read for Tee {
@@ -215,8 +227,14 @@ impl Read for Tee {
                 Ok(0)
             }
             Ok(n) => {
+                self.seen += n as u64;
                 if let Some(call) = &mut self.call {
                     call.response_bytes(&buf[..n]);
+                }
+                if self.expected.is_some_and(|len| self.seen >= len) {
+                    if let Some(call) = self.call.take() {
+                        call.finish();
+                    }
                 }
                 Ok(n)
             }
