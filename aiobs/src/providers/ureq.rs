@@ -44,6 +44,12 @@ use super::http_call::{DEFAULT_BODY_CAP, HttpCall};
 /// one request's own `http_status_as_error` set with its `config()`: the middleware's setting
 /// applies to every request it records.
 ///
+/// That request-level setting has one cost with TLS: ureq reuses its agent's TLS
+/// configuration for a request with its own settings only once a plain request has set it up,
+/// so on an HTTPS agent whose every request is recorded each new connection builds its TLS
+/// configuration again (pooled connections are reused as usual). An agent built with
+/// `http_status_as_error(false)`, and the middleware told so, has no such cost.
+///
 /// A request body given as a reader (sent chunked without aiobs) is read first and sent with a
 /// `Content-Length`; bodies given as bytes, text or JSON are sent exactly as before.
 ///
@@ -117,15 +123,21 @@ impl Middleware for UreqMiddleware {
             SendBody::from_owned_reader(Cursor::new(sent))
         };
         let request = http::Request::from_parts(parts, body);
-        // See the error body of an error status ourselves; return the error below. (The
-        // config is there whenever ureq runs a middleware.)
-        let Some(config) = request.middleware_config() else {
-            call.fail("aiobs: the request reached the middleware without its agent");
-            return Err(Error::Other(
-                "aiobs::providers::UreqMiddleware was called outside a ureq agent".into(),
-            ));
+        // For an agent that turns error statuses into errors, ask for the response of this
+        // request ourselves (to read the error body) and return the error below. An agent
+        // that hands error statuses back needs no request-level config.
+        let request = if self.status_as_error {
+            // The config is there whenever ureq runs a middleware.
+            let Some(config) = request.middleware_config() else {
+                call.fail("aiobs: the request reached the middleware without its agent");
+                return Err(Error::Other(
+                    "aiobs::providers::UreqMiddleware was called outside a ureq agent".into(),
+                ));
+            };
+            config.http_status_as_error(false).build()
+        } else {
+            request
         };
-        let request = config.http_status_as_error(false).build();
 
         let response = match next.handle(request) {
             Ok(r) => r,
