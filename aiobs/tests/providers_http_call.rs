@@ -4,16 +4,11 @@
 mod support;
 
 use aiobs::providers::{Exchange, HttpCall, HttpRequest};
-use aiobs::{Collector, EventFields, FlushOptions, ObserveOptions, Provider};
+use aiobs::{Collector, EventFields, ObserveOptions, Provider};
 use serde_json::Value;
 
 fn flushed(obs: &Collector) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let path = obs
-        .flush(FlushOptions::to_path(dir.path().join("calls.json")))
-        .expect("flush");
-    support::validate_export(&[&path]);
-    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    support::flush_validated(obs, "calls.json").0
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 mod support;
 
-use aiobs::{Collector, FlushOptions, ObserveOptions, llm_call, observe};
+use aiobs::{Collector, ObserveOptions, llm_call, observe};
 use serde_json::{Value, json};
 
 #[observe]
@@ -41,12 +41,7 @@ fn a_manual_call_is_recorded_with_its_callsite_and_parent() {
         .request(&json!({"model": "gemini-2.0-flash"}))
         .error("ClientError: 429 RESOURCE_EXHAUSTED. {}");
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = obs
-        .flush(FlushOptions::to_path(dir.path().join("manual.json")))
-        .expect("flush");
-    support::validate_export(&[&path]);
-    let export: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let (export, _, _dir) = support::flush_validated(&obs, "manual.json");
     let events = export["events"].as_array().unwrap();
     assert_eq!(events.len(), 3);
     let e = &events[0];

@@ -6,7 +6,7 @@
 mod support;
 
 use aiobs::providers::HttpCall;
-use aiobs::{Collector, FlushOptions, ObserveOptions};
+use aiobs::{Collector, ObserveOptions};
 use serde_json::Value;
 
 #[test]
@@ -39,12 +39,7 @@ fn openai_events_match_the_python_sdk() {
         call.response_bytes(case["response_body"].as_str().unwrap().as_bytes());
         call.finish();
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = obs
-        .flush(FlushOptions::to_path(dir.path().join("providers.json")))
-        .expect("flush");
-    support::validate_export(&[&path]);
-    let export: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let (export, _, _dir) = support::flush_validated(&obs, "providers.json");
     let events = export["events"].as_array().expect("events");
     assert_eq!(events.len(), cases.len());
     for (event, case) in events.iter().zip(cases) {

@@ -12,7 +12,7 @@
 mod support;
 
 use aiobs::providers::HttpCall;
-use aiobs::{Collector, FlushOptions, ObserveOptions};
+use aiobs::{Collector, ObserveOptions};
 use serde_json::{Value, json};
 
 /// `v` without null object fields, recursively.
@@ -52,12 +52,7 @@ fn gemini_events_match_the_python_sdk() {
         call.response_bytes(case["response_body"].as_str().unwrap().as_bytes());
         call.finish();
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = obs
-        .flush(FlushOptions::to_path(dir.path().join("gemini.json")))
-        .expect("flush");
-    support::validate_export(&[&path]);
-    let export: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let (export, _, _dir) = support::flush_validated(&obs, "gemini.json");
     let events = export["events"].as_array().unwrap();
     assert_eq!(events.len(), cases.len());
     for (event, case) in events.iter().zip(cases) {

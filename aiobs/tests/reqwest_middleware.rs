@@ -5,7 +5,7 @@
 mod support;
 
 use aiobs::providers::ReqwestMiddleware;
-use aiobs::{Collector, FlushOptions, ObserveOptions, observe};
+use aiobs::{Collector, ObserveOptions, observe};
 use mock_llm::{MockServer, fixtures};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use serde_json::{Value, json};
@@ -14,16 +14,6 @@ fn client() -> ClientWithMiddleware {
     ClientBuilder::new(reqwest::Client::new())
         .with(ReqwestMiddleware::new())
         .build()
-}
-
-fn flush(obs: &Collector, name: &str) -> (Value, String, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = obs
-        .flush(FlushOptions::to_path(dir.path().join(name)))
-        .expect("flush");
-    support::validate_export(&[&path]);
-    let text = std::fs::read_to_string(&path).expect("read");
-    (serde_json::from_str(&text).expect("json"), text, dir)
 }
 
 #[observe(skip(client))]
@@ -66,7 +56,7 @@ async fn a_completion_and_a_stream_are_children_of_the_async_fn_and_the_bytes_ar
         .expect("call");
     assert_eq!(without, fixtures::OPENAI_CHAT_COMPLETION);
 
-    let (export, text, _dir) = flush(&obs, "reqwest.json");
+    let (export, text, _dir) = support::flush_validated(&obs, "reqwest.json");
     assert!(!text.contains("SECRET"));
     let events = export["events"].as_array().unwrap();
     let functions = export["function_events"].as_array().unwrap();
@@ -120,7 +110,7 @@ fn on_a_multi_thread_runtime_errors_and_cut_streams_are_recorded() {
         fixtures::OPENAI_ERROR_429
     );
     assert!(cut.is_err(), "the caller sees the broken stream");
-    let (export, _, _dir) = flush(&obs, "reqwest-errors.json");
+    let (export, _, _dir) = support::flush_validated(&obs, "reqwest-errors.json");
     let events = export["events"].as_array().unwrap();
     assert_eq!(events.len(), 2);
     let error = events.iter().find_map(|e| {
@@ -158,7 +148,7 @@ async fn a_response_dropped_unread_is_recorded_as_cancelled() {
         "the URL is kept"
     );
     drop(response);
-    let (export, _, _dir) = flush(&obs, "reqwest-dropped.json");
+    let (export, _, _dir) = support::flush_validated(&obs, "reqwest-dropped.json");
     assert_eq!(
         export["events"][0]["error"],
         "cancelled: the stream was dropped before it finished"
@@ -183,7 +173,7 @@ async fn a_reader_that_stops_at_done_has_read_a_finished_stream() {
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
     drop(response); // as SSE clients do: [DONE] ends the stream for them
-    let (export, _, _dir) = flush(&obs, "reqwest-done.json");
+    let (export, _, _dir) = support::flush_validated(&obs, "reqwest-done.json");
     let e = &export["events"][0];
     assert_eq!(e["error"], Value::Null, "{e}");
     assert_eq!(e["response"]["stream"]["finished"], true);

@@ -5,10 +5,9 @@
 mod support;
 
 use std::io::Read;
-use std::path::PathBuf;
 
 use aiobs::providers::UreqMiddleware;
-use aiobs::{Collector, FlushOptions, ObserveOptions, observe};
+use aiobs::{Collector, ObserveOptions, observe};
 use mock_llm::{MockServer, fixtures};
 use serde_json::{Value, json};
 
@@ -21,17 +20,6 @@ fn agent() -> ureq::Agent {
 
 fn plain_agent() -> ureq::Agent {
     ureq::Agent::config_builder().build().into()
-}
-
-/// Flushes `obs`, checks the file with the Python validator, returns the export and its text.
-fn flush(obs: &Collector, name: &str) -> (Value, String, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path: PathBuf = obs
-        .flush(FlushOptions::to_path(dir.path().join(name)))
-        .expect("flush");
-    support::validate_export(&[&path]);
-    let text = std::fs::read_to_string(&path).expect("read");
-    (serde_json::from_str(&text).expect("json"), text, dir)
 }
 
 fn session() -> (Collector, aiobs::DefaultGuard) {
@@ -73,7 +61,7 @@ fn a_chat_completion_is_a_child_event_with_the_python_fields_and_the_caller_gets
         sent[1].header("content-length")
     );
 
-    let (export, text, _dir) = flush(&obs, "chat.json");
+    let (export, text, _dir) = support::flush_validated(&obs, "chat.json");
     let events = export["events"].as_array().unwrap();
     assert_eq!(
         events.len(),
@@ -132,7 +120,7 @@ fn an_error_status_is_recorded_with_the_providers_message_and_returned_as_the_ag
     let body = ask(&lenient, &server.url(), "gpt-error-429").expect("a response");
     assert_eq!(body, fixtures::OPENAI_ERROR_429);
 
-    let (export, _, _dir) = flush(&obs, "error.json");
+    let (export, _, _dir) = support::flush_validated(&obs, "error.json");
     let events = export["events"].as_array().unwrap();
     assert_eq!(events.len(), 2);
     for e in events {
@@ -185,7 +173,7 @@ fn a_stream_is_teed_and_assembled_when_it_ends() {
         fixtures::OPENAI_CHAT_STREAM_USAGE,
         "the caller reads every byte"
     );
-    let (export, _, _dir) = flush(&obs, "stream.json");
+    let (export, _, _dir) = support::flush_validated(&obs, "stream.json");
     let e = &export["events"][0];
     assert_eq!(e["response"]["text"], "Hello from the mock.");
     assert_eq!(e["response"]["id"], "chatcmpl-mock0003");
@@ -204,7 +192,7 @@ fn a_stream_dropped_half_way_is_recorded_with_the_partial_text() {
     let server = MockServer::start().expect("server");
     let (obs, _g) = session();
     stream_chat(&agent(), &server.url(), "gpt-4o-mini", 4);
-    let (export, _, _dir) = flush(&obs, "dropped.json");
+    let (export, _, _dir) = support::flush_validated(&obs, "dropped.json");
     let e = &export["events"][0];
     assert_eq!(
         e["error"],
@@ -224,7 +212,7 @@ fn a_stream_cut_by_the_server_is_recorded_as_incomplete() {
     let server = MockServer::start().expect("server");
     let (obs, _g) = session();
     stream_chat(&agent(), &server.url(), "gpt-cut", usize::MAX);
-    let (export, _, _dir) = flush(&obs, "cut.json");
+    let (export, _, _dir) = support::flush_validated(&obs, "cut.json");
     let e = &export["events"][0];
     let error = e["error"].as_str().expect("an error");
     assert!(error.starts_with("IncompleteRead"), "{error}");
@@ -260,7 +248,7 @@ fn gemini_calls_are_recorded_and_the_key_in_the_url_never_is() {
         .read_to_string()
         .expect("body");
     assert_eq!(streamed, fixtures::GEMINI_STREAM);
-    let (export, file, _dir) = flush(&obs, "gemini.json");
+    let (export, file, _dir) = support::flush_validated(&obs, "gemini.json");
     assert!(!file.contains("SECRETKEY"));
     let events = export["events"].as_array().unwrap();
     let e = &events[0];
@@ -301,7 +289,7 @@ fn calls_that_no_provider_knows_and_calls_without_a_session_pass_untouched() {
     obs.observe(ObserveOptions::new()).expect("observe");
     let not_found = agent().get(format!("{}/v1/other", server.url())).call();
     assert!(matches!(not_found, Err(ureq::Error::StatusCode(404))));
-    let (export, _, _dir) = flush(&obs, "none.json");
+    let (export, _, _dir) = support::flush_validated(&obs, "none.json");
     assert_eq!(export["events"].as_array().unwrap().len(), 0);
 }
 
@@ -311,7 +299,7 @@ fn a_body_that_is_not_json_goes_through_and_the_event_says_so() {
     let (obs, _g) = session();
     let body = ask(&agent(), &server.url(), "gpt-not-json").expect("call");
     assert_eq!(body, fixtures::NOT_JSON);
-    let (export, _, _dir) = flush(&obs, "notjson.json");
+    let (export, _, _dir) = support::flush_validated(&obs, "notjson.json");
     let reason = export["events"][0]["response"]["aiobs_unreadable"]
         .as_str()
         .expect("a reason");
@@ -338,7 +326,7 @@ fn inside_an_observed_async_fn_the_call_is_its_child() {
     let server = MockServer::start().expect("server");
     let (obs, _g) = session();
     futures::executor::block_on(ask_async(agent(), server.url())).expect("call");
-    let (export, _, _dir) = flush(&obs, "async.json");
+    let (export, _, _dir) = support::flush_validated(&obs, "async.json");
     let e = &export["events"][0];
     assert_eq!(e["api"], "embeddings.create");
     assert_eq!(e["parent_span_id"], export["function_events"][0]["span_id"]);
@@ -363,7 +351,7 @@ fn a_response_over_the_body_cap_reaches_the_caller_whole_and_is_noted() {
         .into();
     let body = ask(&small, &server.url(), "gpt-4o-mini").expect("call");
     assert_eq!(body, fixtures::OPENAI_CHAT_COMPLETION);
-    let (export, _, _dir) = flush(&obs, "cap.json");
+    let (export, _, _dir) = support::flush_validated(&obs, "cap.json");
     let e = &export["events"][0];
     let why = e["request"]["aiobs_unreadable"]
         .as_str()
@@ -392,7 +380,7 @@ fn a_body_of_unknown_length_is_teed_so_a_json_array_stream_reaches_the_caller_as
         .read_to_string()
         .expect("body");
     assert_eq!(text, fixtures::GEMINI_STREAM_ARRAY);
-    let (export, _, _dir) = flush(&obs, "array.json");
+    let (export, _, _dir) = support::flush_validated(&obs, "array.json");
     let e = &export["events"][0];
     assert_eq!(e["api"], "models.generate_content_stream");
     assert_eq!(e["response"]["text"], "Hello from the mock.");

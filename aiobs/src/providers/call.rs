@@ -119,20 +119,13 @@ impl ProviderCall {
     /// Records a call started with [`ProviderCall::begin`], ended at `end`, with the fields a
     /// provider wrote.
     pub(crate) fn end(mut self, fields: EventFields, end: Instant) {
-        match fields.request {
-            Some(r) => self.bytes.extend_from_slice(&r),
-            None => self.bytes.push(crate::capture::tag::NULL),
-        }
-        let mut flags = 0;
-        if let Some(r) = fields.response {
-            self.bytes.extend_from_slice(&r);
-            flags |= flag::RESPONSE;
-        }
-        if let Some(e) = fields.error {
-            encode::put_str(&mut self.bytes, &e, usize::MAX);
-            flags |= flag::ERROR;
-        }
+        let flags = fields.write_to(&mut self.bytes);
         self.record(flags, end);
+    }
+
+    /// When the call started.
+    pub(crate) fn start_time(&self) -> Instant {
+        self.start
     }
 
     fn record(self, flags: u8, end: Instant) {
@@ -216,9 +209,24 @@ impl EventFields {
         self.error.is_some()
     }
 
-    /// The encoded request and response, and the error.
-    pub(crate) fn into_parts(self) -> (Option<Vec<u8>>, Option<Vec<u8>>, Option<String>) {
-        (self.request, self.response, self.error)
+    /// Appends the fields as a provider record's payload continues after `provider` and
+    /// `api`: the request (null if never set), then the response and the error if set.
+    /// Returns the record's flags.
+    pub(crate) fn write_to(self, out: &mut Vec<u8>) -> u8 {
+        match self.request {
+            Some(r) => out.extend_from_slice(&r),
+            None => out.push(crate::capture::tag::NULL),
+        }
+        let mut flags = 0;
+        if let Some(r) = self.response {
+            out.extend_from_slice(&r);
+            flags |= flag::RESPONSE;
+        }
+        if let Some(e) = self.error {
+            encode::put_str(out, &e, usize::MAX);
+            flags |= flag::ERROR;
+        }
+        flags
     }
 }
 

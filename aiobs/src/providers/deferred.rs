@@ -13,11 +13,11 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use super::json::parse_body;
+use super::json::{over_cap, parse_body};
 use super::sse::{SseEvent, SseParser};
 use super::{Body, EventFields, Exchange, Gemini, HttpRequest, OpenAi, Provider};
-use crate::capture::{encode, tag};
-use crate::store::{Header, Kind, flag};
+use crate::capture::encode;
+use crate::store::{Header, Kind};
 
 /// The provider index of the built-in providers (registered ones are their position).
 pub(crate) const OPENAI: u32 = u32::MAX;
@@ -149,12 +149,6 @@ fn decode(payload: &[u8]) -> Option<Stored<'_>> {
     })
 }
 
-fn over_cap(total: u64, cap: u64) -> Body {
-    Body::Unreadable(format!(
-        "body of {total} bytes is over the {cap}-byte cap; not recorded"
-    ))
-}
-
 /// Turns a stored exchange (its header and payload) into the record of its provider event:
 /// the header (kind `Provider`, its flags and length set) followed by the payload that
 /// `json.rs` renders. `providers` are the collector's registered ones.
@@ -189,20 +183,7 @@ pub(crate) fn materialize(
     let mut body = Vec::new();
     encode::put_str(&mut body, name, usize::MAX);
     encode::put_str(&mut body, api, usize::MAX);
-    let (request, response, error) = fields.into_parts();
-    match request {
-        Some(r) => body.extend_from_slice(&r),
-        None => body.push(tag::NULL),
-    }
-    let mut flags = 0;
-    if let Some(r) = response {
-        body.extend_from_slice(&r);
-        flags |= flag::RESPONSE;
-    }
-    if let Some(e) = error {
-        encode::put_str(&mut body, &e, usize::MAX);
-        flags |= flag::ERROR;
-    }
+    let flags = fields.write_to(&mut body);
     let header = Header {
         kind: Kind::Provider,
         flags,
@@ -223,7 +204,7 @@ fn run_provider(provider: &dyn Provider, stored: &Stored<'_>, fields: &mut Event
     } else if stored.request.len() as u64 != stored.request_total {
         over_cap(stored.request_total, stored.cap)
     } else {
-        parse_body(stored.request, usize::MAX)
+        parse_body(stored.request)
     };
     let streaming = stored.flags & xflag::STREAM != 0;
     let ended = stored.flags & xflag::ENDED != 0;
@@ -253,7 +234,7 @@ fn run_provider(provider: &dyn Provider, stored: &Stored<'_>, fields: &mut Event
             finished: complete,
         }
     } else {
-        parse_body(stored.response, usize::MAX)
+        parse_body(stored.response)
     };
     let exchange = Exchange {
         api: stored.api,

@@ -51,7 +51,6 @@ pub struct HttpCall {
     response: Vec<u8>,
     response_total: u64,
     cap: usize,
-    started: Instant,
     first_chunk: Option<Instant>,
 }
 
@@ -97,7 +96,6 @@ impl HttpCall {
         let (provider, name, api) = find(&collector.providers(), &http)?;
         let call = ProviderCall::begin_in(collector, session, "", "", None);
         Some(HttpCall {
-            started: clock::now(),
             call: Some(call),
             provider,
             name,
@@ -207,7 +205,7 @@ impl HttpCall {
             first_chunk_ms: self
                 .first_chunk
                 .filter(|_| self.streaming)
-                .map(|t| clock::duration_ms(self.started, t)),
+                .map(|t| clock::duration_ms(call.start_time(), t)),
             cap: self.cap as u64,
         };
         let (mut head, mut mid, mut tail) = (Vec::new(), Vec::new(), Vec::new());

@@ -329,3 +329,22 @@ fn break_lock(dir: &Path, judged_owner: String) {
     }
     let _ = fs::remove_dir_all(&aside);
 }
+
+/// Flushes `obs` to `name` in a new temporary directory, checks the file with the validator,
+/// and returns the export, its text, and the directory (which holds the file while it lives).
+pub fn flush_validated(
+    obs: &aiobs::Collector,
+    name: &str,
+) -> (serde_json::Value, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = obs
+        .flush(aiobs::FlushOptions::to_path(dir.path().join(name)))
+        .expect("flush");
+    validate_export(&[&path]);
+    let text = fs::read_to_string(&path).expect("read the export");
+    (
+        serde_json::from_str(&text).expect("the export is JSON"),
+        text,
+        dir,
+    )
+}
