@@ -6,6 +6,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
+use crate::capture::Limits;
+use crate::capture::limits::LimitsCell;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::id;
@@ -70,6 +72,8 @@ pub(crate) struct Inner {
     pub(crate) logs: Mutex<Vec<Arc<Log>>>,
     /// One flush (or reset) at a time.
     pub(crate) flush_lock: Mutex<()>,
+    /// The capture limits, read by every recorded call.
+    pub(crate) limits: LimitsCell,
 }
 
 pub(crate) struct State {
@@ -219,8 +223,30 @@ impl Collector {
                 }),
                 logs: Mutex::new(Vec::new()),
                 flush_lock: Mutex::new(()),
+                limits: LimitsCell::new(),
             }),
         }
+    }
+
+    /// Sets the size limits of the values captured from now on (calls already captured
+    /// keep theirs).
+    ///
+    /// ```
+    /// let obs = aiobs::Collector::new();
+    /// obs.set_limits(aiobs::Limits::new().max_str_chars(2_000));
+    /// assert_eq!(obs.limits().get_max_str_chars(), 2_000);
+    /// ```
+    pub fn set_limits(&self, limits: Limits) {
+        self.inner.limits.set(limits);
+    }
+
+    /// The size limits that captures use.
+    ///
+    /// ```
+    /// assert_eq!(aiobs::Collector::new().limits(), aiobs::Limits::default());
+    /// ```
+    pub fn limits(&self) -> Limits {
+        *self.inner.limits.get()
     }
 
     /// Starts a session and makes it the active one; returns its id (a UUID).

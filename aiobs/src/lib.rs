@@ -57,7 +57,7 @@ mod thread;
 pub mod tree;
 
 pub use aiobs_macros::observe;
-pub use capture::short_type_name;
+pub use capture::{Limits, short_type_name};
 pub use collector::{Collector, DefaultGuard, ObserveOptions, observer};
 pub use error::{Error, Result};
 pub use export::{BoxError, ExportDocument, ExportResult, Exporter};
@@ -70,7 +70,7 @@ pub use span::{FutureExt, SpanContext, WithContext, current_span_id};
 pub mod __private {
     pub use crate::capture::{
         ErrViaBox, ErrViaBoxSend, ErrViaBoxSendSync, ErrViaDebug, ErrViaDisplay, ErrViaError,
-        ErrViaTypeName, Plain, SplitPlain, SplitResult, ViaDebug, ViaPlain, ViaSerialize,
+        ErrViaTypeName, Plain, Sink, SplitPlain, SplitResult, ViaDebug, ViaPlain, ViaSerialize,
         ViaTypeName, Wrap,
     };
     pub use crate::record::{

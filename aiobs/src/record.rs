@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
-use crate::capture::{encode, tag};
+use crate::capture::{Limits, Sink, cap, encode, tag};
 use crate::clock::{self, Instant};
 use crate::collector::{Collector, Inner, RECORDING};
 use crate::id;
@@ -50,6 +50,7 @@ struct Opened {
     span: u64,
     parent: u64,
     session: u32,
+    limits: &'static Limits,
 }
 
 impl Opened {
@@ -76,14 +77,14 @@ impl Opened {
 /// per argument.
 #[doc(hidden)]
 pub struct ArgSink<'a> {
-    out: &'a mut Vec<u8>,
+    sink: Sink<'a>,
 }
 
 impl ArgSink<'_> {
     /// Captures one argument.
     #[inline(always)]
-    pub fn arg(&mut self, capture: impl FnOnce(&mut Vec<u8>)) {
-        capture(self.out);
+    pub fn arg(&mut self, capture: impl FnOnce(&mut Sink<'_>)) {
+        capture(&mut self.sink);
     }
 }
 
@@ -91,17 +92,29 @@ impl ArgSink<'_> {
 /// [`Outcome::err`].
 #[doc(hidden)]
 pub struct Outcome<'a> {
-    out: &'a mut Vec<u8>,
+    sink: Sink<'a>,
     capture_result: bool,
     flags: u8,
 }
 
-impl Outcome<'_> {
+impl<'a> Outcome<'a> {
+    fn new(out: &'a mut Vec<u8>, opened: &Opened, budget_end: usize, flags: u8) -> Outcome<'a> {
+        Outcome {
+            sink: Sink {
+                out,
+                limits: opened.limits,
+                budget_end,
+            },
+            capture_result: opened.meta.capture_result,
+            flags,
+        }
+    }
+
     /// The call returned a value (or `Ok`): capture it unless `capture_result = false`.
     #[inline]
-    pub fn ok(&mut self, capture: impl FnOnce(&mut Vec<u8>)) {
+    pub fn ok(&mut self, capture: impl FnOnce(&mut Sink<'_>)) {
         if self.capture_result {
-            capture(self.out);
+            capture(&mut self.sink);
             self.flags |= flag::RESULT;
         }
     }
@@ -110,7 +123,7 @@ impl Outcome<'_> {
     pub fn err(&mut self, text: impl FnOnce() -> String) {
         let text = panic::catch_unwind(AssertUnwindSafe(text))
             .unwrap_or_else(|_| "<error: its Display panicked>".to_owned());
-        encode::put_str(self.out, &text, usize::MAX);
+        encode::put_str(self.sink.out, &text, usize::MAX);
         self.flags |= flag::ERROR;
     }
 
@@ -120,13 +133,13 @@ impl Outcome<'_> {
             .copied()
             .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("Box<dyn Any>");
-        encode::put_str(self.out, &format!("panic: {message}"), usize::MAX);
+        encode::put_str(self.sink.out, &format!("panic: {message}"), usize::MAX);
         self.flags |= flag::ERROR;
     }
 
     fn cancelled(&mut self) {
         let text = "cancelled: the future was dropped before it completed";
-        encode::put_str(self.out, text, usize::MAX);
+        encode::put_str(self.sink.out, text, usize::MAX);
         self.flags |= flag::ERROR;
     }
 }
@@ -141,8 +154,13 @@ fn open(
     t: &ThreadState,
     make_current: bool,
 ) -> Option<(Opened, u64)> {
-    let (collector_id, session) =
-        t.with_collector(|c| (c.inner.id, c.inner.active.load(Ordering::Relaxed)));
+    let (collector_id, session, limits) = t.with_collector(|c| {
+        (
+            c.inner.id,
+            c.inner.active.load(Ordering::Relaxed),
+            c.inner.limits.get(),
+        )
+    });
     if session == 0 {
         return None;
     }
@@ -160,6 +178,7 @@ fn open(
             span,
             parent,
             session,
+            limits,
         },
         collector_id,
     ))
@@ -218,7 +237,9 @@ fn enter_recording_with(
                 let at = s.len();
                 if meta.capture_args {
                     s.push(tag::SEQ);
-                    args(&mut ArgSink { out: &mut s });
+                    args(&mut ArgSink {
+                        sink: Sink::new(&mut s, opened.limits),
+                    });
                 }
                 (at, false)
             }
@@ -248,13 +269,11 @@ impl SyncCall {
                     // The scratch is in use by an outer capture (this call ran inside another
                     // call's argument capture): no arguments, the outcome in a buffer of its own.
                     let mut own = Vec::new();
-                    let mut outcome = Outcome {
-                        out: &mut own,
-                        capture_result: meta.capture_result,
-                        flags: lost_flag(meta),
-                    };
+                    let budget = self.opened.limits.event_bytes;
+                    let mut outcome = Outcome::new(&mut own, &self.opened, budget, lost_flag(meta));
                     write_outcome(&mut outcome);
                     let flags = outcome.flags;
+                    cap::fit_event(&mut own, 0, false, budget);
                     let (payload, flags) = fit(&own, flags, meta);
                     let header = self.opened.header(self.start, end, payload.len(), flags);
                     push(t, self.collector, &header, &[payload]);
@@ -271,13 +290,18 @@ impl SyncCall {
                     flags |= flag::ARGS;
                 }
             }
-            let mut outcome = Outcome {
-                out: &mut scratch,
-                capture_result: meta.capture_result,
-                flags,
-            };
+            let budget_end = self
+                .scratch_start
+                .saturating_add(self.opened.limits.event_bytes);
+            let mut outcome = Outcome::new(&mut scratch, &self.opened, budget_end, flags);
             write_outcome(&mut outcome);
             let flags = outcome.flags;
+            cap::fit_event(
+                &mut scratch,
+                self.scratch_start,
+                flags & flag::ARGS != 0,
+                self.opened.limits.event_bytes,
+            );
             let (payload, flags) = fit(&scratch[self.scratch_start..], flags, meta);
             let header = self.opened.header(self.start, end, payload.len(), flags);
             push(t, self.collector, &header, &[payload]);
@@ -405,7 +429,9 @@ fn enter_async_recording(
     let mut bytes = Vec::new();
     if meta.capture_args {
         bytes.push(tag::SEQ);
-        args(&mut ArgSink { out: &mut bytes });
+        args(&mut ArgSink {
+            sink: Sink::new(&mut bytes, opened.limits),
+        });
     }
     Some(Box::new(AsyncCall {
         opened,
@@ -423,13 +449,11 @@ impl AsyncCall {
             self.bytes.push(tag::END);
             flags |= flag::ARGS;
         }
-        let mut outcome = Outcome {
-            out: &mut self.bytes,
-            capture_result: meta.capture_result,
-            flags,
-        };
+        let budget = self.opened.limits.event_bytes;
+        let mut outcome = Outcome::new(&mut self.bytes, &self.opened, budget, flags);
         write_outcome(&mut outcome);
         let flags = outcome.flags;
+        cap::fit_event(&mut self.bytes, 0, flags & flag::ARGS != 0, budget);
         let start = self.start.unwrap_or(end);
         let (payload, flags) = fit(&self.bytes, flags, meta);
         let header = self.opened.header(start, end, payload.len(), flags);

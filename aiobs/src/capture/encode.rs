@@ -2,25 +2,19 @@
 //! capture limits while it runs. JSON text is made from these bytes only at flush
 //! ([`super::render`]), so a recorded call never formats a number or escapes a string.
 //!
-//! Limits (those of the Python SDK): strings keep 500 characters and are marked cut (rendered
-//! with `...`), sequences keep 10 items, maps 20 entries, map keys 100 characters. A sequence or
-//! map stops the serialisation of its own value at the limit (by an internal error that its
-//! parent catches), so a million-element vector costs eleven element calls, not a million.
+//! Limits ([`Limits`]; those of the Python SDK by default): strings keep 500 characters and are
+//! marked cut (rendered with `...`), sequences keep 10 items, maps 20 entries, map keys 100
+//! characters. A sequence or map stops the serialisation of its own value at the limit (by an
+//! internal error that its parent catches), so a million-element vector costs eleven element
+//! calls, not a million. Containers also stop once the event's bytes pass its cap (the
+//! budget), so a value that is wide at every level is bounded too.
 
 use std::fmt;
 
 use serde::ser::{self, Serialize};
 
+use super::limits::Limits;
 use super::tag;
-
-/// Characters a captured string keeps.
-pub const MAX_STR_CHARS: usize = 500;
-/// Items a captured sequence keeps.
-pub const MAX_SEQ_ITEMS: usize = 10;
-/// Entries a captured map (or struct) keeps.
-pub const MAX_MAP_ENTRIES: usize = 20;
-/// Characters a captured map key keeps.
-pub const MAX_KEY_CHARS: usize = 100;
 /// Containers nested deeper than this are written as `"<max depth>"` (a deep recursive value
 /// must not overflow the stack of the thread that calls the observed function).
 pub const MAX_DEPTH: u32 = 64;
@@ -116,12 +110,14 @@ fn put_tagged(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
 pub(crate) fn encode<T: Serialize + ?Sized>(
     out: &mut Vec<u8>,
     value: &T,
-    limited: bool,
+    limits: &Limits,
+    budget_end: usize,
 ) -> Result<(), ()> {
     let start = out.len();
     match value.serialize(Encoder {
         out: &mut *out,
-        limited,
+        limits,
+        budget_end,
         depth: 0,
     }) {
         Ok(()) => Ok(()),
@@ -139,13 +135,15 @@ pub(crate) fn encode<T: Serialize + ?Sized>(
 fn element<T: Serialize + ?Sized>(
     out: &mut Vec<u8>,
     value: &T,
-    limited: bool,
+    limits: &Limits,
+    budget_end: usize,
     depth: u32,
 ) -> Result<(), Stop> {
     let start = out.len();
     match value.serialize(Encoder {
         out: &mut *out,
-        limited,
+        limits,
+        budget_end,
         depth,
     }) {
         Ok(()) | Err(Stop::Limit) => Ok(()),
@@ -159,15 +157,18 @@ fn element<T: Serialize + ?Sized>(
 
 pub(crate) struct Encoder<'a> {
     pub(crate) out: &'a mut Vec<u8>,
-    /// Apply the capture limits (off for provider requests and responses).
-    pub(crate) limited: bool,
+    /// The limits (none for provider requests and responses).
+    pub(crate) limits: &'a Limits,
+    /// Containers stop adding items once `out` is longer than this (the event's cap).
+    pub(crate) budget_end: usize,
     /// How many containers this value is inside.
     pub(crate) depth: u32,
 }
 
-/// `max` when limits apply, else no limit.
-fn limit(limited: bool, max: usize) -> usize {
-    if limited { max } else { usize::MAX }
+/// Characters a string may keep: the limit, and no more bytes than the budget has left.
+#[inline]
+pub(crate) fn str_room(out: &[u8], limits: &Limits, budget_end: usize) -> usize {
+    limits.str_chars.min(budget_end.saturating_sub(out.len()))
 }
 
 impl Encoder<'_> {
@@ -176,17 +177,26 @@ impl Encoder<'_> {
         self.out.extend_from_slice(bytes);
         Ok(())
     }
+
+    fn key_str(&mut self, key: &str) {
+        put_str(self.out, key, self.limits.key_chars);
+    }
 }
 
 /// A sequence or map being written: counts its items and stops at the limit. It closes itself
 /// exactly once, whatever the value's `Serialize` does: at the limit, at `end`, or when dropped.
 pub(crate) struct Compound<'a> {
     out: &'a mut Vec<u8>,
-    limited: bool,
+    limits: &'a Limits,
+    budget_end: usize,
     /// The depth of this container's items.
     depth: u32,
     count: usize,
     max: usize,
+    /// How many items the value said it has, if it said.
+    len: Option<usize>,
+    /// A map (its marker is an entry), or a sequence (its marker is an item).
+    is_map: bool,
     /// Written after the items: END, or END twice for an enum variant's `{"V": [..]}`.
     closing: &'static [u8],
     /// Closed already (the limit was reached, or `end` ran).
@@ -200,9 +210,10 @@ impl<'a> Compound<'a> {
     fn open(
         enc: Encoder<'a>,
         opening: &[u8],
-        max: usize,
+        len: Option<usize>,
         closing: &'static [u8],
     ) -> Result<Self, Stop> {
+        let is_map = opening == [tag::MAP];
         // `opening` may hold a variant's `{"V":` already written by the caller.
         if enc.depth >= MAX_DEPTH {
             put_str(enc.out, "<max depth>", usize::MAX);
@@ -211,24 +222,37 @@ impl<'a> Compound<'a> {
             return Err(Stop::Limit);
         }
         enc.out.extend_from_slice(opening);
+        let max = if is_map {
+            enc.limits.entries
+        } else {
+            enc.limits.items
+        };
         Ok(Compound {
             out: enc.out,
-            limited: enc.limited,
+            limits: enc.limits,
+            budget_end: enc.budget_end,
             depth: enc.depth + 1,
             count: 0,
-            max: limit(enc.limited, max),
+            max,
+            len,
+            is_map,
             closing,
             done: false,
             key_pending: false,
         })
     }
 
-    /// Whether one more item may be written; at the limit, closes the container and stops.
+    /// Whether one more item may be written; at the limit (or past the event's budget),
+    /// closes the container with a marker and stops.
     fn admit(&mut self) -> Result<(), Stop> {
         if self.done {
             return Err(Stop::Limit);
         }
-        if self.count == self.max {
+        if self.count == self.max || self.out.len() > self.budget_end {
+            if self.limits.markers && !self.key_pending {
+                let more = self.len.map(|len| len.saturating_sub(self.count));
+                put_more(self.out, self.is_map, more);
+            }
             self.finish();
             return Err(Stop::Limit);
         }
@@ -254,12 +278,26 @@ impl<'a> Compound<'a> {
     }
 
     fn key(&mut self, key: &str) {
-        put_str(self.out, key, limit(self.limited, MAX_KEY_CHARS));
+        put_str(self.out, key, self.limits.key_chars);
     }
 
     fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        element(self.out, value, self.limited, self.depth)
+        element(self.out, value, self.limits, self.budget_end, self.depth)
     }
+}
+
+/// The marker of a cut container: an item `"[+N more items]"` in a sequence, an entry
+/// `"...": "[+N more entries]"` in a map (`"[+more items]"` when the length is unknown).
+pub(crate) fn put_more(out: &mut Vec<u8>, is_map: bool, more: Option<usize>) {
+    let what = if is_map { "entries" } else { "items" };
+    let text = match more {
+        Some(n) => format!("[+{n} more {what}]"),
+        None => format!("[+more {what}]"),
+    };
+    if is_map {
+        put_str(out, "...", usize::MAX);
+    }
+    put_str(out, &text, usize::MAX);
 }
 
 impl Drop for Compound<'_> {
@@ -326,15 +364,20 @@ impl<'a> ser::Serializer for Encoder<'a> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
     fn serialize_str(self, v: &str) -> Result<(), Stop> {
-        put_str(self.out, v, limit(self.limited, MAX_STR_CHARS));
+        let max = str_room(self.out, self.limits, self.budget_end);
+        put_str(self.out, v, max);
         Ok(())
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Stop> {
         // As serde_json: an array of numbers.
         self.out.push(tag::SEQ);
-        for b in v.iter().take(limit(self.limited, MAX_SEQ_ITEMS)) {
+        let max = self.limits.items;
+        for b in v.iter().take(max) {
             self.out.push(tag::U64);
             self.out.extend_from_slice(&u64::from(*b).to_le_bytes());
+        }
+        if v.len() > max && self.limits.markers {
+            put_more(self.out, false, Some(v.len() - max));
         }
         self.out.push(tag::END);
         Ok(())
@@ -374,14 +417,21 @@ impl<'a> ser::Serializer for Encoder<'a> {
         variant: &'static str,
         value: &T,
     ) -> Result<(), Stop> {
-        self.out.push(tag::MAP);
-        put_str(self.out, variant, limit(self.limited, MAX_KEY_CHARS));
-        let result = element(self.out, value, self.limited, self.depth + 1);
-        self.out.push(tag::END);
+        let mut this = self;
+        this.out.push(tag::MAP);
+        this.key_str(variant);
+        let result = element(
+            this.out,
+            value,
+            this.limits,
+            this.budget_end,
+            this.depth + 1,
+        );
+        this.out.push(tag::END);
         result
     }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a>, Stop> {
-        Compound::open(self, &[tag::SEQ], MAX_SEQ_ITEMS, END)
+    fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'a>, Stop> {
+        Compound::open(self, &[tag::SEQ], len, END)
     }
     fn serialize_tuple(self, len: usize) -> Result<Compound<'a>, Stop> {
         self.serialize_seq(Some(len))
@@ -394,28 +444,30 @@ impl<'a> ser::Serializer for Encoder<'a> {
         _name: &'static str,
         _index: u32,
         variant: &'static str,
-        _len: usize,
+        len: usize,
     ) -> Result<Compound<'a>, Stop> {
-        self.out.push(tag::MAP);
-        put_str(self.out, variant, limit(self.limited, MAX_KEY_CHARS));
-        Compound::open(self, &[tag::SEQ], MAX_SEQ_ITEMS, END2)
+        let mut this = self;
+        this.out.push(tag::MAP);
+        this.key_str(variant);
+        Compound::open(this, &[tag::SEQ], Some(len), END2)
     }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a>, Stop> {
-        Compound::open(self, &[tag::MAP], MAX_MAP_ENTRIES, END)
+    fn serialize_map(self, len: Option<usize>) -> Result<Compound<'a>, Stop> {
+        Compound::open(self, &[tag::MAP], len, END)
     }
-    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Compound<'a>, Stop> {
-        self.serialize_map(None)
+    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Compound<'a>, Stop> {
+        self.serialize_map(Some(len))
     }
     fn serialize_struct_variant(
         self,
         _name: &'static str,
         _index: u32,
         variant: &'static str,
-        _len: usize,
+        len: usize,
     ) -> Result<Compound<'a>, Stop> {
-        self.out.push(tag::MAP);
-        put_str(self.out, variant, limit(self.limited, MAX_KEY_CHARS));
-        Compound::open(self, &[tag::MAP], MAX_MAP_ENTRIES, END2)
+        let mut this = self;
+        this.out.push(tag::MAP);
+        this.key_str(variant);
+        Compound::open(this, &[tag::MAP], Some(len), END2)
     }
 }
 
@@ -473,7 +525,7 @@ impl ser::SerializeMap for Compound<'_> {
             self.out.push(tag::NULL); // the previous key got no value
         }
         self.key_pending = true;
-        let max = limit(self.limited, MAX_KEY_CHARS);
+        let max = self.limits.key_chars;
         let start = self.out.len();
         match key.serialize(KeyEncoder { out: self.out, max }) {
             Ok(()) | Err(Stop::Limit) => Ok(()), // Limit: a compound key, written as "<key>"

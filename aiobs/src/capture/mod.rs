@@ -8,12 +8,42 @@
 //! Values are written into a compact tagged byte form ([`encode`]) with the size limits applied
 //! while writing, and turned into JSON text only at flush ([`render`]).
 
+pub(crate) mod cap;
 pub(crate) mod encode;
+pub(crate) mod limits;
 pub(crate) mod render;
 
 use std::fmt::{self, Write as _};
 
-pub(crate) use encode::MAX_STR_CHARS;
+pub use limits::Limits;
+
+/// Where a value is captured: the buffer, the limits that apply, and how far the buffer may
+/// grow for this event. For the generated code only.
+#[doc(hidden)]
+pub struct Sink<'a> {
+    pub(crate) out: &'a mut Vec<u8>,
+    pub(crate) limits: &'a Limits,
+    /// Containers stop once `out` is longer than this: the event's cap.
+    pub(crate) budget_end: usize,
+}
+
+impl<'a> Sink<'a> {
+    /// A sink for one event that starts at the current end of `out`.
+    pub(crate) fn new(out: &'a mut Vec<u8>, limits: &'a Limits) -> Sink<'a> {
+        let budget_end = out.len().saturating_add(limits.event_bytes);
+        Sink {
+            out,
+            limits,
+            budget_end,
+        }
+    }
+
+    #[inline]
+    fn put_str(&mut self, s: &str) {
+        let max = encode::str_room(self.out, self.limits, self.budget_end);
+        encode::put_str(self.out, s, max);
+    }
+}
 
 /// The tags of the byte form.
 pub(crate) mod tag {
@@ -37,6 +67,10 @@ pub(crate) mod tag {
     pub const END: u8 = 13;
     /// A `&'static str` type name (pointer and length); rendered as `"<ShortName>"`.
     pub const TYPE_NAME: u8 = 14;
+    /// As STR, for `Debug` text (scrubbed for `field: value` pairs as well).
+    pub const DEBUG: u8 = 15;
+    /// As STR_CUT, for `Debug` text.
+    pub const DEBUG_CUT: u8 = 16;
 }
 
 /// Writes `"<TypeName>"` for a `&'static str` type name.
@@ -48,34 +82,37 @@ pub(crate) fn put_type_name(out: &mut Vec<u8>, name: &'static str) {
 
 /// Runs a capture, and writes the type-name placeholder if it fails or panics.
 fn guarded(
-    out: &mut Vec<u8>,
+    sink: &mut Sink<'_>,
     name: &'static str,
-    write: impl FnOnce(&mut Vec<u8>) -> Result<(), ()>,
+    write: impl FnOnce(&mut Sink<'_>) -> Result<(), ()>,
 ) {
-    let start = out.len();
-    let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&mut *out)));
+    let start = sink.out.len();
+    let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&mut *sink)));
     if !matches!(ok, Ok(Ok(()))) {
-        out.truncate(start);
-        put_type_name(out, name);
+        sink.out.truncate(start);
+        put_type_name(sink.out, name);
     }
 }
 
 /// Captures a `Serialize` value into the byte form, limits applied.
-pub(crate) fn capture_serialize<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
-    guarded(out, std::any::type_name::<T>(), |out| {
-        encode::encode(out, value, true)
+pub(crate) fn capture_serialize<T: serde::Serialize + ?Sized>(sink: &mut Sink<'_>, value: &T) {
+    guarded(sink, std::any::type_name::<T>(), |s| {
+        encode::encode(s.out, value, s.limits, s.budget_end)
     });
 }
 
 /// Captures a `Debug` value as its (cut) Debug text.
-pub(crate) fn capture_debug<T: fmt::Debug + ?Sized>(out: &mut Vec<u8>, value: &T) {
-    guarded(out, std::any::type_name::<T>(), |out| {
+pub(crate) fn capture_debug<T: fmt::Debug + ?Sized>(sink: &mut Sink<'_>, value: &T) {
+    guarded(sink, std::any::type_name::<T>(), |sink| {
+        let max = encode::str_room(sink.out, sink.limits, sink.budget_end);
+        let out = &mut *sink.out;
         let start = out.len();
-        out.push(tag::STR);
+        out.push(tag::DEBUG);
         out.extend_from_slice(&[0; 4]);
         let mut w = Limited {
             out: &mut *out,
             chars: 0,
+            max,
             cut: false,
         };
         let res = write!(w, "{value:?}");
@@ -84,7 +121,7 @@ pub(crate) fn capture_debug<T: fmt::Debug + ?Sized>(out: &mut Vec<u8>, value: &T
             return Err(()); // the Debug impl itself failed
         }
         let len = (out.len() - start - 5) as u32;
-        out[start] = if cut { tag::STR_CUT } else { tag::STR };
+        out[start] = if cut { tag::DEBUG_CUT } else { tag::DEBUG };
         out[start + 1..start + 5].copy_from_slice(&len.to_le_bytes());
         Ok(())
     });
@@ -95,17 +132,18 @@ pub(crate) fn capture_type_name<T: ?Sized>(out: &mut Vec<u8>) {
     put_type_name(out, std::any::type_name::<T>());
 }
 
-/// A `fmt::Write` that keeps the first [`MAX_STR_CHARS`] characters and then stops the
-/// formatting with an error, so a huge `Debug` output is never produced whole.
+/// A `fmt::Write` that keeps the first `max` characters and then stops the formatting with an
+/// error, so a huge `Debug` output is never produced whole.
 struct Limited<'a> {
     out: &'a mut Vec<u8>,
     chars: usize,
+    max: usize,
     cut: bool,
 }
 
 impl fmt::Write for Limited<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let room = MAX_STR_CHARS - self.chars;
+        let room = self.max - self.chars;
         match encode::cut_index(s, room) {
             None => {
                 self.out.extend_from_slice(s.as_bytes());
@@ -114,7 +152,7 @@ impl fmt::Write for Limited<'_> {
             }
             Some(i) => {
                 self.out.extend_from_slice(&s.as_bytes()[..i]);
-                self.chars = MAX_STR_CHARS;
+                self.chars = self.max;
                 self.cut = true;
                 Err(fmt::Error)
             }
@@ -198,9 +236,9 @@ impl<T: ?Sized> Copy for Wrap<'_, T> {}
 #[doc(hidden)]
 pub trait Plain: serde::Serialize {
     #[inline]
-    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
-        if encode::encode(out, self, true).is_err() {
-            put_type_name(out, std::any::type_name::<Self>());
+    fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
+        if encode::encode(sink.out, self, sink.limits, sink.budget_end).is_err() {
+            put_type_name(sink.out, std::any::type_name::<Self>());
         }
     }
 }
@@ -209,9 +247,9 @@ macro_rules! plain_number {
     ($tag:ident: $($t:ty as $wide:ty),*) => {$(
         impl Plain for $t {
             #[inline]
-            fn __aiobs_encode(&self, out: &mut Vec<u8>) {
-                out.push(tag::$tag);
-                out.extend_from_slice(&<$wide>::from(*self).to_le_bytes());
+            fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
+                sink.out.push(tag::$tag);
+                sink.out.extend_from_slice(&<$wide>::from(*self).to_le_bytes());
             }
         }
     )*};
@@ -221,20 +259,20 @@ plain_number!(I64: i8 as i64, i16 as i64, i32 as i64, i64 as i64);
 plain_number!(F64: f64 as f64);
 impl Plain for str {
     #[inline]
-    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
-        encode::put_str(out, self, MAX_STR_CHARS);
+    fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
+        sink.put_str(self);
     }
 }
 impl Plain for String {
     #[inline]
-    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
-        encode::put_str(out, self, MAX_STR_CHARS);
+    fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
+        sink.put_str(self);
     }
 }
 impl Plain for bool {
     #[inline]
-    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
-        out.push(if *self { tag::TRUE } else { tag::FALSE });
+    fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
+        sink.out.push(if *self { tag::TRUE } else { tag::FALSE });
     }
 }
 impl Plain for char {}
@@ -246,93 +284,100 @@ impl Plain for f32 {}
 impl Plain for () {}
 impl<T: Plain + ?Sized> Plain for &T {
     #[inline]
-    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
-        (**self).__aiobs_encode(out);
+    fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
+        (**self).__aiobs_encode(sink);
     }
 }
 impl<T: Plain + ?Sized> Plain for &mut T {
     #[inline]
-    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
-        (**self).__aiobs_encode(out);
+    fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
+        (**self).__aiobs_encode(sink);
     }
 }
 impl<T: Plain + ?Sized> Plain for Box<T> {
     #[inline]
-    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
-        (**self).__aiobs_encode(out);
+    fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
+        (**self).__aiobs_encode(sink);
     }
 }
 impl<T: Plain> Plain for Option<T> {
     #[inline]
-    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
+    fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
         match self {
-            Some(v) => v.__aiobs_encode(out),
-            None => out.push(tag::NULL),
+            Some(v) => v.__aiobs_encode(sink),
+            None => sink.out.push(tag::NULL),
         }
     }
 }
 impl<T: Plain> Plain for [T] {
     #[inline]
-    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
-        out.push(tag::SEQ);
-        for item in self.iter().take(encode::MAX_SEQ_ITEMS) {
-            item.__aiobs_encode(out);
+    fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
+        sink.out.push(tag::SEQ);
+        let max = sink.limits.items;
+        for item in self.iter().take(max) {
+            if sink.out.len() > sink.budget_end {
+                break;
+            }
+            item.__aiobs_encode(sink);
         }
-        out.push(tag::END);
+        if self.len() > max && sink.limits.markers {
+            encode::put_more(sink.out, false, Some(self.len() - max));
+        }
+        sink.out.push(tag::END);
     }
 }
 impl<T: Plain> Plain for Vec<T> {
     #[inline]
-    fn __aiobs_encode(&self, out: &mut Vec<u8>) {
-        self.as_slice().__aiobs_encode(out);
+    fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
+        self.as_slice().__aiobs_encode(sink);
     }
 }
 
 /// Capture of a [`Plain`] value (the first choice).
 #[doc(hidden)]
 pub trait ViaPlain {
-    fn __aiobs_capture(self, out: &mut Vec<u8>);
+    fn __aiobs_capture(self, sink: &mut Sink<'_>);
 }
 impl<T: Plain + ?Sized> ViaPlain for &&&Wrap<'_, T> {
     #[inline]
-    fn __aiobs_capture(self, out: &mut Vec<u8>) {
-        self.0.__aiobs_encode(out);
+    fn __aiobs_capture(self, sink: &mut Sink<'_>) {
+        self.0.__aiobs_encode(sink);
     }
 }
 
 /// Capture through `Serialize` (the second choice).
 #[doc(hidden)]
 pub trait ViaSerialize {
-    fn __aiobs_capture(self, out: &mut Vec<u8>);
+    fn __aiobs_capture(self, sink: &mut Sink<'_>);
 }
 impl<T: serde::Serialize + ?Sized> ViaSerialize for &&Wrap<'_, T> {
     #[inline]
-    fn __aiobs_capture(self, out: &mut Vec<u8>) {
-        capture_serialize(out, self.0);
+    fn __aiobs_capture(self, sink: &mut Sink<'_>) {
+        capture_serialize(sink, self.0);
     }
 }
 
 /// Capture through `Debug` (the third choice).
 #[doc(hidden)]
 pub trait ViaDebug {
-    fn __aiobs_capture(self, out: &mut Vec<u8>);
+    fn __aiobs_capture(self, sink: &mut Sink<'_>);
 }
 impl<T: fmt::Debug + ?Sized> ViaDebug for &Wrap<'_, T> {
     #[inline]
-    fn __aiobs_capture(self, out: &mut Vec<u8>) {
-        capture_debug(out, self.0);
+    fn __aiobs_capture(self, sink: &mut Sink<'_>) {
+        capture_debug(sink, self.0);
     }
 }
 
 /// Capture as `"<TypeName>"` (the last choice).
 #[doc(hidden)]
 pub trait ViaTypeName {
-    fn __aiobs_capture(self, out: &mut Vec<u8>);
+    fn __aiobs_capture(self, sink: &mut Sink<'_>);
 }
 impl<T: ?Sized> ViaTypeName for Wrap<'_, T> {
     #[inline]
-    fn __aiobs_capture(self, out: &mut Vec<u8>) {
-        capture_type_name::<T>(out);
+    fn __aiobs_capture(self, sink: &mut Sink<'_>) {
+        capture_type_name::<T>(sink.out);
     }
 }
 
@@ -489,13 +534,13 @@ mod capture_tests {
 
     fn ser<T: serde::Serialize + ?Sized>(v: &T) -> String {
         let mut out = Vec::new();
-        capture_serialize(&mut out, v);
+        capture_serialize(&mut Sink::new(&mut out, &limits::DEFAULT), v);
         to_json(&out)
     }
 
     fn dbg<T: fmt::Debug + ?Sized>(v: &T) -> String {
         let mut out = Vec::new();
-        capture_debug(&mut out, v);
+        capture_debug(&mut Sink::new(&mut out, &limits::DEFAULT), v);
         to_json(&out)
     }
 
@@ -524,23 +569,90 @@ mod capture_tests {
         );
     }
 
+    fn ser_with<T: serde::Serialize + ?Sized>(v: &T, limits: &Limits) -> String {
+        let mut out = Vec::new();
+        capture_serialize(&mut Sink::new(&mut out, limits), v);
+        to_json(&out)
+    }
+
     #[test]
-    fn sequences_keep_10_items_and_maps_20_entries() {
+    fn sequences_keep_10_items_and_maps_20_entries_and_say_how_many_more() {
         let v: Vec<u32> = (0..15).collect();
-        assert_eq!(ser(&v), "[0,1,2,3,4,5,6,7,8,9]");
+        assert_eq!(ser(&v), r#"[0,1,2,3,4,5,6,7,8,9,"[+5 more items]"]"#);
         let m: BTreeMap<String, u32> = (0..25).map(|i| (format!("k{i:02}"), i)).collect();
         let json: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(&ser(&m)).unwrap();
-        assert_eq!(json.len(), 20);
+        assert_eq!(json.len(), 21);
         assert!(json.contains_key("k19") && !json.contains_key("k20"));
+        assert_eq!(json["..."], "[+5 more entries]");
+    }
+
+    #[test]
+    fn without_markers_cut_containers_are_shaped_as_in_python() {
+        let python = Limits::new().markers(false);
+        let v: Vec<u32> = (0..15).collect();
+        assert_eq!(ser_with(&v, &python), "[0,1,2,3,4,5,6,7,8,9]");
+        let m: BTreeMap<u32, u32> = (0..25).map(|i| (i, i)).collect();
+        let json: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&ser_with(&m, &python)).unwrap();
+        assert_eq!(json.len(), 20);
+    }
+
+    #[test]
+    fn every_per_value_limit_is_configurable() {
+        let limits = Limits::new()
+            .max_str_chars(3)
+            .max_items(2)
+            .max_entries(1)
+            .max_key_chars(2);
+        assert_eq!(ser_with(&"abcdef", &limits), r#""abc...""#);
+        assert_eq!(ser_with(&[1, 2, 3], &limits), r#"[1,2,"[+1 more items]"]"#);
+        let m = BTreeMap::from([("long", 1), ("other", 2)]);
+        assert_eq!(
+            ser_with(&m, &limits),
+            r#"{"lo...":1,"...":"[+1 more entries]"}"#
+        );
+        #[derive(Debug)]
+        #[allow(dead_code)] // read through Debug
+        struct D(&'static str);
+        let mut out = Vec::new();
+        capture_debug(&mut Sink::new(&mut out, &limits), &D("xyz"));
+        assert_eq!(to_json(&out), r#""D(\"...""#);
+    }
+
+    #[test]
+    fn a_value_wide_at_every_level_stops_at_the_event_budget() {
+        // 10 items of 10 items of ... 6 levels: a million leaves, each a 100-character string.
+        fn wide(depth: u32) -> serde_json::Value {
+            if depth == 0 {
+                serde_json::Value::String("x".repeat(100))
+            } else {
+                serde_json::Value::Array((0..10).map(|_| wide(depth - 1)).collect())
+            }
+        }
+        let value = wide(6);
+        let limits = Limits::new();
+        let mut out = Vec::new();
+        let started = std::time::Instant::now();
+        capture_serialize(&mut Sink::new(&mut out, &limits), &value);
+        assert!(
+            out.len() < 64 * 1024 + 4096,
+            "bounded by the budget: {} bytes",
+            out.len()
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let json: serde_json::Value = serde_json::from_str(&to_json(&out)).unwrap();
+        assert!(
+            json.to_string().contains("[+more items]") || json.to_string().contains("more items")
+        );
     }
 
     #[test]
     fn limits_apply_at_every_level_and_siblings_after_a_cut_list_stay() {
         let v = (vec![vec![1; 12]; 12], "after");
         let json: serde_json::Value = serde_json::from_str(&ser(&v)).unwrap();
-        assert_eq!(json[0].as_array().unwrap().len(), 10);
-        assert_eq!(json[0][0].as_array().unwrap().len(), 10);
+        assert_eq!(json[0].as_array().unwrap().len(), 11, "10 and the marker");
+        assert_eq!(json[0][0].as_array().unwrap().len(), 11);
         assert_eq!(json[1], "after");
     }
 
@@ -565,7 +677,7 @@ mod capture_tests {
         }
         let visits = std::cell::Cell::new(0);
         let big: Vec<Counting> = (0..1_000_000).map(|_| Counting(&visits)).collect();
-        assert_eq!(ser(&big), "[0,0,0,0,0,0,0,0,0,0]");
+        assert_eq!(ser(&big), r#"[0,0,0,0,0,0,0,0,0,0,"[+999990 more items]"]"#);
         assert_eq!(visits.get(), 10);
     }
 
@@ -634,9 +746,9 @@ mod capture_tests {
         #[derive(Debug)]
         struct OnlyDebug;
         struct Opaque;
-        let pick = |f: &dyn Fn(&mut Vec<u8>)| {
+        let pick = |f: &dyn Fn(&mut Sink<'_>)| {
             let mut out = Vec::new();
-            f(&mut out);
+            f(&mut Sink::new(&mut out, &limits::DEFAULT));
             to_json(&out)
         };
         assert_eq!(
@@ -664,7 +776,7 @@ mod robustness_tests {
 
     fn ser<T: Serialize + ?Sized>(v: &T) -> serde_json::Value {
         let mut out = Vec::new();
-        capture_serialize(&mut out, v);
+        capture_serialize(&mut Sink::new(&mut out, &limits::DEFAULT), v);
         serde_json::from_str(&to_json(&out)).expect("the capture renders as valid JSON")
     }
 
@@ -704,7 +816,7 @@ mod robustness_tests {
     #[test]
     fn a_serialize_that_ignores_the_limit_still_gives_one_closed_list() {
         let v = ser(&(BestEffort(15), "tail"));
-        assert_eq!(v[0].as_array().unwrap().len(), 10);
+        assert_eq!(v[0].as_array().unwrap().len(), 11, "10 and the marker");
         assert_eq!(v[1], "tail");
     }
 
@@ -732,7 +844,7 @@ mod robustness_tests {
             .stack_size(2 << 20)
             .spawn(move || {
                 let mut out = Vec::new();
-                capture_serialize(&mut out, &list);
+                capture_serialize(&mut Sink::new(&mut out, &limits::DEFAULT), &list);
                 let text = to_json(&out);
                 // Drop the list without recursing either.
                 let mut next = list.next.take();
@@ -754,7 +866,10 @@ mod robustness_tests {
         #[allow(dead_code)] // read through Debug
         struct Accented(String);
         let mut out = Vec::new();
-        capture_debug(&mut out, &Accented("é".repeat(300)));
+        capture_debug(
+            &mut Sink::new(&mut out, &limits::DEFAULT),
+            &Accented("é".repeat(300)),
+        );
         let text: String = serde_json::from_str(&to_json(&out)).unwrap();
         assert_eq!(
             text.chars().count(),

@@ -157,13 +157,13 @@ pub(crate) fn render_value_with<W: Write + ?Sized>(
                         out.write_all(b"null")?
                     }
                 }
-                tag::STR | tag::STR_CUT => {
+                tag::STR | tag::STR_CUT | tag::DEBUG | tag::DEBUG_CUT => {
                     let len = u32::from_le_bytes(take(bytes, pos)?) as usize;
                     let raw = bytes.get(*pos..*pos + len).ok_or_else(corrupt)?;
                     *pos += len;
                     // The encoder cuts on character boundaries, so this is valid UTF-8.
                     let s = std::str::from_utf8(raw).unwrap_or("<invalid utf-8>");
-                    if t == tag::STR {
+                    if t == tag::STR || t == tag::DEBUG {
                         write_str(out, s)?;
                     } else {
                         let mut cut = String::with_capacity(s.len() + 3);
@@ -196,6 +196,41 @@ pub(crate) fn render_value_with<W: Write + ?Sized>(
         }
         if stack.is_empty() {
             return Ok(());
+        }
+    }
+}
+
+/// Where the value that starts at `pos` ends, or `None` if the bytes are corrupt.
+pub(crate) fn value_end(bytes: &[u8], mut pos: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    loop {
+        let t = *bytes.get(pos)?;
+        pos += 1;
+        pos += match t {
+            tag::NULL | tag::FALSE | tag::TRUE => 0,
+            tag::I64 | tag::U64 | tag::F64 => 8,
+            tag::F32 => 4,
+            tag::I128 | tag::U128 => 16,
+            tag::STR | tag::STR_CUT | tag::DEBUG | tag::DEBUG_CUT => {
+                let len: [u8; 4] = bytes.get(pos..pos + 4)?.try_into().ok()?;
+                4 + u32::from_le_bytes(len) as usize
+            }
+            tag::TYPE_NAME => 2 * size_of::<usize>(),
+            tag::SEQ | tag::MAP => {
+                depth += 1;
+                continue;
+            }
+            tag::END => {
+                depth = depth.checked_sub(1)?;
+                0
+            }
+            _ => return None,
+        };
+        if pos > bytes.len() {
+            return None;
+        }
+        if depth == 0 {
+            return Some(pos);
         }
     }
 }

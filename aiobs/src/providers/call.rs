@@ -231,7 +231,7 @@ impl EventFields {
 }
 
 fn put_value(out: &mut Vec<u8>, value: &impl Serialize) {
-    if encode::encode(out, value, false).is_err() {
+    if encode::encode(out, value, &crate::capture::limits::NONE, usize::MAX).is_err() {
         crate::capture::put_type_name(out, std::any::type_name_of_val(value));
     }
 }
