@@ -14,6 +14,7 @@ use crate::id;
 use crate::labels::{self, Labels};
 use crate::model::{Session, SessionMeta};
 use crate::providers::Provider;
+use crate::sampling::{HeadThreshold, Sampling};
 use crate::store::{Log, lock};
 use crate::thread;
 
@@ -74,6 +75,8 @@ pub(crate) struct Inner {
     pub(crate) flush_lock: Mutex<()>,
     /// The capture limits, read by every recorded call.
     pub(crate) limits: LimitsCell,
+    /// Head sampling, read by every root call.
+    pub(crate) head: HeadThreshold,
 }
 
 pub(crate) struct State {
@@ -85,6 +88,12 @@ pub(crate) struct State {
     next_slot: u32,
     pub(crate) providers: Vec<Arc<dyn Provider>>,
     pub(crate) api_key: Option<String>,
+    pub(crate) sampling: Sampling,
+    /// Records of trees whose root had not ended at a flush that applied tail rules: written
+    /// (or dropped) with their root, by a later flush. Each with the flushes it has waited.
+    pub(crate) carried: Vec<(Box<[u8]>, u32)>,
+    /// The tail decisions of the last flush, by span id, for descendants flushed later.
+    pub(crate) decided: std::collections::HashMap<u64, bool>,
 }
 
 /// How many flushed sessions are kept for late events.
@@ -220,10 +229,14 @@ impl Collector {
                     next_slot: 1,
                     providers: Vec::new(),
                     api_key: None,
+                    sampling: Sampling::new(),
+                    carried: Vec::new(),
+                    decided: std::collections::HashMap::new(),
                 }),
                 logs: Mutex::new(Vec::new()),
                 flush_lock: Mutex::new(()),
                 limits: LimitsCell::new(),
+                head: HeadThreshold::new(),
             }),
         }
     }
@@ -238,6 +251,29 @@ impl Collector {
     /// ```
     pub fn set_limits(&self, limits: Limits) {
         self.inner.limits.set(limits);
+    }
+
+    /// Sets which trees of calls are kept; see [`Sampling`]. Takes effect for root calls that
+    /// start from now on, and for tail rules at the next flush.
+    ///
+    /// ```
+    /// let obs = aiobs::Collector::new();
+    /// obs.set_sampling(aiobs::Sampling::new().head_ratio(0.5));
+    /// assert!(!obs.sampling().keeps_everything());
+    /// ```
+    pub fn set_sampling(&self, sampling: Sampling) {
+        let mut state = lock(&self.inner.state);
+        self.inner.head.set(sampling.head());
+        state.sampling = sampling;
+    }
+
+    /// The sampling in effect.
+    ///
+    /// ```
+    /// assert!(aiobs::Collector::new().sampling().keeps_everything());
+    /// ```
+    pub fn sampling(&self) -> Sampling {
+        lock(&self.inner.state).sampling.clone()
     }
 
     /// The size limits that captures use.
@@ -423,6 +459,8 @@ impl Collector {
             state.retired.clear();
             state.providers.clear();
             state.api_key = None;
+            state.carried.clear();
+            state.decided.clear();
         }
         let logs = lock(&self.inner.logs);
         let mut scratch = Vec::new();

@@ -9,7 +9,9 @@ use crate::collector::Collector;
 use crate::error::{Error, Result};
 use crate::export::{ExportDocument, ExportResult, Exporter, Item};
 use crate::json;
+use crate::model::Session;
 use crate::providers::deferred;
+use crate::sampling::{self, Sampling};
 use crate::store::{Kind, RecordRef, lock};
 use crate::{clock, id};
 
@@ -183,7 +185,7 @@ impl Collector {
         let marks: Vec<_> = logs.iter().map(|log| log.read(&mut records)).collect();
 
         // The sessions to write: every stored one, then retired ones that late events name.
-        let (mut sessions, mut slots) = (Vec::new(), Vec::new());
+        let (mut sessions, mut slots): (Vec<Session>, Vec<u32>) = (Vec::new(), Vec::new());
         // Sessions not active when they were read are final as written: forgotten after success.
         let finished: Vec<u32>;
         {
@@ -206,41 +208,100 @@ impl Collector {
                 sessions.push(state.retired[&slot].clone());
             }
         }
-        let providers = lock(&inner.state).providers.clone();
+        let (providers, sampling, carried_in, previous) = {
+            let mut state = lock(&inner.state);
+            (
+                state.providers.clone(),
+                state.sampling.clone(),
+                std::mem::take(&mut state.carried),
+                std::mem::take(&mut state.decided),
+            )
+        };
+        // Records an earlier flush held back for their root, oldest first.
+        let log_records = records.len();
+        for (bytes, _) in &carried_in {
+            // SAFETY: each box holds a whole record and outlives the document.
+            records.push(unsafe { RecordRef::outside(bytes) });
+        }
         let mut made: Vec<Box<[u8]>> = Vec::new();
-        let items: Vec<Item> = records
-            .iter()
-            .filter_map(|&record| {
-                let mut h = record.header();
-                // Events of a session that `reset` forgot are dropped.
-                let session = slots.iter().position(|s| *s == h.session)? as u32;
-                let mut record = record;
-                if h.kind == Kind::Exchange {
-                    // An HTTP exchange becomes its provider event now, off the caller's path.
-                    let bytes = deferred::materialize(&h, record.payload_of(&h), &providers);
-                    made.push(bytes.into_boxed_slice());
-                    let bytes = made.last().map_or(&[][..], |b| &b[..]);
-                    // SAFETY: the box holds a whole record, is not moved again, and lives in
-                    // the document as long as the items that point into it.
-                    record = unsafe { RecordRef::outside(bytes) };
-                    h = record.header();
-                }
-                Some(Item {
-                    record,
-                    kind: h.kind,
-                    session,
-                    started_at: clock::unix_seconds(h.start),
-                })
-            })
-            .collect();
+        let mut head_dropped = vec![0u64; sessions.len()];
+        let mut items: Vec<Item> = Vec::with_capacity(records.len());
+        let mut ages: Vec<u32> = Vec::new();
+        for (n, &record) in records.iter().enumerate() {
+            let mut h = record.header();
+            // Events of a session that `reset` forgot are dropped.
+            let Some(session) = slots.iter().position(|s| *s == h.session) else {
+                continue;
+            };
+            if h.kind == Kind::Dropped {
+                head_dropped[session] += 1;
+                continue;
+            }
+            let mut record = record;
+            if h.kind == Kind::Exchange {
+                // An HTTP exchange becomes its provider event now, off the caller's path.
+                let bytes = deferred::materialize(&h, record.payload_of(&h), &providers);
+                made.push(bytes.into_boxed_slice());
+                let bytes = made.last().map_or(&[][..], |b| &b[..]);
+                // SAFETY: the box holds a whole record, is not moved again, and lives in
+                // the document as long as the items that point into it.
+                record = unsafe { RecordRef::outside(bytes) };
+                h = record.header();
+            }
+            items.push(Item {
+                record,
+                kind: h.kind,
+                session: session as u32,
+                started_at: clock::unix_seconds(h.start),
+            });
+            ages.push(n.checked_sub(log_records).map_or(0, |c| carried_in[c].1));
+        }
+        let mut carried_out = Vec::new();
+        let mut decided = std::collections::HashMap::new();
+        let mut tail_dropped = vec![0u64; sessions.len()];
+        if sampling.has_tail() || !carried_in.is_empty() {
+            let tail = sampling::apply_tail(&sampling, items, &ages, &previous);
+            items = tail.kept;
+            decided = tail.decided;
+            for session in tail.dropped {
+                tail_dropped[session as usize] += 1;
+            }
+            // Copied now: the bytes live in the logs, which this flush frees.
+            carried_out = tail
+                .carry
+                .into_iter()
+                .map(|(item, age)| (Box::<[u8]>::from(item.record.bytes()), age))
+                .collect();
+        }
+        if !sampling.keeps_everything() || head_dropped.iter().any(|n| *n > 0) {
+            label_sampling(
+                &mut sessions,
+                &items,
+                &sampling,
+                &head_dropped,
+                &tail_dropped,
+            );
+        }
         let doc = ExportDocument::new(sessions, items, made, include_trace_tree);
-        let out = write(&doc)?;
+        let out = match write(&doc) {
+            Ok(out) => out,
+            Err(e) => {
+                drop(doc);
+                let mut state = lock(&inner.state);
+                state.carried = carried_in;
+                state.decided = previous;
+                return Err(e);
+            }
+        };
         drop(doc);
+        drop(carried_in);
 
         for (log, mark) in logs.iter().zip(marks) {
             log.commit(mark);
         }
         let mut state = lock(&inner.state);
+        state.carried = carried_out;
+        state.decided = decided;
         for slot in finished {
             if let Some(s) = state.sessions.remove(&slot) {
                 state.retire(slot, s);
@@ -249,6 +310,33 @@ impl Collector {
         drop(state);
         lock(&inner.logs).retain(|l| !l.is_finished());
         Ok(out)
+    }
+}
+
+/// The system labels of sampling, on every session written: the configuration
+/// (`aiobs_sampling`), and the trees of this file kept and dropped (`aiobs_sampled_kept`,
+/// `aiobs_sampled_dropped`).
+fn label_sampling(
+    sessions: &mut [Session],
+    items: &[Item],
+    sampling: &Sampling,
+    head_dropped: &[u64],
+    tail_dropped: &[u64],
+) {
+    let mut kept = vec![0u64; sessions.len()];
+    for item in items {
+        if item.record.header().parent == 0 {
+            kept[item.session as usize] += 1;
+        }
+    }
+    for (i, session) in sessions.iter_mut().enumerate() {
+        let labels = session.labels.get_or_insert_with(Default::default);
+        labels.insert("aiobs_sampling".to_owned(), sampling.describe());
+        labels.insert("aiobs_sampled_kept".to_owned(), kept[i].to_string());
+        labels.insert(
+            "aiobs_sampled_dropped".to_owned(),
+            (head_dropped[i] + tail_dropped[i]).to_string(),
+        );
     }
 }
 

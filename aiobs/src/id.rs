@@ -23,7 +23,11 @@ thread_local! {
     static RNG: Cell<u64> = const { Cell::new(0) };
 }
 
-/// A fresh, non-zero span id (zero means "no span").
+/// The bit that marks the current span as the root of a tree that head sampling dropped:
+/// calls under it are not recorded. Real ids never have it.
+pub(crate) const DROPPED: u64 = 1 << 63;
+
+/// A fresh, non-zero span id (zero means "no span"), without the [`DROPPED`] bit.
 #[inline]
 pub(crate) fn next() -> u64 {
     RNG.try_with(|state| {
@@ -35,11 +39,11 @@ pub(crate) fn next() -> u64 {
         s = s.wrapping_add(0xa076_1d64_78bd_642f);
         state.set(s);
         let t = u128::from(s) * u128::from(s ^ 0xe703_7ed1_a0b4_28db);
-        ((t >> 64) as u64) ^ (t as u64)
+        (((t >> 64) as u64) ^ (t as u64)) & !DROPPED
     })
     .ok()
     .filter(|id| *id != 0)
-    .unwrap_or_else(|| os_seed() | 1)
+    .unwrap_or_else(|| (os_seed() | 1) & !DROPPED)
 }
 
 /// A fresh random UUID v4 from the OS, as text (session ids).

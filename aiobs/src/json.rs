@@ -192,10 +192,11 @@ impl Cache {
                     w.write_all(br#""arg_names":null"#)
                 }
             }
-            Kind::Exchange => {
-                // Flush turns every exchange into a provider record before writing.
+            Kind::Exchange | Kind::Dropped => {
+                // Flush turns every exchange into a provider record, and counts dropped trees,
+                // before writing.
                 Err(io::Error::other(
-                    "aiobs: an HTTP exchange was not materialized",
+                    "aiobs: an HTTP exchange or a dropped tree reached the writer",
                 ))
             }
             Kind::Provider => {
@@ -331,7 +332,9 @@ fn write_tree<W: Write + ?Sized>(
         cache.write_event_open(doc, item, w)?;
         w.write_all(match item.kind {
             Kind::Function => br#","event_type":"function","children":["#,
-            Kind::Provider | Kind::Exchange => br#","event_type":"provider","children":["#,
+            Kind::Provider | Kind::Exchange | Kind::Dropped => {
+                br#","event_type":"provider","children":["#
+            }
         })?;
         stack.push((tree.children_of(i), 0));
     }

@@ -51,6 +51,7 @@ pub mod labels;
 pub mod model;
 pub mod providers;
 mod record;
+mod sampling;
 mod span;
 mod store;
 mod thread;
@@ -63,6 +64,7 @@ pub use error::{Error, Result};
 pub use export::{BoxError, ExportDocument, ExportResult, Exporter};
 pub use flush::FlushOptions;
 pub use providers::{EventFields, LlmCall, Provider, ProviderCall, llm_call};
+pub use sampling::Sampling;
 pub use span::{FutureExt, SpanContext, WithContext, current_span_id};
 
 /// For the code `#[observe]` generates; not a public API.

@@ -54,6 +54,20 @@ struct Opened {
 }
 
 impl Opened {
+    /// A root call that head sampling dropped: nothing is captured, and the calls under it
+    /// are not recorded.
+    fn dropped(&self) -> bool {
+        self.span & id::DROPPED != 0
+    }
+
+    /// The record that counts a dropped tree.
+    fn dropped_header(&self, at: Instant) -> Header {
+        Header {
+            kind: Kind::Dropped,
+            ..self.header(at, at, 0, 0)
+        }
+    }
+
     fn header(&self, start: Instant, end: Instant, payload_len: usize, flags: u8) -> Header {
         Header {
             span: self.span,
@@ -154,22 +168,29 @@ fn open(
     t: &ThreadState,
     make_current: bool,
 ) -> Option<(Opened, u64)> {
-    let (collector_id, session, limits) = t.with_collector(|c| {
+    let parent = t.span.get();
+    if parent & id::DROPPED != 0 {
+        return None; // inside a tree that head sampling dropped
+    }
+    let mut span = id::next();
+    let (collector_id, session, limits, kept) = t.with_collector(|c| {
         (
             c.inner.id,
             c.inner.active.load(Ordering::Relaxed),
             c.inner.limits.get(),
+            // Only a root is sampled; the span id is the random draw.
+            parent != 0 || c.inner.head.keeps(span << 1),
         )
     });
     if session == 0 {
         return None;
     }
-    let span = id::next();
-    let parent = if make_current {
-        t.span.replace(span)
-    } else {
-        t.span.get()
-    };
+    if !kept {
+        span |= id::DROPPED;
+    }
+    if make_current {
+        t.span.set(span);
+    }
     Some((
         Opened {
             meta,
@@ -232,6 +253,15 @@ fn enter_recording_with(
 ) -> Option<SyncCall> {
     thread::with(|t| {
         let (opened, collector) = open(meta, self_ty, location, t, true)?;
+        if opened.dropped() {
+            return Some(SyncCall {
+                opened,
+                collector,
+                scratch_start: usize::MAX,
+                args_lost: false,
+                start: clock::now(),
+            });
+        }
         let (scratch_start, args_lost) = match t.scratch.try_borrow_mut() {
             Ok(mut s) => {
                 let at = s.len();
@@ -262,6 +292,10 @@ impl SyncCall {
     fn complete(self, end: Instant, write_outcome: impl FnOnce(&mut Outcome<'_>)) {
         let _ = thread::with(|t| {
             t.span.set(self.opened.parent);
+            if self.opened.dropped() {
+                push(t, self.collector, &self.opened.dropped_header(end), &[]);
+                return;
+            }
             let meta = self.opened.meta;
             let mut scratch = match t.scratch.try_borrow_mut() {
                 Ok(s) if self.scratch_start != usize::MAX => s,
@@ -427,7 +461,7 @@ fn enter_async_recording(
     })
     .flatten()?;
     let mut bytes = Vec::new();
-    if meta.capture_args {
+    if meta.capture_args && !opened.dropped() {
         bytes.push(tag::SEQ);
         args(&mut ArgSink {
             sink: Sink::new(&mut bytes, opened.limits),
@@ -443,6 +477,15 @@ fn enter_async_recording(
 
 impl AsyncCall {
     fn complete(mut self, end: Instant, write_outcome: impl FnOnce(&mut Outcome<'_>)) {
+        let collector = self
+            .collector
+            .as_ref()
+            .unwrap_or_else(|| crate::collector::global());
+        if self.opened.dropped() {
+            let header = self.opened.dropped_header(end);
+            let _ = thread::with(|t| t.push(&collector.inner, &header, &[]));
+            return;
+        }
         let meta = self.opened.meta;
         let mut flags = 0;
         if meta.capture_args {
@@ -457,10 +500,6 @@ impl AsyncCall {
         let start = self.start.unwrap_or(end);
         let (payload, flags) = fit(&self.bytes, flags, meta);
         let header = self.opened.header(start, end, payload.len(), flags);
-        let collector = self
-            .collector
-            .as_ref()
-            .unwrap_or_else(|| crate::collector::global());
         let inner: &Arc<Inner> = &collector.inner;
         let _ = thread::with(|t| t.push(inner, &header, &[payload]));
     }

@@ -51,7 +51,7 @@ impl SpanContext {
 
     /// The span id as UUID text, or `None` outside any observed call.
     pub fn span_id(&self) -> Option<String> {
-        (self.span != 0).then(|| id::uuid_string(self.span))
+        (self.span != 0 && self.span & id::DROPPED == 0).then(|| id::uuid_string(self.span))
     }
 
     /// Runs `f` with this context current on this thread; restores the previous one after,

@@ -31,6 +31,8 @@ pub(crate) enum Kind {
     Provider = 1,
     /// An HTTP exchange with an LLM API, turned into a `Provider` record at flush.
     Exchange = 2,
+    /// A root call that head sampling dropped: counted, not written.
+    Dropped = 3,
 }
 
 /// Flags of a record.
@@ -178,6 +180,13 @@ impl RecordRef {
     #[cfg(test)]
     pub(crate) fn payload(&self) -> &[u8] {
         self.payload_of(&self.header())
+    }
+
+    /// The whole record: header and payload.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        let len = HEADER + self.header().payload_len as usize;
+        // SAFETY: the header and its payload are contiguous, published together.
+        unsafe { std::slice::from_raw_parts(self.ptr, len) }
     }
 
     /// The payload, given this record's header (read once by the caller).

@@ -162,6 +162,9 @@ pub(crate) fn recording() -> Option<(Collector, u32)> {
     if RECORDING.load(Ordering::Relaxed) == 0 {
         return None;
     }
+    if thread::with(|t| t.span.get() & id::DROPPED != 0).unwrap_or(false) {
+        return None; // inside a tree that head sampling dropped
+    }
     let collector = Collector::current();
     let session = collector.inner.active.load(Ordering::Relaxed);
     (session != 0).then_some((collector, session))
