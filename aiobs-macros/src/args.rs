@@ -7,16 +7,17 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned as _;
 use syn::{Expr, ExprLit, Ident, Lit, Meta, Token};
 
-const OPTIONS: [&str; 6] = [
+const OPTIONS: [&str; 8] = [
     "name",
     "capture_args",
     "capture_result",
     "enh_prompt",
     "auto_enhance_after",
     "skip",
+    "secret",
+    "safe",
 ];
-const VALID: &str =
-    "`name`, `capture_args`, `capture_result`, `enh_prompt`, `auto_enhance_after`, `skip`";
+const VALID: &str = "`name`, `capture_args`, `capture_result`, `enh_prompt`, `auto_enhance_after`, `skip`, `secret`, `safe`";
 
 /// Errors collected while reading the attribute and the function, reported all at once.
 #[derive(Default)]
@@ -48,6 +49,10 @@ pub(crate) struct Options {
     pub(crate) enh_prompt: bool,
     pub(crate) auto_enhance_after: Option<u64>,
     pub(crate) skip: Vec<Ident>,
+    /// Arguments recorded as `"[REDACTED]"`, never captured.
+    pub(crate) secret: Vec<Ident>,
+    /// Arguments whose names scrubbing doesn't take for secrets.
+    pub(crate) safe: Vec<Ident>,
 }
 
 impl Default for Options {
@@ -59,6 +64,8 @@ impl Default for Options {
             enh_prompt: false,
             auto_enhance_after: None,
             skip: Vec::new(),
+            secret: Vec::new(),
+            safe: Vec::new(),
         }
     }
 }
@@ -115,23 +122,30 @@ pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Options {
                     "`auto_enhance_after` expects a positive integer: `auto_enhance_after = 3`",
                 ),
             },
-            _skip => match &meta {
-                Meta::List(list) => {
-                    match list.parse_args_with(|input: syn::parse::ParseStream<'_>| {
-                        Punctuated::<Ident, Token![,]>::parse_terminated_with(
-                            input,
-                            Ident::parse_any,
-                        )
-                    }) {
-                        Ok(names) => options.skip.extend(names),
-                        Err(e) => errors.push(e),
+            list_option => {
+                let slot = match list_option {
+                    "skip" => &mut options.skip,
+                    "secret" => &mut options.secret,
+                    _ => &mut options.safe,
+                };
+                match &meta {
+                    Meta::List(list) => {
+                        match list.parse_args_with(|input: syn::parse::ParseStream<'_>| {
+                            Punctuated::<Ident, Token![,]>::parse_terminated_with(
+                                input,
+                                Ident::parse_any,
+                            )
+                        }) {
+                            Ok(names) => slot.extend(names),
+                            Err(e) => errors.push(e),
+                        }
                     }
+                    _ => errors.at(
+                        meta.span(),
+                        format_args!("expected a list of parameters: `{list_option}(arg, ...)`"),
+                    ),
                 }
-                _ => errors.at(
-                    meta.span(),
-                    "expected a list of parameters: `skip(arg, ...)`",
-                ),
-            },
+            }
         }
     }
     options

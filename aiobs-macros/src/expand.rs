@@ -27,19 +27,42 @@ pub(crate) fn observe(args: TokenStream, item: TokenStream, disabled: bool) -> T
     };
     let shape = shape::of(&func, &mut errors);
     let names = shape::bound_names(&func.sig);
-    for skipped in &options.skip {
-        let is_receiver = skipped == "self" && func.sig.receiver().is_some();
-        if !is_receiver && !names.iter().any(|n| n.unraw() == skipped.unraw()) {
-            let known: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-            let known = if known.is_empty() {
-                "none".to_owned()
-            } else {
-                known.join(", ")
-            };
-            errors.at(
-                skipped.span(),
-                format_args!("`skip({skipped})`: this function has no parameter `{skipped}` (its parameters: {known})"),
-            );
+    let lists = [
+        ("skip", &options.skip),
+        ("secret", &options.secret),
+        ("safe", &options.safe),
+    ];
+    for (option, list) in lists {
+        for named in list {
+            let is_receiver = named == "self" && func.sig.receiver().is_some();
+            if option == "skip" && is_receiver {
+                continue;
+            }
+            if !names.iter().any(|n| n.unraw() == named.unraw()) {
+                let known: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                let known = if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                };
+                errors.at(
+                    named.span(),
+                    format_args!("`{option}({named})`: this function has no parameter `{named}` (its parameters: {known})"),
+                );
+            }
+        }
+    }
+    // An argument can be in one list only.
+    for (i, (first, a)) in lists.iter().enumerate() {
+        for (second, b) in &lists[i + 1..] {
+            for named in b.iter() {
+                if a.iter().any(|x| x.unraw() == named.unraw()) {
+                    errors.at(
+                        named.span(),
+                        format_args!("`{named}` is in both `{first}(..)` and `{second}(..)`; pick one"),
+                    );
+                }
+            }
         }
     }
     if let Some(errors) = errors.into_compile_errors() {
@@ -104,8 +127,15 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, names: &[Ident]) -> 
     // call is recorded: the unrecorded path stays a load and a branch.
     let captures = (!recorded.is_empty()).then(|| {
         let c = Ident::new("__aiobs_c", Span::mixed_site());
-        let idents = recorded.iter().map(|i| at_call_site(i));
-        quote!(|#c| { #( ::aiobs::__observe_arg!(#c, &#idents); )* })
+        let each = recorded.iter().map(|i| {
+            if options.secret.iter().any(|s| s.unraw() == i.unraw()) {
+                quote!(#c.redacted();)
+            } else {
+                let i = at_call_site(i);
+                quote!(::aiobs::__observe_arg!(#c, &#i);)
+            }
+        });
+        quote!(|#c| { #( #each )* })
     });
     let outcome = quote!(|__aiobs_o, __aiobs_r| ::aiobs::__observe_outcome!(__aiobs_o, __aiobs_r));
     let track_caller = track_caller(&outer, &sig);
@@ -207,6 +237,7 @@ fn meta_static(sig: &Signature, options: &Options, names: &[Ident]) -> TokenStre
     } else {
         Vec::new()
     };
+    let safe_args: Vec<String> = options.safe.iter().map(|n| n.unraw().to_string()).collect();
     let Options {
         capture_args,
         capture_result,
@@ -224,6 +255,7 @@ fn meta_static(sig: &Signature, options: &Options, names: &[Ident]) -> TokenStre
             ident: #ident,
             module: ::core::module_path!(),
             arg_names: &[#(#arg_names),*],
+            safe_args: &[#(#safe_args),*],
             capture_args: #capture_args,
             capture_result: #capture_result,
             enh_prompt: #enh_prompt,

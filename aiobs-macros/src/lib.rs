@@ -11,6 +11,8 @@
 //! | `enh_prompt = bool` | `false` | list the call in `enh_prompt_traces` |
 //! | `auto_enhance_after = N` | none | a positive integer, recorded as is |
 //! | `skip(arg, ..)` | none | leave these arguments out of the record |
+//! | `secret(arg, ..)` | none | record these arguments as `"[REDACTED]"`, never their values |
+//! | `safe(arg, ..)` | none | scrubbing doesn't take these arguments' names for secrets |
 //!
 //! ```ignore
 //! #[aiobs::observe(name = "retrieve", skip(client))]

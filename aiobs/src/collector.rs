@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use crate::capture::Limits;
-use crate::capture::limits::LimitsCell;
+use crate::capture::limits::SettingsCell;
+use crate::capture::mask::{Captured, Mask, MaskPath};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::id;
@@ -73,8 +74,8 @@ pub(crate) struct Inner {
     pub(crate) logs: Mutex<Vec<Arc<Log>>>,
     /// One flush (or reset) at a time.
     pub(crate) flush_lock: Mutex<()>,
-    /// The capture limits, read by every recorded call.
-    pub(crate) limits: LimitsCell,
+    /// The capture limits and mask, read by every recorded call.
+    pub(crate) capture: SettingsCell,
     /// Head sampling, read by every root call.
     pub(crate) head: HeadThreshold,
 }
@@ -235,7 +236,7 @@ impl Collector {
                 }),
                 logs: Mutex::new(Vec::new()),
                 flush_lock: Mutex::new(()),
-                limits: LimitsCell::new(),
+                capture: SettingsCell::new(),
                 head: HeadThreshold::new(),
             }),
         }
@@ -250,7 +251,45 @@ impl Collector {
     /// assert_eq!(obs.limits().get_max_str_chars(), 2_000);
     /// ```
     pub fn set_limits(&self, limits: Limits) {
-        self.inner.limits.set(limits);
+        let _state = lock(&self.inner.state);
+        self.inner.capture.update(|s| s.limits = limits);
+    }
+
+    /// Sets the mask hook: a function that sees every value captured from now on (each
+    /// string, number and boolean, with its path: function, argument, fields, items) and
+    /// keeps, replaces or removes it. It runs when the call is recorded, so an unmasked value
+    /// is never stored. A mask that panics leaves `"[mask failed]"` in place of the value; the
+    /// observed call is not affected. Set it once, at startup: each change keeps the old
+    /// function alive.
+    ///
+    /// ```
+    /// use aiobs::mask::{Captured, Mask, MaskPath};
+    ///
+    /// let obs = aiobs::Collector::new();
+    /// obs.set_mask(|path: &MaskPath<'_>, value: &Captured<'_>| match value {
+    ///     Captured::Str(s) if s.contains('@') => Mask::Replace("<email>".into()),
+    ///     _ if path.last_key() == Some("internal_notes") => Mask::Remove,
+    ///     _ => Mask::Keep,
+    /// });
+    /// ```
+    pub fn set_mask(
+        &self,
+        mask: impl Fn(&MaskPath<'_>, &Captured<'_>) -> Mask + Send + Sync + 'static,
+    ) {
+        let _state = lock(&self.inner.state);
+        self.inner
+            .capture
+            .update(|s| s.mask = Some(Arc::new(mask)));
+    }
+
+    /// Removes the mask hook.
+    ///
+    /// ```
+    /// aiobs::Collector::new().clear_mask();
+    /// ```
+    pub fn clear_mask(&self) {
+        let _state = lock(&self.inner.state);
+        self.inner.capture.update(|s| s.mask = None);
     }
 
     /// Sets which trees of calls are kept; see [`Sampling`]. Takes effect for root calls that
@@ -282,7 +321,7 @@ impl Collector {
     /// assert_eq!(aiobs::Collector::new().limits(), aiobs::Limits::default());
     /// ```
     pub fn limits(&self) -> Limits {
-        *self.inner.limits.get()
+        self.inner.capture.get().limits
     }
 
     /// Starts a session and makes it the active one; returns its id (a UUID).

@@ -58,7 +58,7 @@ mod thread;
 pub mod tree;
 
 pub use aiobs_macros::observe;
-pub use capture::{Limits, short_type_name};
+pub use capture::{Limits, mask, short_type_name};
 pub use collector::{Collector, DefaultGuard, ObserveOptions, observer};
 pub use error::{Error, Result};
 pub use export::{BoxError, ExportDocument, ExportResult, Exporter};

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
+use crate::capture::mask::{self, MaskFn, PathSegment};
 use crate::capture::{Limits, Sink, cap, encode, tag};
 use crate::clock::{self, Instant};
 use crate::collector::{Collector, Inner, RECORDING};
@@ -32,6 +33,8 @@ pub struct FnMeta {
     pub module: &'static str,
     /// Names of the captured arguments, in declaration order.
     pub arg_names: &'static [&'static str],
+    /// Arguments marked `safe(..)`: their names are not taken for secrets.
+    pub safe_args: &'static [&'static str],
     pub capture_args: bool,
     pub capture_result: bool,
     pub enh_prompt: bool,
@@ -51,9 +54,57 @@ struct Opened {
     parent: u64,
     session: u32,
     limits: &'static Limits,
+    mask: Option<&'static Arc<MaskFn>>,
 }
 
 impl Opened {
+    /// Runs the mask hook, if there is one, over the payload in `buf[start..]`.
+    #[inline]
+    fn mask_payload(&self, buf: &mut Vec<u8>, start: usize, flags: u8) {
+        if let Some(mask) = self.mask {
+            self.mask_with(&**mask, buf, start, flags);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn mask_with(&self, mask: &MaskFn, buf: &mut Vec<u8>, start: usize, flags: u8) {
+        let mut tail = Vec::with_capacity(2);
+        if flags & flag::RESULT != 0 {
+            tail.push(PathSegment::Result);
+        }
+        if flags & flag::ERROR != 0 {
+            tail.push(PathSegment::Error);
+        }
+        let names = (flags & flag::ARGS != 0).then_some(self.meta.arg_names);
+        let mut out = Vec::with_capacity(buf.len() - start);
+        let done = mask::apply(
+            &buf[start..],
+            self.meta.name,
+            names,
+            &tail,
+            mask,
+            self.limits,
+            &mut out,
+        );
+        // Nothing unmasked stays behind in the thread's scratch either.
+        buf[start..].fill(0);
+        buf.truncate(start);
+        match done {
+            Some(()) => buf.extend_from_slice(&out),
+            None => {
+                // Corrupt bytes can't happen; if they did, record no values rather than
+                // unmasked ones.
+                if names.is_some() {
+                    buf.extend_from_slice(&[tag::SEQ, tag::END]);
+                }
+                for _ in &tail {
+                    buf.push(tag::NULL);
+                }
+            }
+        }
+    }
+
     /// A root call that head sampling dropped: nothing is captured, and the calls under it
     /// are not recorded.
     fn dropped(&self) -> bool {
@@ -99,6 +150,12 @@ impl ArgSink<'_> {
     #[inline(always)]
     pub fn arg(&mut self, capture: impl FnOnce(&mut Sink<'_>)) {
         capture(&mut self.sink);
+    }
+
+    /// Records an argument marked `secret(..)`: the marker, never the value.
+    #[inline]
+    pub fn redacted(&mut self) {
+        encode::put_str(self.sink.out, "[REDACTED]", usize::MAX);
     }
 }
 
@@ -173,11 +230,11 @@ fn open(
         return None; // inside a tree that head sampling dropped
     }
     let mut span = id::next();
-    let (collector_id, session, limits, kept) = t.with_collector(|c| {
+    let (collector_id, session, settings, kept) = t.with_collector(|c| {
         (
             c.inner.id,
             c.inner.active.load(Ordering::Relaxed),
-            c.inner.limits.get(),
+            c.inner.capture.get(),
             // Only a root is sampled; the span id is the random draw.
             parent != 0 || c.inner.head.keeps(span << 1),
         )
@@ -199,7 +256,8 @@ fn open(
             span,
             parent,
             session,
-            limits,
+            limits: &settings.limits,
+            mask: settings.mask.as_ref(),
         },
         collector_id,
     ))
@@ -307,6 +365,7 @@ impl SyncCall {
                     let mut outcome = Outcome::new(&mut own, &self.opened, budget, lost_flag(meta));
                     write_outcome(&mut outcome);
                     let flags = outcome.flags;
+                    self.opened.mask_payload(&mut own, 0, flags);
                     cap::fit_event(&mut own, 0, false, budget);
                     let (payload, flags) = fit(&own, flags, meta);
                     let header = self.opened.header(self.start, end, payload.len(), flags);
@@ -330,6 +389,8 @@ impl SyncCall {
             let mut outcome = Outcome::new(&mut scratch, &self.opened, budget_end, flags);
             write_outcome(&mut outcome);
             let flags = outcome.flags;
+            self.opened
+                .mask_payload(&mut scratch, self.scratch_start, flags);
             cap::fit_event(
                 &mut scratch,
                 self.scratch_start,
@@ -496,6 +557,7 @@ impl AsyncCall {
         let mut outcome = Outcome::new(&mut self.bytes, &self.opened, budget, flags);
         write_outcome(&mut outcome);
         let flags = outcome.flags;
+        self.opened.mask_payload(&mut self.bytes, 0, flags);
         cap::fit_event(&mut self.bytes, 0, flags & flag::ARGS != 0, budget);
         let start = self.start.unwrap_or(end);
         let (payload, flags) = fit(&self.bytes, flags, meta);

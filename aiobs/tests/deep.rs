@@ -9,6 +9,7 @@ static META: FnMeta = FnMeta {
     ident: "level",
     module: "deep",
     arg_names: &[],
+    safe_args: &[],
     capture_args: false,
     capture_result: false,
     enh_prompt: false,

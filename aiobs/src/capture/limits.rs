@@ -2,7 +2,10 @@
 //! event. They are applied while a value is serialised, so a huge value is never captured whole
 //! and cut afterwards.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicPtr, Ordering};
+
+use super::mask::MaskFn;
 
 /// How much of each captured value is kept.
 ///
@@ -193,27 +196,50 @@ impl Limits {
     }
 }
 
-/// A collector's limits, read on the hot path with one load. Each change leaks its `Limits`
-/// (a few dozen bytes): a reader may still hold the old one, and changes are rare.
-pub(crate) struct LimitsCell(AtomicPtr<Limits>);
+/// What a collector's captures use: the limits and the mask hook.
+pub(crate) struct CaptureSettings {
+    pub(crate) limits: Limits,
+    pub(crate) mask: Option<Arc<MaskFn>>,
+}
 
-impl LimitsCell {
-    pub(crate) fn new() -> LimitsCell {
-        LimitsCell(AtomicPtr::new(std::ptr::from_ref(&DEFAULT).cast_mut()))
+static DEFAULT_SETTINGS: CaptureSettings = CaptureSettings {
+    limits: Limits::new(),
+    mask: None,
+};
+
+/// A collector's capture settings, read on the hot path with one load. Each change leaks the
+/// settings it replaces (a few dozen bytes and the mask function): a reader may still hold
+/// them, and changes are rare (made at startup).
+pub(crate) struct SettingsCell(AtomicPtr<CaptureSettings>);
+
+impl SettingsCell {
+    pub(crate) fn new() -> SettingsCell {
+        SettingsCell(AtomicPtr::new(
+            std::ptr::from_ref(&DEFAULT_SETTINGS).cast_mut(),
+        ))
     }
 
     #[inline]
-    pub(crate) fn get(&self) -> &'static Limits {
-        // SAFETY: the pointer is `&DEFAULT` or a leaked box, valid for the whole program.
+    pub(crate) fn get(&self) -> &'static CaptureSettings {
+        // SAFETY: the pointer is `&DEFAULT_SETTINGS` or a leaked box, valid for the whole
+        // program.
         unsafe { &*self.0.load(Ordering::Acquire) }
     }
 
-    pub(crate) fn set(&self, limits: Limits) {
-        let ptr = if limits == DEFAULT {
-            std::ptr::from_ref(&DEFAULT).cast_mut()
-        } else {
-            Box::into_raw(Box::new(limits))
+    /// Replaces the settings with what `change` makes of a copy of them.
+    pub(crate) fn update(&self, change: impl FnOnce(&mut CaptureSettings)) {
+        let old = self.get();
+        let mut new = CaptureSettings {
+            limits: old.limits,
+            mask: old.mask.clone(),
         };
+        change(&mut new);
+        let ptr = if new.limits == DEFAULT && new.mask.is_none() {
+            std::ptr::from_ref(&DEFAULT_SETTINGS).cast_mut()
+        } else {
+            Box::into_raw(Box::new(new))
+        };
+        // Changes are made under the collector's state lock, so none is lost.
         self.0.store(ptr, Ordering::Release);
     }
 }

@@ -11,6 +11,7 @@
 pub(crate) mod cap;
 pub(crate) mod encode;
 pub(crate) mod limits;
+pub mod mask;
 pub(crate) mod render;
 
 use std::fmt::{self, Write as _};

@@ -235,7 +235,7 @@ pub(crate) fn value_end(bytes: &[u8], mut pos: usize) -> Option<usize> {
     }
 }
 
-fn read_type_name(bytes: &[u8], pos: &mut usize) -> io::Result<&'static str> {
+pub(crate) fn read_type_name(bytes: &[u8], pos: &mut usize) -> io::Result<&'static str> {
     let ptr = usize::from_le_bytes(take(bytes, pos)?) as *const u8;
     let len = usize::from_le_bytes(take(bytes, pos)?);
     // SAFETY: TYPE_NAME is only written by `put_type_name` from a `&'static str`, whose pointer
