@@ -51,6 +51,7 @@ pub mod labels;
 pub mod model;
 pub mod providers;
 mod record;
+pub mod scrub;
 mod span;
 mod store;
 mod thread;
