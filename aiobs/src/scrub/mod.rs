@@ -136,7 +136,8 @@ impl Scrubbing {
     /// assert_eq!(rules.scrub_text("sessionId=42", false), "sessionId=42");
     /// ```
     pub fn safe_name(mut self, name: &str) -> Self {
-        self.safe_names.push(names::normalise(name).into_boxed_str());
+        self.safe_names
+            .push(names::normalise(name).into_boxed_str());
         self
     }
 

@@ -42,7 +42,9 @@ impl<'a> Iterator for Words<'a> {
         }
         let start = self.pos;
         self.pos += 1;
-        while self.pos < b.len() && b[self.pos].is_ascii_alphanumeric() && !self.starts_word(self.pos)
+        while self.pos < b.len()
+            && b[self.pos].is_ascii_alphanumeric()
+            && !self.starts_word(self.pos)
         {
             self.pos += 1;
         }
@@ -120,9 +122,7 @@ fn is_secret_word(word: &[u8]) -> bool {
 /// and `cookie` are secret words.)
 fn pair_seconds(first: &[u8]) -> &'static [&'static [u8]] {
     match first {
-        b"api" | b"private" | b"access" | b"signing" | b"encryption" | b"subscription" => {
-            &[b"key"]
-        }
+        b"api" | b"private" | b"access" | b"signing" | b"encryption" | b"subscription" => &[b"key"],
         b"session" => &[b"id", b"key", b"token"],
         b"credit" => &[b"card"],
         b"card" | b"cc" => &[b"number"],
@@ -170,7 +170,11 @@ impl Pattern {
     /// The pattern written as `pattern`; `None` when it has no word.
     pub(super) fn new(pattern: &str) -> Option<Pattern> {
         let words: Box<[Box<str>]> = Words::new(pattern.as_bytes())
-            .map(|w| String::from_utf8_lossy(w).to_ascii_lowercase().into_boxed_str())
+            .map(|w| {
+                String::from_utf8_lossy(w)
+                    .to_ascii_lowercase()
+                    .into_boxed_str()
+            })
             .collect();
         if words.is_empty() {
             return None;
@@ -185,15 +189,17 @@ impl Pattern {
         let mut words = Words::new(name);
         loop {
             let mut rest = words;
-            let at_start = self
-                .words
-                .iter()
-                .all(|p| rest.next().is_some_and(|w| w.eq_ignore_ascii_case(p.as_bytes())));
+            let at_start = self.words.iter().all(|p| {
+                rest.next()
+                    .is_some_and(|w| w.eq_ignore_ascii_case(p.as_bytes()))
+            });
             if at_start {
                 return true;
             }
             match words.next() {
-                Some(w) if self.words.len() > 1 && w.eq_ignore_ascii_case(self.joined.as_bytes()) => {
+                Some(w)
+                    if self.words.len() > 1 && w.eq_ignore_ascii_case(self.joined.as_bytes()) =>
+                {
                     return true;
                 }
                 Some(_) => {}

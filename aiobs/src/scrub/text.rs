@@ -50,7 +50,9 @@ pub(super) fn scrub<'a>(rules: &Scrubbing, text: &'a str, cut: bool) -> Cow<'a, 
     };
     let mut out: Option<String> = None;
     let mut i = 0;
-    while let Some(found) = b.get(i..).and_then(|rest| rest.iter().position(|&c| TRIGGER[c as usize]))
+    while let Some(found) = b
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&c| TRIGGER[c as usize]))
     {
         let at = i + found;
         i = at + 1;
@@ -64,8 +66,10 @@ pub(super) fn scrub<'a>(rules: &Scrubbing, text: &'a str, cut: bool) -> Cow<'a, 
         }
         // Positions are found next to ASCII bytes, so these slices are at char boundaries;
         // `get` keeps a mistake from panicking (the hit is then dropped).
-        let (Some(before), true) = (text.get(scan.copied..hit.from), text.is_char_boundary(hit.to))
-        else {
+        let (Some(before), true) = (
+            text.get(scan.copied..hit.from),
+            text.is_char_boundary(hit.to),
+        ) else {
             continue;
         };
         let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
@@ -107,7 +111,7 @@ fn is_name_char(c: u8) -> bool {
 
 /// Where an unquoted value ends.
 fn ends_bare_value(c: u8) -> bool {
-    c.is_ascii_whitespace() || matches!(c, b',' | b'&' | b';' | b'}' | b')' | b']' | b'"')
+    c.is_ascii_whitespace() || matches!(c, b',' | b'&' | b';' | b'}' | b')' | b']' | b'"' | b'\'')
 }
 
 fn is_space(c: u8) -> bool {
@@ -197,13 +201,14 @@ impl Scan<'_> {
             return None;
         }
         let rest = &self.b[at..];
-        let (len, extra): (usize, &[u8]) = if rest.len() >= 6 && rest[..6].eq_ignore_ascii_case(b"bearer") {
-            (6, b"-._~+/=")
-        } else if rest.len() >= 5 && rest[..5].eq_ignore_ascii_case(b"basic") {
-            (5, b"+/=")
-        } else {
-            return None;
-        };
+        let (len, extra): (usize, &[u8]) =
+            if rest.len() >= 6 && rest[..6].eq_ignore_ascii_case(b"bearer") {
+                (6, b"-._~+/=")
+            } else if rest.len() >= 5 && rest[..5].eq_ignore_ascii_case(b"basic") {
+                (5, b"+/=")
+            } else {
+                return None;
+            };
         let token = self.run(at + len, is_space);
         if token == at + len {
             return None;
@@ -232,8 +237,7 @@ impl Scan<'_> {
         let after = at + 1;
         let rest = &b[after..];
         let alnum = |c: u8| c.is_ascii_alphanumeric();
-        let (body, min, class): (usize, usize, &dyn Fn(u8) -> bool) = match (b[at], &b[start..at])
-        {
+        let (body, min, class): (usize, usize, &dyn Fn(u8) -> bool) = match (b[at], &b[start..at]) {
             (b'-', b"sk") => (after, 16, &is_b64url),
             (b'-', b"xoxb" | b"xoxp" | b"xoxa" | b"xoxr" | b"xoxs") => {
                 (after, 10, &|c: u8| c.is_ascii_alphanumeric() || c == b'-')
@@ -242,9 +246,9 @@ impl Scan<'_> {
                 (after + 5, 10, &alnum)
             }
             (b'_', b"ghp" | b"gho" | b"ghu" | b"ghs" | b"ghr") => (after, 20, &alnum),
-            (b'_', b"github") if rest.starts_with(b"pat_") => {
-                (after + 4, 20, &|c: u8| c.is_ascii_alphanumeric() || c == b'_')
-            }
+            (b'_', b"github") if rest.starts_with(b"pat_") => (after + 4, 20, &|c: u8| {
+                c.is_ascii_alphanumeric() || c == b'_'
+            }),
             _ => return None,
         };
         let end = self.run(body, class);
@@ -341,34 +345,76 @@ impl Scan<'_> {
     }
 
     /// The password of a URL (`scheme://user:password@host`), found at the `:` of `://`.
-    /// A URL without user information is skipped up to its path: a host is no secret.
+    /// Without user information, the host and port are skipped: `secret.example.com:443` is
+    /// no `name: value`.
     fn url(&self, at: usize) -> Option<Hit> {
         if !(at > self.copied && self.b[at - 1].is_ascii_alphanumeric()) {
             return None;
         }
         let authority = at + 3;
+        // What can't be in an authority ends it; `[` too (only IPv6 hosts, after any `@`),
+        // so a marker put later inside it ends it when the output is scrubbed again.
         let end = self.run(authority, |c| {
             !(c.is_ascii_whitespace()
-                || matches!(c, b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'\\'))
+                || matches!(
+                    c,
+                    b'/' | b'?'
+                        | b'#'
+                        | b'"'
+                        | b'\''
+                        | b'<'
+                        | b'>'
+                        | b'\\'
+                        | b'['
+                        | b']'
+                        | b'{'
+                        | b'}'
+                        | b'|'
+                        | b'^'
+                        | b'`'
+                ))
         });
         let part = &self.b[authority..end];
         let colon = |upto: usize| part[..upto].iter().position(|&c| c == b':');
-        match part.iter().rposition(|&c| c == b'@') {
-            Some(at_sign) => colon(at_sign).map(|c| Hit {
-                from: authority + c + 1,
-                to: authority + at_sign,
-                resume: authority + at_sign + 1,
-            }),
-            None => match colon(part.len()) {
-                // `https://bob:hun` cut by the limit may be a password's start.
-                Some(c) if self.cut_at(end) => Hit::whole(authority + c + 1, end),
-                _ => Some(Hit {
-                    from: end,
-                    to: end,
-                    resume: end,
-                }),
+        // The password is replaced; so is the user too when it holds a secret of its own
+        // (`https://sk-…:x@host`), since scanning goes on after the password.
+        let password = |c: usize, to: usize| Hit {
+            from: if self.has_secret(authority, authority + c) {
+                authority
+            } else {
+                authority + c + 1
             },
+            to,
+            resume: (to + 1).min(self.len()),
+        };
+        if let Some(at_sign) = part.iter().rposition(|&c| c == b'@') {
+            return colon(at_sign).map(|c| password(c, authority + at_sign));
         }
+        if let Some(c) = colon(part.len()) {
+            // `https://bob:hun` cut by the limit may be a password's start.
+            if self.cut_at(end) {
+                return Some(password(c, end));
+            }
+        }
+        let host = self.run(authority, |c| {
+            c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-')
+        });
+        let port = match self.b.get(host) {
+            Some(b':') => self.run(host + 1, |c| c.is_ascii_digit()),
+            _ => host,
+        };
+        Some(Hit {
+            from: port,
+            to: port,
+            resume: port,
+        })
+    }
+
+    /// Whether a detector finds a secret starting in `from..to`.
+    fn has_secret(&self, from: usize, to: usize) -> bool {
+        (from..to).any(|p| {
+            TRIGGER[self.b[p] as usize] && self.detect(p).is_some_and(|hit| hit.from < hit.to)
+        })
     }
 
     /// The value after a secret name: `name=value`, `name: value`, `name = value`,
@@ -380,7 +426,8 @@ impl Scan<'_> {
         // Comparisons (`==`, `!=`, `=>`) and paths (`std::env`) are no assignments; `:=` is
         // one, handled at its `=`.
         let assignment = if b[at] == b'=' {
-            !matches!(next, Some(b'=' | b'>' | b'~')) && !matches!(prev, Some(b'=' | b'!' | b'<' | b'>'))
+            !matches!(next, Some(b'=' | b'>' | b'~'))
+                && !matches!(prev, Some(b'=' | b'!' | b'<' | b'>'))
         } else {
             !matches!(next, Some(b':' | b'=')) && prev != Some(b':')
         };
@@ -388,7 +435,7 @@ impl Scan<'_> {
             return None;
         }
         let name = self.name_before(at)?;
-        if !self.rules.is_secret_name_bytes(name) {
+        if name != MARK && !self.rules.is_secret_name_bytes(name) {
             return None;
         }
         let value = self.run(at + 1, is_space);
@@ -419,9 +466,16 @@ impl Scan<'_> {
             if end > lo && b[end - 1] == b'\\' {
                 end -= 1;
             }
+            // A value just redacted, used as a name (`key= "api_key": "x"`), is secret, and
+            // so is the marker when the output is scrubbed again.
+            if (end == lo && lo > 0) || b[lo..end].ends_with(MARK) {
+                return Some(MARK);
+            }
+            // The name never reaches into a replacement (`lo`, or the `]` ending the marker
+            // in scrubbed output), so a second scrub finds the same names.
             let floor = end.saturating_sub(128).max(lo);
             let mut start = end;
-            while start > floor && b[start - 1] != quote && b[start - 1] != b'\n' {
+            while start > floor && !matches!(b[start - 1], b'\n' | b']') && b[start - 1] != quote {
                 start -= 1;
             }
             return (start > floor && b[start - 1] == quote).then(|| &b[start..end]);
@@ -480,7 +534,8 @@ impl Scan<'_> {
         }
     }
 
-    /// An unquoted value: up to a space or `,` `&` `;` `}` `)` `]` `"`. After an auth scheme
+    /// An unquoted value: up to a space or `,` `&` `;` `}` `)` `]` or a quote (a
+    /// value in a quoted command, `'api_key=x'`, ends with it). After an auth scheme
     /// (`Authorization: Bearer x`) the credentials after it are part of the value.
     fn bare(&self, at: usize) -> Option<Hit> {
         let not_end = |c| !ends_bare_value(c);
@@ -488,12 +543,18 @@ impl Scan<'_> {
         if end == at {
             return None;
         }
-        if is_auth_scheme(&self.b[at..end]) {
+        // `Bearer x`, and `Basic Bearer x` too: a scheme word is never the whole secret.
+        let (mut word, mut end) = (at, end);
+        for _ in 0..4 {
+            if !is_auth_scheme(&self.b[word..end]) {
+                break;
+            }
             let credentials = self.run(end, is_space);
             let credentials_end = self.run(credentials, not_end);
-            if credentials > end && credentials_end > credentials {
-                return Hit::whole(at, credentials_end);
+            if credentials == end || credentials_end == credentials {
+                break;
             }
+            (word, end) = (credentials, credentials_end);
         }
         Hit::whole(at, end)
     }

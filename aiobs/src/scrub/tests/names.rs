@@ -19,52 +19,124 @@ fn kept(names: &[&str]) {
 #[test]
 fn password_words_are_secret() {
     secret(&[
-        "password", "Password", "PASSWORD", "user_password", "passwordHash", "db.password",
-        "passwd", "PWD", "passphrase", "passcode", "new-passwords",
+        "password",
+        "Password",
+        "PASSWORD",
+        "user_password",
+        "passwordHash",
+        "db.password",
+        "passwd",
+        "PWD",
+        "passphrase",
+        "passcode",
+        "new-passwords",
     ]);
 }
 
 #[test]
 fn secret_and_credential_words_are_secret() {
     secret(&[
-        "secret", "client_secret", "clientSecret", "secrets", "AWS_SECRET_ACCESS_KEY",
-        "credential", "credentials", "GOOGLE_APPLICATION_CREDENTIALS", "creds", "clientsecret",
+        "secret",
+        "client_secret",
+        "clientSecret",
+        "secrets",
+        "AWS_SECRET_ACCESS_KEY",
+        "credential",
+        "credentials",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "creds",
+        "clientsecret",
     ]);
 }
 
 #[test]
 fn cookie_and_auth_words_are_secret() {
     secret(&[
-        "cookie", "Cookie", "cookies", "set-cookie", "Set-Cookie", "setCookie", "jwt", "auth",
-        "Authorization", "proxy-authorization", "bearer", "x-auth", "basicAuth",
+        "cookie",
+        "Cookie",
+        "cookies",
+        "set-cookie",
+        "Set-Cookie",
+        "setCookie",
+        "jwt",
+        "auth",
+        "Authorization",
+        "proxy-authorization",
+        "bearer",
+        "x-auth",
+        "basicAuth",
     ]);
 }
 
 #[test]
 fn joined_key_words_are_secret() {
-    secret(&["apikey", "APIKEY", "privatekey", "secretkey", "accesskey", "sessionid", "sessid"]);
+    secret(&[
+        "apikey",
+        "APIKEY",
+        "privatekey",
+        "secretkey",
+        "accesskey",
+        "sessionid",
+        "sessid",
+    ]);
 }
 
 #[test]
 fn personal_data_words_are_secret() {
     secret(&[
-        "ssn", "user_ssn", "cvv", "CVC", "credit_card", "creditCard", "CREDIT-CARD-NUMBER",
-        "card_number", "cardNumber", "cc_number", "social_security", "socialSecurityNumber",
+        "ssn",
+        "user_ssn",
+        "cvv",
+        "CVC",
+        "credit_card",
+        "creditCard",
+        "CREDIT-CARD-NUMBER",
+        "card_number",
+        "cardNumber",
+        "cc_number",
+        "social_security",
+        "socialSecurityNumber",
     ]);
 }
 
 #[test]
 fn csrf_and_xsrf_are_secret() {
-    secret(&["csrf", "csrf_token", "X-CSRF-Token", "xsrf", "XSRF-TOKEN", "_csrf"]);
+    secret(&[
+        "csrf",
+        "csrf_token",
+        "X-CSRF-Token",
+        "xsrf",
+        "XSRF-TOKEN",
+        "_csrf",
+    ]);
 }
 
 #[test]
 fn key_pairs_are_secret_in_every_spelling() {
     secret(&[
-        "api_key", "apiKey", "APIKey", "ApiKey", "API_KEY", "api-key", "api.key", "api key",
-        "x-api-key", "XApiKey", "X-API-KEY", "OPENAI_API_KEY", "anthropicApiKey",
-        "private_key", "privateKey", "PRIVATE_KEY_PEM", "secret_key", "secretKey",
-        "access_key", "AWS_ACCESS_KEY_ID", "signing_key", "signingKey", "encryption_key",
+        "api_key",
+        "apiKey",
+        "APIKey",
+        "ApiKey",
+        "API_KEY",
+        "api-key",
+        "api.key",
+        "api key",
+        "x-api-key",
+        "XApiKey",
+        "X-API-KEY",
+        "OPENAI_API_KEY",
+        "anthropicApiKey",
+        "private_key",
+        "privateKey",
+        "PRIVATE_KEY_PEM",
+        "secret_key",
+        "secretKey",
+        "access_key",
+        "AWS_ACCESS_KEY_ID",
+        "signing_key",
+        "signingKey",
+        "encryption_key",
         "Ocp-Apim-Subscription-Key",
     ]);
 }
@@ -72,53 +144,116 @@ fn key_pairs_are_secret_in_every_spelling() {
 #[test]
 fn session_pairs_are_secret() {
     secret(&[
-        "session_id", "sessionId", "SESSION-ID", "session_key", "sessionToken", "sessid",
+        "session_id",
+        "sessionId",
+        "SESSION-ID",
+        "session_key",
+        "sessionToken",
+        "sessid",
     ]);
 }
 
 #[test]
 fn token_as_last_word_is_secret() {
     secret(&[
-        "token", "Token", "TOKEN", "access_token", "accessToken", "refreshToken", "auth_token",
-        "id_token", "X-Auth-Token", "bearer_token", "GITHUB_TOKEN", "oauth2Token",
-        "accesstoken", "refreshtoken",
+        "token",
+        "Token",
+        "TOKEN",
+        "access_token",
+        "accessToken",
+        "refreshToken",
+        "auth_token",
+        "id_token",
+        "X-Auth-Token",
+        "bearer_token",
+        "GITHUB_TOKEN",
+        "oauth2Token",
+        "accesstoken",
+        "refreshtoken",
     ]);
 }
 
 #[test]
 fn llm_token_counts_are_not_secret() {
     kept(&[
-        "tokens", "max_tokens", "maxTokens", "MAX_TOKENS", "input_tokens", "prompt_tokens",
-        "completion_tokens", "total_tokens", "token_count", "tokenCount", "tokenizer",
-        "num_tokens", "max_output_tokens", "token_usage",
+        "tokens",
+        "max_tokens",
+        "maxTokens",
+        "MAX_TOKENS",
+        "input_tokens",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "token_count",
+        "tokenCount",
+        "tokenizer",
+        "num_tokens",
+        "max_output_tokens",
+        "token_usage",
     ]);
 }
 
 #[test]
 fn words_that_only_contain_a_secret_word_are_not_secret() {
     kept(&[
-        "author", "authors", "authorName", "passage", "secretary", "keyboard", "cookbook",
-        "session_name", "sessions", "PHPSESSIONS",
+        "author",
+        "authors",
+        "authorName",
+        "passage",
+        "secretary",
+        "keyboard",
+        "cookbook",
+        "session_name",
+        "sessions",
+        "PHPSESSIONS",
     ]);
 }
 
 #[test]
 fn key_alone_and_database_keys_are_not_secret() {
-    kept(&["key", "keys", "cache_key", "cacheKey", "primary_key", "foreign_key", "sort_key", "monkey"]);
+    kept(&[
+        "key",
+        "keys",
+        "cache_key",
+        "cacheKey",
+        "primary_key",
+        "foreign_key",
+        "sort_key",
+        "monkey",
+    ]);
 }
 
 #[test]
 fn ordinary_names_are_not_secret() {
     kept(&[
-        "model", "name", "id", "user", "content", "role", "messages", "temperature", "", "_",
-        "--", "é", "日本語",
+        "model",
+        "name",
+        "id",
+        "user",
+        "content",
+        "role",
+        "messages",
+        "temperature",
+        "",
+        "_",
+        "--",
+        "é",
+        "日本語",
     ]);
 }
 
 #[test]
 fn safe_names_win_whatever_their_spelling() {
-    let rules = Scrubbing::new().safe_name("session_id").safe_name("X-CSRF-Token");
-    for name in ["session_id", "sessionId", "SESSION-ID", "session.id", "xCsrfToken"] {
+    let rules = Scrubbing::new()
+        .safe_name("session_id")
+        .safe_name("X-CSRF-Token");
+    for name in [
+        "session_id",
+        "sessionId",
+        "SESSION-ID",
+        "session.id",
+        "xCsrfToken",
+    ] {
         assert!(!rules.is_secret_name(name), "{name}");
     }
     assert!(rules.is_secret_name("session_key"));
@@ -128,10 +263,22 @@ fn safe_names_win_whatever_their_spelling() {
 #[test]
 fn user_patterns_match_adjacent_words_in_any_spelling() {
     let rules = Scrubbing::new().secret_name("customerPin");
-    for name in ["customer_pin", "customerPin", "CUSTOMER-PIN", "x.customer.pin.hash", "customerpin"] {
+    for name in [
+        "customer_pin",
+        "customerPin",
+        "CUSTOMER-PIN",
+        "x.customer.pin.hash",
+        "customerpin",
+    ] {
         assert!(rules.is_secret_name(name), "{name}");
     }
-    for name in ["customer", "pin", "pin_customer", "customer_x_pin", "customers_pin"] {
+    for name in [
+        "customer",
+        "pin",
+        "pin_customer",
+        "customer_x_pin",
+        "customers_pin",
+    ] {
         assert!(!rules.is_secret_name(name), "{name}");
     }
 }

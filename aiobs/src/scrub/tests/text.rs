@@ -12,7 +12,10 @@ fn bearer_tokens_are_redacted_with_their_scheme() {
 #[test]
 fn basic_credentials_are_redacted() {
     assert_eq!(scrub("Basic dXNlcjpwYXNzd29yZA=="), "[REDACTED]");
-    assert_eq!(scrub("auth was basic YWxhZGRpbjpvcGVuc2VzYW1l, ok"), "auth was [REDACTED], ok");
+    assert_eq!(
+        scrub("auth was basic YWxhZGRpbjpvcGVuc2VzYW1l, ok"),
+        "auth was [REDACTED], ok"
+    );
 }
 
 #[test]
@@ -27,9 +30,15 @@ fn bearer_and_basic_in_prose_are_kept() {
 
 #[test]
 fn openai_and_anthropic_keys_are_redacted() {
-    assert_eq!(scrub("key sk-abcdefghijklmnop1234 end"), "key [REDACTED] end");
+    assert_eq!(
+        scrub("key sk-abcdefghijklmnop1234 end"),
+        "key [REDACTED] end"
+    );
     assert_eq!(scrub("sk-proj-Ab_cd-EF0123456789xyz"), "[REDACTED]");
-    assert_eq!(scrub("\"sk-ant-api03-abcdefghijklmnopqrstu\""), "\"[REDACTED]\"");
+    assert_eq!(
+        scrub("\"sk-ant-api03-abcdefghijklmnopqrstu\""),
+        "\"[REDACTED]\""
+    );
 }
 
 #[test]
@@ -62,11 +71,20 @@ fn aws_access_key_ids_are_redacted() {
 
 #[test]
 fn github_tokens_are_redacted() {
-    assert_eq!(scrub("ghp_abcdefghijklmnopqrstuvwxyz0123456789"), "[REDACTED]");
+    assert_eq!(
+        scrub("ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+        "[REDACTED]"
+    );
     for prefix in ["gho", "ghu", "ghs", "ghr"] {
-        assert_eq!(scrub(&format!("t={prefix}_ABCDEFGHIJ0123456789")), "t=[REDACTED]");
+        assert_eq!(
+            scrub(&format!("t={prefix}_ABCDEFGHIJ0123456789")),
+            "t=[REDACTED]"
+        );
     }
-    assert_eq!(scrub("github_pat_11ABCDEFG_0123456789abcdef x"), "[REDACTED] x");
+    assert_eq!(
+        scrub("github_pat_11ABCDEFG_0123456789abcdef x"),
+        "[REDACTED] x"
+    );
     assert_kept("ghp_short");
     assert_kept("github_path_abcdefghijklmnopqrstuvw");
 }
@@ -74,7 +92,10 @@ fn github_tokens_are_redacted() {
 #[test]
 fn slack_tokens_are_redacted() {
     for prefix in ["xoxb", "xoxp", "xoxa", "xoxr", "xoxs"] {
-        assert_eq!(scrub(&format!("{prefix}-123456789012-abcdef")), "[REDACTED]");
+        assert_eq!(
+            scrub(&format!("{prefix}-123456789012-abcdef")),
+            "[REDACTED]"
+        );
     }
     assert_kept("xoxb-1");
 }
@@ -103,14 +124,20 @@ fn jwt_lookalikes_are_kept() {
 #[test]
 fn pem_private_keys_are_redacted_through_their_end_line() {
     let pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nIBAAK\n-----END RSA PRIVATE KEY-----";
-    assert_eq!(scrub(&format!("key:\n{pem}\nnext")), "key:\n[REDACTED]\nnext");
+    assert_eq!(
+        scrub(&format!("key:\n{pem}\nnext")),
+        "key:\n[REDACTED]\nnext"
+    );
     let pem = "-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----";
     assert_eq!(scrub(&format!("\"{pem}\"")), "\"[REDACTED]\"");
 }
 
 #[test]
 fn pem_private_keys_without_end_are_redacted_to_the_end() {
-    assert_eq!(scrub("a -----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn"), "a [REDACTED]");
+    assert_eq!(
+        scrub("a -----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn"),
+        "a [REDACTED]"
+    );
 }
 
 #[test]
@@ -121,7 +148,10 @@ fn pem_certificates_are_kept() {
 
 #[test]
 fn url_passwords_are_redacted() {
-    assert_eq!(scrub("https://bob:hunter2@host/x"), "https://bob:[REDACTED]@host/x");
+    assert_eq!(
+        scrub("https://bob:hunter2@host/x"),
+        "https://bob:[REDACTED]@host/x"
+    );
     assert_eq!(
         scrub("postgres://u:p@ss:w@db:5432/app?x=1"),
         "postgres://u:[REDACTED]@db:5432/app?x=1"
@@ -144,14 +174,26 @@ fn query_and_form_values_are_redacted() {
         scrub("GET /v1?api_key=abc123&page=2 failed"),
         "GET /v1?api_key=[REDACTED]&page=2 failed"
     );
-    assert_eq!(scrub("user=bob&password=hunter2"), "user=bob&password=[REDACTED]");
-    assert_eq!(scrub("x-api-key=SECRET1 sig=1"), "x-api-key=[REDACTED] sig=1");
+    assert_eq!(
+        scrub("user=bob&password=hunter2"),
+        "user=bob&password=[REDACTED]"
+    );
+    assert_eq!(
+        scrub("x-api-key=SECRET1 sig=1"),
+        "x-api-key=[REDACTED] sig=1"
+    );
 }
 
 #[test]
 fn env_style_values_are_redacted() {
-    assert_eq!(scrub("OPENAI_API_KEY=abcd\nHOME=/root"), "OPENAI_API_KEY=[REDACTED]\nHOME=/root");
-    assert_eq!(scrub("export GITHUB_TOKEN = 'xyz'"), "export GITHUB_TOKEN = '[REDACTED]'");
+    assert_eq!(
+        scrub("OPENAI_API_KEY=abcd\nHOME=/root"),
+        "OPENAI_API_KEY=[REDACTED]\nHOME=/root"
+    );
+    assert_eq!(
+        scrub("export GITHUB_TOKEN = 'xyz'"),
+        "export GITHUB_TOKEN = '[REDACTED]'"
+    );
     assert_eq!(scrub("--password=hunter2 -v"), "--password=[REDACTED] -v");
     assert_eq!(scrub("token := \"abc\""), "token := \"[REDACTED]\"");
 }
@@ -166,7 +208,10 @@ fn debug_struct_fields_are_redacted() {
         scrub(r#"Config { api_key: Some("k-1"), retries: 3 }"#),
         r#"Config { api_key: Some("[REDACTED]"), retries: 3 }"#
     );
-    assert_eq!(scrub("Config { api_key: None }"), "Config { api_key: [REDACTED] }");
+    assert_eq!(
+        scrub("Config { api_key: None }"),
+        "Config { api_key: [REDACTED] }"
+    );
     assert_eq!(
         scrub(r#"App { credentials: Creds { user: "a", pass: "b" }, n: 1 }"#),
         "App { credentials: [REDACTED], n: 1 }"
@@ -179,9 +224,15 @@ fn json_values_are_redacted_keeping_quotes() {
         scrub(r#"{"model":"gpt-4o","api_key":"abc","n":1}"#),
         r#"{"model":"gpt-4o","api_key":"[REDACTED]","n":1}"#
     );
-    assert_eq!(scrub(r#"{"password" : 1234}"#), r#"{"password" : [REDACTED]}"#);
+    assert_eq!(
+        scrub(r#"{"password" : 1234}"#),
+        r#"{"password" : [REDACTED]}"#
+    );
     assert_eq!(scrub(r#"{'secret': 'x'}"#), r#"{'secret': '[REDACTED]'}"#);
-    assert_eq!(scrub(r#"{"secrets": ["a", "b"], "x": 1}"#), r#"{"secrets": [REDACTED], "x": 1}"#);
+    assert_eq!(
+        scrub(r#"{"secrets": ["a", "b"], "x": 1}"#),
+        r#"{"secrets": [REDACTED], "x": 1}"#
+    );
 }
 
 #[test]
@@ -202,7 +253,10 @@ fn json_escaped_inside_text_is_redacted() {
 
 #[test]
 fn headers_are_redacted_with_their_scheme() {
-    assert_eq!(scrub("Authorization: Bearer x\nAccept: */*"), "Authorization: [REDACTED]\nAccept: */*");
+    assert_eq!(
+        scrub("Authorization: Bearer x\nAccept: */*"),
+        "Authorization: [REDACTED]\nAccept: */*"
+    );
     assert_eq!(scrub("x-api-key: abc"), "x-api-key: [REDACTED]");
     assert_eq!(scrub("Cookie: a=1; b=2"), "Cookie: [REDACTED]; b=2");
 }
@@ -218,14 +272,23 @@ fn yaml_values_are_redacted() {
 #[test]
 fn numbers_after_user_names_are_redacted() {
     let rules = Scrubbing::new().secret_name("pin");
-    assert_eq!(rules.scrub_text("pin: 1234, n: 5", false), "pin: [REDACTED], n: 5");
-    assert_eq!(rules.scrub_text("{\"pin\":1234}", false), "{\"pin\":[REDACTED]}");
+    assert_eq!(
+        rules.scrub_text("pin: 1234, n: 5", false),
+        "pin: [REDACTED], n: 5"
+    );
+    assert_eq!(
+        rules.scrub_text("{\"pin\":1234}", false),
+        "{\"pin\":[REDACTED]}"
+    );
 }
 
 #[test]
 fn safe_names_keep_their_values_in_text() {
     let rules = Scrubbing::new().safe_name("session_id");
-    assert_eq!(rules.scrub_text("session_id=42 token=x", false), "session_id=42 token=[REDACTED]");
+    assert_eq!(
+        rules.scrub_text("session_id=42 token=x", false),
+        "session_id=42 token=[REDACTED]"
+    );
 }
 
 #[test]
@@ -298,16 +361,29 @@ fn cut_text_ending_in_a_key_prefix_is_redacted() {
 
 #[test]
 fn cut_text_ending_in_a_value_or_key_block_is_redacted() {
-    assert_eq!(scrub_cut(r#"{"password":"hun"#), r#"{"password":"[REDACTED]"#);
+    assert_eq!(
+        scrub_cut(r#"{"password":"hun"#),
+        r#"{"password":"[REDACTED]"#
+    );
     assert_eq!(scrub_cut("password=\"hun"), "password=\"[REDACTED]");
     assert_eq!(scrub_cut("k -----BEGIN RSA PRIV"), "k [REDACTED]");
-    assert_eq!(scrub_cut("k -----BEGIN RSA PRIVATE KEY-----\nMIIE"), "k [REDACTED]");
+    assert_eq!(
+        scrub_cut("k -----BEGIN RSA PRIVATE KEY-----\nMIIE"),
+        "k [REDACTED]"
+    );
     assert_eq!(scrub_cut("db https://bob:hun"), "db https://bob:[REDACTED]");
 }
 
 #[test]
 fn the_same_endings_are_kept_when_not_cut() {
-    for text in ["key: sk-abc", "x Bearer ab", "t eyJhbGc", "gh ghp_x", "id AKIA12", "db https://bob:hun"] {
+    for text in [
+        "key: sk-abc",
+        "x Bearer ab",
+        "t eyJhbGc",
+        "gh ghp_x",
+        "id AKIA12",
+        "db https://bob:hun",
+    ] {
         assert_kept(text);
     }
 }
@@ -315,7 +391,13 @@ fn the_same_endings_are_kept_when_not_cut() {
 #[test]
 fn cut_text_ending_elsewhere_is_kept() {
     let rules = Scrubbing::new();
-    for text in ["hello wor", "max_tokens: 10", "the sk", "ending with A", "ey"] {
+    for text in [
+        "hello wor",
+        "max_tokens: 10",
+        "the sk",
+        "ending with A",
+        "ey",
+    ] {
         assert_eq!(rules.scrub_text(text, true), text);
     }
 }
@@ -352,13 +434,73 @@ fn text_without_secrets_is_borrowed() {
 #[test]
 fn non_ascii_next_to_triggers_never_panics() {
     for text in [
-        "é=x", "password=é", "password=\"日本", "Bearer é", "sk-é", "é sk-abcdefghijklmnopé",
-        "AKIA€", "eyJ€", "https://é:é@é", "€:", "=", ":", "-", "_", "password", "\\", "password=\\",
-        "password: Some(", "password: {\"", "\"password\": \\", "x://", "-----BEGIN ",
+        "é=x",
+        "password=é",
+        "password=\"日本",
+        "Bearer é",
+        "sk-é",
+        "é sk-abcdefghijklmnopé",
+        "AKIA€",
+        "eyJ€",
+        "https://é:é@é",
+        "€:",
+        "=",
+        ":",
+        "-",
+        "_",
+        "password",
+        "\\",
+        "password=\\",
+        "password: Some(",
+        "password: {\"",
+        "\"password\": \\",
+        "x://",
+        "-----BEGIN ",
     ] {
         let _ = scrub(text);
         let _ = scrub_cut(text);
     }
     assert_eq!(scrub("password=秘密 ok"), "password=[REDACTED] ok");
-    assert_eq!(scrub("пароль é sk-abcdefghijklmnop1234é"), "пароль é [REDACTED]é");
+    assert_eq!(
+        scrub("пароль é sk-abcdefghijklmnop1234é"),
+        "пароль é [REDACTED]é"
+    );
+}
+
+// Cases the property test found.
+
+#[test]
+fn a_redacted_value_used_as_a_name_is_secret() {
+    assert_eq!(
+        scrub(r#"api_key= "x": "Hx7Qp2Lm9Zr4""#),
+        r#"api_key= "[REDACTED]": "[REDACTED]""#
+    );
+}
+
+#[test]
+fn scheme_words_after_a_secret_name_take_the_credentials_after_them() {
+    assert_eq!(
+        scrub("Bearer :Basic  Bearer Qm9vX3Jh rest"),
+        "Bearer :[REDACTED] rest"
+    );
+}
+
+#[test]
+fn a_url_user_holding_a_secret_is_redacted_with_the_password() {
+    assert_eq!(
+        scrub("https://sk-abcdefghijklmnop1234:x@host/"),
+        "https://[REDACTED]@host/"
+    );
+    assert_eq!(
+        scrub_cut("https://sk-abcdefghijklmnop1234:-B"),
+        "https://[REDACTED]"
+    );
+}
+
+#[test]
+fn a_host_and_port_are_skipped_but_not_what_follows() {
+    assert_eq!(
+        scrub("https://secret.example.com:443,password=x"),
+        "https://secret.example.com:443,password=[REDACTED]"
+    );
 }
