@@ -52,6 +52,7 @@ pub mod model;
 pub mod providers;
 mod record;
 mod sampling;
+pub mod scrub;
 mod span;
 mod store;
 mod thread;
