@@ -16,6 +16,7 @@ use crate::labels::{self, Labels};
 use crate::model::{Session, SessionMeta};
 use crate::providers::Provider;
 use crate::sampling::{HeadThreshold, Sampling};
+use crate::scrub::Scrubbing;
 use crate::store::{Log, lock};
 use crate::thread;
 
@@ -90,6 +91,7 @@ pub(crate) struct State {
     pub(crate) providers: Vec<Arc<dyn Provider>>,
     pub(crate) api_key: Option<String>,
     pub(crate) sampling: Sampling,
+    pub(crate) scrubbing: Scrubbing,
     /// Records of trees whose root had not ended at a flush that applied tail rules: written
     /// (or dropped) with their root, by a later flush. Each with the flushes it has waited.
     pub(crate) carried: Vec<(Box<[u8]>, u32)>,
@@ -231,6 +233,7 @@ impl Collector {
                     providers: Vec::new(),
                     api_key: None,
                     sampling: Sampling::new(),
+                    scrubbing: Scrubbing::new(),
                     carried: Vec::new(),
                     decided: std::collections::HashMap::new(),
                 }),
@@ -304,6 +307,32 @@ impl Collector {
         let mut state = lock(&self.inner.state);
         self.inner.head.set(sampling.head());
         state.sampling = sampling;
+    }
+
+    /// Sets what is scrubbed from what this collector writes (on, with the built-in patterns,
+    /// by default). Applied when a trace is flushed, to everything in it: arguments, results,
+    /// errors, LLM requests and responses, labels.
+    ///
+    /// ```
+    /// use aiobs::scrub::Scrubbing;
+    ///
+    /// let obs = aiobs::Collector::new();
+    /// obs.set_scrubbing(Scrubbing::new().secret_name("customer_pin").safe_name("session_id"));
+    /// assert!(obs.scrubbing().is_secret_name("customerPin"));
+    /// obs.set_scrubbing(Scrubbing::off());
+    /// assert!(!obs.scrubbing().is_on());
+    /// ```
+    pub fn set_scrubbing(&self, scrubbing: Scrubbing) {
+        lock(&self.inner.state).scrubbing = scrubbing;
+    }
+
+    /// The scrubbing rules in effect.
+    ///
+    /// ```
+    /// assert!(aiobs::Collector::new().scrubbing().is_on());
+    /// ```
+    pub fn scrubbing(&self) -> Scrubbing {
+        lock(&self.inner.state).scrubbing.clone()
     }
 
     /// The sampling in effect.

@@ -8,6 +8,7 @@ use std::marker::PhantomData;
 use crate::clock;
 use crate::json;
 use crate::model::{ObservabilityExport, Session};
+use crate::scrub::Scrubbing;
 use crate::store::{Kind, RecordRef};
 use crate::tree::Tree;
 
@@ -31,6 +32,8 @@ pub struct ExportDocument<'a> {
     pub(crate) generated_at: f64,
     /// Records made at flush (provider events of HTTP exchanges) that items point into.
     pub(crate) _made: Vec<Box<[u8]>>,
+    /// What is scrubbed as the document is written.
+    pub(crate) scrubbing: Scrubbing,
     pub(crate) _stored: PhantomData<&'a ()>,
 }
 
@@ -89,6 +92,7 @@ impl ExportDocument<'_> {
         mut items: Vec<Item>,
         made: Vec<Box<[u8]>>,
         with_tree: bool,
+        scrubbing: Scrubbing,
     ) -> Self {
         // Completion order, as the Python SDK appends events when calls end.
         items.sort_by_key(|it| it.record.header().end);
@@ -112,6 +116,7 @@ impl ExportDocument<'_> {
             tree,
             generated_at: clock::wall_seconds(),
             _made: made,
+            scrubbing,
             _stored: PhantomData,
         }
     }

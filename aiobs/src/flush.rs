@@ -208,11 +208,12 @@ impl Collector {
                 sessions.push(state.retired[&slot].clone());
             }
         }
-        let (providers, sampling, carried_in, previous) = {
+        let (providers, sampling, scrubbing, carried_in, previous) = {
             let mut state = lock(&inner.state);
             (
                 state.providers.clone(),
                 state.sampling.clone(),
+                state.scrubbing.clone(),
                 std::mem::take(&mut state.carried),
                 std::mem::take(&mut state.decided),
             )
@@ -282,7 +283,7 @@ impl Collector {
                 &tail_dropped,
             );
         }
-        let doc = ExportDocument::new(sessions, items, made, include_trace_tree);
+        let doc = ExportDocument::new(sessions, items, made, include_trace_tree, scrubbing);
         let out = match write(&doc) {
             Ok(out) => out,
             Err(e) => {

@@ -5,7 +5,10 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use crate::capture::render::{Frame, render_value_with, write_f64, write_str};
+use crate::capture::render::{Frame, render_value_with, value_end, write_f64, write_str};
+use crate::capture::tag;
+use crate::model::Session;
+use crate::scrub::{REDACTED, Scrubbing};
 use crate::clock;
 use crate::export::{ExportDocument, Item};
 use crate::id;
@@ -20,12 +23,16 @@ struct FnText {
     arg_names: Vec<u8>,
     /// `"auto_enhance_after":…`
     auto_enhance: Vec<u8>,
+    /// For each argument, whether its name names a secret (its value is written as the
+    /// marker).
+    secret_args: Vec<bool>,
 }
 
 /// Per-flush caches of rendered text. Few distinct functions and callsites appear in one
 /// flush, and consecutive events often share them: a short list with the last hit first.
 #[derive(Default)]
 pub(crate) struct Cache {
+    rules: Scrubbing,
     functions: Vec<((usize, usize), FnText)>,
     callsites: HashMap<usize, Vec<u8>>,
     last_callsite: Option<(usize, usize)>,
@@ -50,7 +57,11 @@ fn strip_generics(type_name: &str) -> &str {
     type_name.split('<').next().unwrap_or(type_name)
 }
 
-fn fn_text(meta: &FnMeta, self_ty: Option<fn() -> &'static str>) -> io::Result<FnText> {
+fn fn_text(
+    meta: &FnMeta,
+    self_ty: Option<fn() -> &'static str>,
+    rules: &Scrubbing,
+) -> io::Result<FnText> {
     let api = match self_ty {
         Some(f) => format!("{}::{}", strip_generics(f()), meta.ident),
         None => format!("{}::{}", meta.module, meta.ident),
@@ -78,10 +89,16 @@ fn fn_text(meta: &FnMeta, self_ty: Option<fn() -> &'static str>) -> io::Result<F
         Some(n) => auto_enhance.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
         None => auto_enhance.extend_from_slice(b"null"),
     }
+    let secret_args = meta
+        .arg_names
+        .iter()
+        .map(|name| !meta.safe_args.contains(name) && rules.is_secret_name(name))
+        .collect();
     Ok(FnText {
         head,
         arg_names,
         auto_enhance,
+        secret_args,
     })
 }
 
@@ -159,7 +176,8 @@ impl Cache {
                 let at = match find(&mut self.functions, &key) {
                     Some(at) => at,
                     None => {
-                        self.functions.push((key, fn_text(meta, h.self_ty)?));
+                        let text = fn_text(meta, h.self_ty, &self.rules)?;
+                        self.functions.push((key, text));
                         self.functions.len() - 1
                     }
                 };
@@ -167,7 +185,7 @@ impl Cache {
                 let has_args = h.flags & flag::ARGS != 0;
                 w.write_all(br#""args":"#)?;
                 if has_args {
-                    render_value_with(payload, &mut pos, w, &mut self.frames)?;
+                    self.write_args(at, payload, &mut pos, w)?;
                     w.write_all(br#","kwargs":{},"#)?;
                 } else {
                     w.write_all(br#"null,"kwargs":null,"#)?;
@@ -201,11 +219,11 @@ impl Cache {
             }
             Kind::Provider => {
                 w.write_all(br#"{"provider":"#)?;
-                render_value_with(payload, &mut pos, w, &mut self.frames)?;
+                render_value_with(payload, &mut pos, w, &mut self.frames, &self.rules)?;
                 w.write_all(br#","api":"#)?;
-                render_value_with(payload, &mut pos, w, &mut self.frames)?;
+                render_value_with(payload, &mut pos, w, &mut self.frames, &self.rules)?;
                 w.write_all(br#","request":"#)?;
-                render_value_with(payload, &mut pos, w, &mut self.frames)?;
+                render_value_with(payload, &mut pos, w, &mut self.frames, &self.rules)?;
                 w.write_all(br#","response":"#)?;
                 self.value_or_null(h.flags & flag::RESPONSE != 0, payload, &mut pos, w)?;
                 self.write_error_to_parent(item, &h, payload, &mut pos, w)?;
@@ -216,6 +234,45 @@ impl Cache {
 }
 
 impl Cache {
+    pub(crate) fn new(rules: Scrubbing) -> Cache {
+        Cache {
+            rules,
+            ..Cache::default()
+        }
+    }
+
+    /// The argument list of function `at`: each argument whose name is a secret as the
+    /// marker, the others rendered (and scrubbed).
+    fn write_args<W: Write + ?Sized>(
+        &mut self,
+        at: usize,
+        payload: &[u8],
+        pos: &mut usize,
+        w: &mut W,
+    ) -> io::Result<()> {
+        let corrupt = || io::Error::other("aiobs: corrupt argument list");
+        if payload.get(*pos) != Some(&tag::SEQ) {
+            return Err(corrupt());
+        }
+        *pos += 1;
+        w.write_all(b"[")?;
+        let mut i = 0;
+        while *payload.get(*pos).ok_or_else(corrupt)? != tag::END {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            if self.functions[at].1.secret_args.get(i) == Some(&true) {
+                write_str(w, REDACTED)?;
+                *pos = value_end(payload, *pos).ok_or_else(corrupt)?;
+            } else {
+                render_value_with(payload, pos, w, &mut self.frames, &self.rules)?;
+            }
+            i += 1;
+        }
+        *pos += 1;
+        w.write_all(b"]")
+    }
+
     /// The next payload value if `present`, else `null`.
     fn value_or_null<W: Write + ?Sized>(
         &mut self,
@@ -225,7 +282,7 @@ impl Cache {
         w: &mut W,
     ) -> io::Result<()> {
         if present {
-            render_value_with(payload, pos, w, &mut self.frames)
+            render_value_with(payload, pos, w, &mut self.frames, &self.rules)
         } else {
             w.write_all(b"null")
         }
@@ -263,13 +320,14 @@ fn write_times<W: Write + ?Sized>(item: &Item, h: &Header, w: &mut W) -> io::Res
 
 /// Writes the whole export document.
 pub(crate) fn write_document<W: Write + ?Sized>(doc: &ExportDocument, w: &mut W) -> io::Result<()> {
-    let mut cache = Cache::default();
+    let mut cache = Cache::new(doc.scrubbing.clone());
     w.write_all(br#"{"sessions":["#)?;
     for (i, s) in doc.sessions.iter().enumerate() {
         if i > 0 {
             w.write_all(b",")?;
         }
-        serde_json::to_writer(&mut *w, s).map_err(io::Error::other)?;
+        let scrubbed = scrub_labels(s, &doc.scrubbing);
+        serde_json::to_writer(&mut *w, scrubbed.as_ref().unwrap_or(s)).map_err(io::Error::other)?;
     }
     for (key, kind) in [
         (&br#"],"events":["#[..], Kind::Provider),
@@ -305,6 +363,30 @@ pub(crate) fn write_document<W: Write + ?Sized>(doc: &ExportDocument, w: &mut W)
     w.write_all(br#","generated_at":"#)?;
     write_f64(w, doc.generated_at)?;
     w.write_all(br#","version":1}"#)
+}
+
+/// The session with the values of secret-named labels replaced and secrets in the other
+/// values scrubbed, or `None` if nothing changes.
+fn scrub_labels(session: &Session, rules: &Scrubbing) -> Option<Session> {
+    let labels = session.labels.as_ref()?;
+    let mut changed = None;
+    for (key, value) in labels {
+        let new = if rules.is_secret_name(key) {
+            std::borrow::Cow::Borrowed(REDACTED)
+        } else {
+            rules.scrub_text(value, false)
+        };
+        if new != value.as_str() {
+            changed
+                .get_or_insert_with(|| labels.clone())
+                .insert(key.clone(), new.into_owned());
+        }
+    }
+    let labels = changed?;
+    Some(Session {
+        labels: Some(labels),
+        ..session.clone()
+    })
 }
 
 /// Writes `trace_tree` with an explicit stack: any depth.

@@ -155,7 +155,7 @@ impl ArgSink<'_> {
     /// Records an argument marked `secret(..)`: the marker, never the value.
     #[inline]
     pub fn redacted(&mut self) {
-        encode::put_str(self.sink.out, "[REDACTED]", usize::MAX);
+        encode::put_str(self.sink.out, crate::scrub::REDACTED, usize::MAX);
     }
 }
 

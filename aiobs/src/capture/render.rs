@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use super::{short_type_name, tag};
+use crate::scrub::{REDACTED, Scrubbing};
 
 fn corrupt() -> io::Error {
     io::Error::other("aiobs: corrupt captured value")
@@ -70,10 +71,12 @@ pub(crate) enum Frame {
     Seq {
         first: bool,
     },
-    /// `key` is true when the next token is a key.
+    /// `key` is true when the next token is a key; `redact` when the value after the key
+    /// just written is a secret.
     Map {
         first: bool,
         key: bool,
+        redact: bool,
     },
 }
 
@@ -86,20 +89,24 @@ pub(crate) fn render_value<W: Write + ?Sized>(
     pos: &mut usize,
     out: &mut W,
 ) -> io::Result<()> {
-    render_value_with(bytes, pos, out, &mut Vec::new())
+    render_value_with(bytes, pos, out, &mut Vec::new(), &Scrubbing::off())
 }
 
-/// [`render_value`] with a caller-kept stack, to render many values without allocating.
+/// [`render_value`] with a caller-kept stack, to render many values without allocating, and
+/// scrubbing rules: values under secret keys become the marker, secrets in text are replaced.
 pub(crate) fn render_value_with<W: Write + ?Sized>(
     bytes: &[u8],
     pos: &mut usize,
     out: &mut W,
     stack: &mut Vec<Frame>,
+    rules: &Scrubbing,
 ) -> io::Result<()> {
     stack.clear();
     loop {
         let t = *bytes.get(*pos).ok_or_else(corrupt)?;
         *pos += 1;
+        // Set when this token is a map key (not scrubbed as text; decides its value).
+        let mut is_key = false;
         if t == tag::END {
             match stack.pop() {
                 Some(Frame::Seq { .. }) => out.write_all(b"]")?,
@@ -115,14 +122,22 @@ pub(crate) fn render_value_with<W: Write + ?Sized>(
                     }
                     *first = false;
                 }
-                Some(Frame::Map { first, key }) => {
+                Some(Frame::Map { first, key, redact }) => {
                     if *key {
                         if !*first {
                             out.write_all(b",")?;
                         }
                         *first = false;
+                        is_key = true;
                     } else {
                         out.write_all(b":")?;
+                        if std::mem::take(redact) {
+                            // A secret: the marker, and the value's bytes skipped unread.
+                            *key = true;
+                            write_str(out, REDACTED)?;
+                            *pos = value_end(bytes, *pos - 1).ok_or_else(corrupt)?;
+                            continue;
+                        }
                     }
                     *key = !*key;
                 }
@@ -163,13 +178,14 @@ pub(crate) fn render_value_with<W: Write + ?Sized>(
                     *pos += len;
                     // The encoder cuts on character boundaries, so this is valid UTF-8.
                     let s = std::str::from_utf8(raw).unwrap_or("<invalid utf-8>");
-                    if t == tag::STR || t == tag::DEBUG {
-                        write_str(out, s)?;
+                    let cut = t == tag::STR_CUT || t == tag::DEBUG_CUT;
+                    if is_key {
+                        if let Some(Frame::Map { redact, .. }) = stack.last_mut() {
+                            *redact = rules.is_secret_name(s);
+                        }
+                        write_cut(out, s, cut)?;
                     } else {
-                        let mut cut = String::with_capacity(s.len() + 3);
-                        cut.push_str(s);
-                        cut.push_str("...");
-                        write_str(out, &cut)?;
+                        write_cut(out, &rules.scrub_text(s, cut), cut)?;
                     }
                 }
                 tag::TYPE_NAME => {
@@ -185,6 +201,7 @@ pub(crate) fn render_value_with<W: Write + ?Sized>(
                     stack.push(Frame::Map {
                         first: true,
                         key: true,
+                        redact: false,
                     });
                 }
                 other => {
@@ -197,6 +214,18 @@ pub(crate) fn render_value_with<W: Write + ?Sized>(
         if stack.is_empty() {
             return Ok(());
         }
+    }
+}
+
+/// Writes text as a JSON string, with `...` appended when it was cut.
+fn write_cut<W: Write + ?Sized>(out: &mut W, s: &str, cut: bool) -> io::Result<()> {
+    if cut {
+        let mut text = String::with_capacity(s.len() + 3);
+        text.push_str(s);
+        text.push_str("...");
+        write_str(out, &text)
+    } else {
+        write_str(out, s)
     }
 }
 
