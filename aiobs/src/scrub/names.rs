@@ -67,54 +67,38 @@ fn lower<'b>(word: &[u8], buf: &'b mut [u8; LONGEST_WORD]) -> Option<&'b [u8]> {
 /// Words that make any name containing them secret. The joined forms of the pairs below
 /// (`apikey`, `sessionid`, …) are here too, for names written in one lowercase word.
 fn is_secret_word(word: &[u8]) -> bool {
-    matches!(
-        word,
-        b"password"
-            | b"passwords"
-            | b"passwd"
-            | b"pwd"
-            | b"passphrase"
-            | b"passcode"
-            | b"secret"
-            | b"secrets"
-            | b"credential"
-            | b"credentials"
-            | b"creds"
-            | b"cookie"
-            | b"cookies"
-            | b"jwt"
-            | b"auth"
-            | b"authorization"
-            | b"bearer"
-            | b"ssn"
-            | b"cvv"
-            | b"cvc"
-            | b"sessid"
-            | b"xsrf"
-            | b"csrf"
-            | b"apikey"
-            | b"privatekey"
-            | b"secretkey"
-            | b"accesskey"
-            | b"signingkey"
-            | b"encryptionkey"
-            | b"subscriptionkey"
-            | b"sessionid"
-            | b"sessionkey"
-            | b"sessiontoken"
-            | b"creditcard"
-            | b"cardnumber"
-            | b"ccnumber"
-            | b"socialsecurity"
-            | b"setcookie"
-            | b"clientsecret"
-            | b"accesstoken"
-            | b"refreshtoken"
-            | b"authtoken"
-            | b"apitoken"
-            | b"idtoken"
-            | b"bearertoken"
-    )
+    // By length first: one comparison or a few, instead of a chain of all of them.
+    match word.len() {
+        3 => matches!(word, b"pwd" | b"jwt" | b"ssn" | b"cvv" | b"cvc"),
+        4 => matches!(word, b"auth" | b"xsrf" | b"csrf"),
+        5 => matches!(word, b"creds"),
+        6 => matches!(
+            word,
+            b"passwd" | b"secret" | b"cookie" | b"bearer" | b"sessid" | b"apikey"
+        ),
+        7 => matches!(word, b"secrets" | b"cookies" | b"idtoken"),
+        8 => matches!(word, b"password" | b"passcode" | b"ccnumber" | b"apitoken"),
+        9 => matches!(
+            word,
+            b"passwords" | b"secretkey" | b"accesskey" | b"sessionid" | b"setcookie" | b"authtoken"
+        ),
+        10 => matches!(
+            word,
+            b"passphrase"
+                | b"credential"
+                | b"privatekey"
+                | b"signingkey"
+                | b"sessionkey"
+                | b"creditcard"
+                | b"cardnumber"
+        ),
+        11 => matches!(word, b"credentials" | b"accesstoken" | b"bearertoken"),
+        12 => matches!(word, b"sessiontoken" | b"clientsecret" | b"refreshtoken"),
+        13 => matches!(word, b"authorization" | b"encryptionkey"),
+        14 => matches!(word, b"socialsecurity"),
+        15 => matches!(word, b"subscriptionkey"),
+        _ => false,
+    }
 }
 
 /// The second words that make a secret pair with `first` (`api` + `key`); empty when
