@@ -59,7 +59,9 @@ pub(crate) fn observe(args: TokenStream, item: TokenStream, disabled: bool) -> T
                 if a.iter().any(|x| x.unraw() == named.unraw()) {
                     errors.at(
                         named.span(),
-                        format_args!("`{named}` is in both `{first}(..)` and `{second}(..)`; pick one"),
+                        format_args!(
+                            "`{named}` is in both `{first}(..)` and `{second}(..)`; pick one"
+                        ),
                     );
                 }
             }
@@ -204,6 +206,8 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, names: &[Ident]) -> 
         #vis #sig {
             #(#inner)*
             #meta
+            // The captures name the parameters as written, `_x` included.
+            #[allow(clippy::used_underscore_binding)]
             let #call = #enter_call;
             #body
         }
@@ -218,12 +222,11 @@ fn captured<'a>(names: &'a [Ident], options: &Options) -> Vec<&'a Ident> {
         .collect()
 }
 
-/// The same identifier, resolved as if the expansion had written it: lints about user code
-/// (such as `used_underscore_binding`) don't fire on the captures.
+/// A parameter as the captures name it: with its own span, so that it resolves where it was
+/// declared, also when the function comes out of a `macro_rules!` (the call site's hygiene
+/// would not see it there).
 fn at_call_site(ident: &Ident) -> Ident {
-    let mut ident = ident.clone();
-    ident.set_span(ident.span().resolved_at(Span::call_site()));
-    ident
+    ident.clone()
 }
 
 fn meta_static(sig: &Signature, options: &Options, names: &[Ident]) -> TokenStream {
@@ -315,7 +318,7 @@ fn into_async_fn(sig: &mut Signature) -> TokenStream {
     if kept.is_empty() {
         return TokenStream::new();
     }
-    quote!(let _ = (#(#kept,)*);)
+    quote!(#[allow(clippy::used_underscore_binding)] let _ = (#(#kept,)*);)
 }
 
 /// A `return` of the declared type that never runs, first in an async block: `?` and `return`

@@ -280,9 +280,7 @@ impl Collector {
         mask: impl Fn(&MaskPath<'_>, &Captured<'_>) -> Mask + Send + Sync + 'static,
     ) {
         let _state = lock(&self.inner.state);
-        self.inner
-            .capture
-            .update(|s| s.mask = Some(Arc::new(mask)));
+        self.inner.capture.update(|s| s.mask = Some(Arc::new(mask)));
     }
 
     /// Removes the mask hook.

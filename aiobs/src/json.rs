@@ -7,12 +7,12 @@ use std::io::{self, Write};
 
 use crate::capture::render::{Frame, render_value_with, value_end, write_f64, write_str};
 use crate::capture::tag;
-use crate::model::Session;
-use crate::scrub::{REDACTED, Scrubbing};
 use crate::clock;
 use crate::export::{ExportDocument, Item};
 use crate::id;
+use crate::model::Session;
 use crate::record::FnMeta;
+use crate::scrub::{REDACTED, Scrubbing};
 use crate::store::{Header, Kind, flag};
 
 /// What is the same for every call of one function (and `Self` type), rendered once a flush.

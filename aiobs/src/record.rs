@@ -361,12 +361,13 @@ impl SyncCall {
                     // The scratch is in use by an outer capture (this call ran inside another
                     // call's argument capture): no arguments, the outcome in a buffer of its own.
                     let mut own = Vec::new();
-                    let budget = self.opened.limits.event_bytes;
+                    let limits = self.opened.limits;
+                    let budget = limits.capture_budget();
                     let mut outcome = Outcome::new(&mut own, &self.opened, budget, lost_flag(meta));
                     write_outcome(&mut outcome);
                     let flags = outcome.flags;
                     self.opened.mask_payload(&mut own, 0, flags);
-                    cap::fit_event(&mut own, 0, false, budget);
+                    cap::fit_event(&mut own, 0, false, limits.event_bytes);
                     let (payload, flags) = fit(&own, flags, meta);
                     let header = self.opened.header(self.start, end, payload.len(), flags);
                     push(t, self.collector, &header, &[payload]);
@@ -385,7 +386,7 @@ impl SyncCall {
             }
             let budget_end = self
                 .scratch_start
-                .saturating_add(self.opened.limits.event_bytes);
+                .saturating_add(self.opened.limits.capture_budget());
             let mut outcome = Outcome::new(&mut scratch, &self.opened, budget_end, flags);
             write_outcome(&mut outcome);
             let flags = outcome.flags;
@@ -553,12 +554,22 @@ impl AsyncCall {
             self.bytes.push(tag::END);
             flags |= flag::ARGS;
         }
-        let budget = self.opened.limits.event_bytes;
-        let mut outcome = Outcome::new(&mut self.bytes, &self.opened, budget, flags);
+        let limits = self.opened.limits;
+        let mut outcome = Outcome::new(
+            &mut self.bytes,
+            &self.opened,
+            limits.capture_budget(),
+            flags,
+        );
         write_outcome(&mut outcome);
         let flags = outcome.flags;
         self.opened.mask_payload(&mut self.bytes, 0, flags);
-        cap::fit_event(&mut self.bytes, 0, flags & flag::ARGS != 0, budget);
+        cap::fit_event(
+            &mut self.bytes,
+            0,
+            flags & flag::ARGS != 0,
+            limits.event_bytes,
+        );
         let start = self.start.unwrap_or(end);
         let (payload, flags) = fit(&self.bytes, flags, meta);
         let header = self.opened.header(start, end, payload.len(), flags);

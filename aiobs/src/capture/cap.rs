@@ -38,6 +38,63 @@ fn marker(bytes: usize) -> Vec<u8> {
     out
 }
 
+/// The values inside a container at `start` (a map's values, not its keys); `None` for a
+/// scalar or corrupt bytes.
+fn children(payload: &[u8], start: usize) -> Option<Vec<(usize, usize)>> {
+    let is_map = match *payload.get(start)? {
+        tag::SEQ => false,
+        tag::MAP => true,
+        _ => return None,
+    };
+    let mut values = Vec::new();
+    let mut pos = start + 1;
+    while *payload.get(pos)? != tag::END {
+        if is_map {
+            pos = value_end(payload, pos)?; // the key stays
+        }
+        let end = value_end(payload, pos)?;
+        values.push((pos, end));
+        pos = end;
+    }
+    Some(values)
+}
+
+/// Chooses values to replace by markers until `excess` bytes are saved, largest first. A
+/// container much larger than what is still to save is not cut whole: its own largest values
+/// are, so that as much as possible of it stays. Returns what is still to save.
+fn plan(
+    payload: &[u8],
+    mut values: Vec<(usize, usize)>,
+    mut excess: usize,
+    cuts: &mut Vec<(usize, usize)>,
+) -> usize {
+    values.sort_by_key(|&(from, to)| std::cmp::Reverse(to - from));
+    for (from, to) in values {
+        if excess == 0 {
+            break;
+        }
+        let size = to - from;
+        let saved = size.saturating_sub(marker(size).len());
+        if saved == 0 {
+            continue;
+        }
+        // Descend when cutting this whole value would throw away much more than the excess.
+        // If its own values can't save enough (keys and markers stay), it is cut whole.
+        if saved > excess.saturating_add(excess / 4) {
+            if let Some(inner) = children(payload, from).filter(|c| !c.is_empty()) {
+                let before = cuts.len();
+                if plan(payload, inner, excess, cuts) == 0 {
+                    return 0;
+                }
+                cuts.truncate(before);
+            }
+        }
+        cuts.push((from, to));
+        excess -= saved.min(excess);
+    }
+    excess
+}
+
 /// Cuts the payload in `buf[start..]` to at most `max` bytes, largest values first. Returns
 /// whether anything was cut.
 #[inline]
@@ -55,35 +112,55 @@ fn cut_largest(buf: &mut Vec<u8>, start: usize, args: bool, max: usize) -> bool 
     let Some(values) = top_values(payload, args) else {
         return false;
     };
-    let mut by_size: Vec<usize> = (0..values.len()).collect();
-    by_size.sort_by_key(|&i| std::cmp::Reverse(values[i].1 - values[i].0));
-    let mut replaced: Vec<Option<Vec<u8>>> = vec![None; values.len()];
-    let mut total = payload.len();
-    for i in by_size {
-        if total <= max {
-            break;
-        }
-        let size = values[i].1 - values[i].0;
-        let m = marker(size);
-        if m.len() >= size {
-            continue;
-        }
-        total = total - size + m.len();
-        replaced[i] = Some(m);
+    let mut cuts = Vec::new();
+    let left = plan(payload, values, payload.len() - max, &mut cuts);
+    if left > 0 {
+        // Descending saved too little (keys and markers stay): cut what remains whole.
+        let mut whole = Vec::new();
+        let rest: Vec<_> = top_values(payload, args)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(f, t)| !cuts.iter().any(|(cf, ct)| cf >= f && ct <= t))
+            .collect();
+        plan_whole(rest, left, &mut whole);
+        cuts.extend(whole);
     }
-    let mut out = Vec::with_capacity(total);
-    let mut copied = 0;
-    for (&(from, to), m) in values.iter().zip(&replaced) {
-        if let Some(m) = m {
-            out.extend_from_slice(&payload[copied..from]);
-            out.extend_from_slice(m);
-            copied = to;
+    // A cut inside a value that is cut whole too is dropped: the outer one wins.
+    cuts.sort_unstable();
+    let mut kept: Vec<(usize, usize)> = Vec::with_capacity(cuts.len());
+    for (from, to) in cuts {
+        match kept.last() {
+            Some(&(_, last_to)) if from < last_to => {}
+            _ => kept.push((from, to)),
         }
+    }
+    let mut out = Vec::with_capacity(max);
+    let mut copied = 0;
+    for (from, to) in kept {
+        out.extend_from_slice(&payload[copied..from]);
+        out.extend_from_slice(&marker(to - from));
+        copied = to;
     }
     out.extend_from_slice(&payload[copied..]);
     buf.truncate(start);
     buf.extend_from_slice(&out);
     true
+}
+
+/// Largest first, whole values only.
+fn plan_whole(mut values: Vec<(usize, usize)>, mut excess: usize, cuts: &mut Vec<(usize, usize)>) {
+    values.sort_by_key(|&(from, to)| std::cmp::Reverse(to - from));
+    for (from, to) in values {
+        if excess == 0 {
+            break;
+        }
+        let size = to - from;
+        let saved = size.saturating_sub(marker(size).len());
+        if saved > 0 {
+            cuts.push((from, to));
+            excess -= saved.min(excess);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -130,6 +207,30 @@ mod tests {
         );
         assert_eq!(parts[1], r#""ok""#);
         assert!(buf.len() - 2 <= 1100);
+    }
+
+    #[test]
+    fn a_large_container_keeps_most_of_itself_its_largest_items_cut() {
+        let mut payload = vec![tag::SEQ, tag::SEQ];
+        for i in 0..10 {
+            put_str(
+                &mut payload,
+                &format!("{i}").repeat(100 + i * 10),
+                usize::MAX,
+            );
+        }
+        payload.extend_from_slice(&[tag::END, tag::END]);
+        put_str(&mut payload, "ok", usize::MAX);
+        let before = payload.len();
+        assert!(fit_event(&mut payload, 0, true, before - 50));
+        let parts = render_all(&payload);
+        let list: Vec<String> = serde_json::from_str::<Vec<Vec<String>>>(&parts[0])
+            .unwrap()
+            .remove(0);
+        assert_eq!(list.len(), 10, "every item is still there");
+        assert_eq!(list[9], "[cut: 195 bytes]", "the largest one is cut");
+        assert_eq!(list[8].len(), 180);
+        assert!(payload.len() <= before - 50);
     }
 
     #[test]

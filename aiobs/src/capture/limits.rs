@@ -141,6 +141,12 @@ impl Limits {
         self
     }
 
+    /// How far one event's captured bytes may grow while values are serialised: twice its
+    /// cap, so that the cap then cuts the largest values rather than whatever came last.
+    pub(crate) const fn capture_budget(&self) -> usize {
+        self.event_bytes.saturating_mul(2)
+    }
+
     /// See [`Limits::max_str_chars`].
     ///
     /// ```

@@ -184,7 +184,8 @@ pub(crate) fn apply(
         pos = 1;
         let mut i = 0;
         while *payload.get(pos)? != tag::END {
-            run.path.push(PathSegment::Arg(names.get(i).copied().unwrap_or("?")));
+            run.path
+                .push(PathSegment::Arg(names.get(i).copied().unwrap_or("?")));
             pos = run.top(pos, out)?;
             run.path.pop();
             i += 1;
@@ -318,7 +319,7 @@ mod tests {
         out
     }
 
-    fn masked(v: serde_json::Value, mask: &MaskFn) -> (String, Vec<String>) {
+    fn masked(v: serde_json::Value, mask: &MaskFn) -> String {
         let mut payload = vec![tag::SEQ];
         payload.extend(captured(&v));
         payload.push(tag::END);
@@ -333,14 +334,14 @@ mod tests {
             &mut out,
         )
         .unwrap();
-        (to_json(&out), Vec::new())
+        to_json(&out)
     }
 
     #[test]
     fn the_hook_sees_every_leaf_with_its_path() {
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = seen.clone();
-        let (json, _) = masked(
+        let json = masked(
             serde_json::json!({"email": "a@b.c", "tags": ["x", 2]}),
             &move |p: &MaskPath<'_>, v: &Captured<'_>| {
                 log.lock().unwrap().push(format!("{p}={v:?}"));
@@ -360,7 +361,7 @@ mod tests {
 
     #[test]
     fn replaced_and_removed_values_land() {
-        let (json, _) = masked(
+        let json = masked(
             serde_json::json!({"email": "a@b.c", "drop": 1, "list": [1, 2, 3]}),
             &|p: &MaskPath<'_>, v: &Captured<'_>| match (p.last_key(), v) {
                 (Some("email"), _) => Mask::Replace("<email>".into()),
@@ -370,22 +371,24 @@ mod tests {
             },
         );
         assert_eq!(json, r#"[{"email":"<email>","list":[1,3]}]"#);
-        let (json, _) = masked(serde_json::json!("secret"), &|_: &MaskPath<'_>,
-                                                          _: &Captured<'_>| {
-            Mask::Remove
-        });
+        let json = masked(
+            serde_json::json!("secret"),
+            &|_: &MaskPath<'_>, _: &Captured<'_>| Mask::Remove,
+        );
         assert_eq!(json, "[null]", "a removed argument keeps its place");
     }
 
     #[test]
     fn a_panicking_hook_leaves_a_placeholder() {
-        let (json, _) = masked(serde_json::json!(["a", "b"]), &|_: &MaskPath<'_>,
-                                                              v: &Captured<'_>| {
-            if *v == Captured::Str("b") {
-                panic!("mask panicked on purpose");
-            }
-            Mask::Keep
-        });
+        let json = masked(
+            serde_json::json!(["a", "b"]),
+            &|_: &MaskPath<'_>, v: &Captured<'_>| {
+                if *v == Captured::Str("b") {
+                    panic!("mask panicked on purpose");
+                }
+                Mask::Keep
+            },
+        );
         assert_eq!(json, r#"[["a","[mask failed]"]]"#);
     }
 }
