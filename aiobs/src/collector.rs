@@ -260,10 +260,12 @@ impl Collector {
 
     /// Sets the mask hook: a function that sees every value captured from now on (each
     /// string, number and boolean, with its path: function, argument, fields, items) and
-    /// keeps, replaces or removes it. It runs when the call is recorded, so an unmasked value
-    /// is never stored. A mask that panics leaves `"[mask failed]"` in place of the value; the
-    /// observed call is not affected. Set it once, at startup: each change keeps the old
-    /// function alive.
+    /// keeps, replaces or removes it. For observed functions it runs when the call is
+    /// recorded, so an unmasked value is never stored; for LLM calls (whose bodies are parsed
+    /// at flush), when the call becomes an event, before anything is written, with paths such
+    /// as `chat.completions.create.request.messages[0].content`. A mask that panics leaves
+    /// `"[mask failed]"` in place of the value; the observed call is not affected. Set it
+    /// once, at startup: each change keeps the old function alive.
     ///
     /// ```
     /// use aiobs::mask::{Captured, Mask, MaskPath};

@@ -5,6 +5,9 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
+use crate::capture::limits;
+use crate::capture::mask::{self, MaskFn, PathSegment};
+use crate::capture::render::value_end;
 use crate::collector::Collector;
 use crate::error::{Error, Result};
 use crate::export::{ExportDocument, ExportResult, Exporter, Item};
@@ -12,7 +15,7 @@ use crate::json;
 use crate::model::Session;
 use crate::providers::deferred;
 use crate::sampling::{self, Sampling};
-use crate::store::{Kind, RecordRef, lock};
+use crate::store::{self, Kind, RecordRef, flag, lock};
 use crate::{clock, id};
 
 /// Bytes buffered between the JSON writer and the file.
@@ -218,6 +221,7 @@ impl Collector {
                 std::mem::take(&mut state.decided),
             )
         };
+        let mask = inner.capture.get().mask.as_deref();
         // Records an earlier flush held back for their root, oldest first.
         let log_records = records.len();
         for (bytes, _) in &carried_in {
@@ -239,9 +243,20 @@ impl Collector {
                 continue;
             }
             let mut record = record;
-            if h.kind == Kind::Exchange {
-                // An HTTP exchange becomes its provider event now, off the caller's path.
-                let bytes = deferred::materialize(&h, record.payload_of(&h), &providers);
+            // An HTTP exchange becomes its provider event now, off the caller's path; a
+            // provider event goes through the mask hook (function events went when recorded).
+            let remade = match (h.kind, mask) {
+                (Kind::Exchange, _) => {
+                    let bytes = deferred::materialize(&h, record.payload_of(&h), &providers);
+                    Some(match mask {
+                        Some(mask) => mask_provider(&bytes, mask).unwrap_or(bytes),
+                        None => bytes,
+                    })
+                }
+                (Kind::Provider, Some(mask)) => mask_provider(record.bytes(), mask),
+                _ => None,
+            };
+            if let Some(bytes) = remade {
                 made.push(bytes.into_boxed_slice());
                 let bytes = made.last().map_or(&[][..], |b| &b[..]);
                 // SAFETY: the box holds a whole record, is not moved again, and lives in
@@ -312,6 +327,37 @@ impl Collector {
         lock(&inner.logs).retain(|l| !l.is_finished());
         Ok(out)
     }
+}
+
+/// A provider record (`bytes`: header and payload) with its request, response and error
+/// passed through the mask hook; `None` if it can't be read (it is then written as it is).
+fn mask_provider(bytes: &[u8], mask: &MaskFn) -> Option<Vec<u8>> {
+    // SAFETY: `bytes` holds a whole record and outlives `record`.
+    let record = unsafe { RecordRef::outside(bytes) };
+    let h = record.header();
+    let payload = record.payload_of(&h);
+    // The provider's name and the API, then the values.
+    let api_start = value_end(payload, 0)?;
+    let values = value_end(payload, api_start)?;
+    let api = std::str::from_utf8(payload.get(api_start + 5..values)?).ok()?;
+    let mut tail = vec![PathSegment::Key("request")];
+    if h.flags & flag::RESPONSE != 0 {
+        tail.push(PathSegment::Key("response"));
+    }
+    if h.flags & flag::ERROR != 0 {
+        tail.push(PathSegment::Error);
+    }
+    let mut out = payload[..values].to_vec();
+    mask::apply(
+        &payload[values..],
+        api,
+        None,
+        &tail,
+        mask,
+        &limits::NONE,
+        &mut out,
+    )?;
+    Some(store::record_bytes(&h, &out))
 }
 
 /// The system labels of sampling, on every session written: the configuration

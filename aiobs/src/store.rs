@@ -147,6 +147,20 @@ unsafe impl Sync for Log {}
 // SAFETY: the raw pointers in ReadPosition are only used under the `reader` mutex.
 unsafe impl Send for ReadPosition {}
 
+/// A whole record (header, then payload) as bytes, for records made outside the store.
+pub(crate) fn record_bytes(header: &Header, payload: &[u8]) -> Vec<u8> {
+    let header = Header {
+        payload_len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
+        ..*header
+    };
+    let mut out = vec![0u8; HEADER];
+    // SAFETY: `out` has room for a header; `Header` has no padding (asserted above), so every
+    // byte written is initialised.
+    unsafe { std::ptr::write_unaligned(out.as_mut_ptr().cast::<Header>(), header) };
+    out.extend_from_slice(payload);
+    out
+}
+
 /// Where a flush stopped reading, to mark as flushed once the flush succeeded.
 pub(crate) struct Mark {
     seg: *mut Segment,

@@ -470,3 +470,43 @@ fn an_event_over_its_cap_loses_its_largest_values_first_with_a_marker() {
     assert_eq!(args[1], "[cut: 9005 bytes]");
     assert_eq!(args[2].as_str().unwrap().len(), 4_000);
 }
+
+#[test]
+fn the_mask_hook_sees_llm_requests_and_responses() {
+    let obs = Collector::new();
+    let _scope = obs.set_default();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    obs.set_mask(move |path: &MaskPath<'_>, value: &Captured<'_>| {
+        log.lock().unwrap().push(path.to_string());
+        match value {
+            Captured::Str(s) if s.contains("Ada Lovelace") => Mask::Replace("<name>".into()),
+            _ => Mask::Keep,
+        }
+    });
+    obs.observe(ObserveOptions::new()).unwrap();
+    let call = aiobs::ProviderCall::start(
+        "openai",
+        "chat.completions.create",
+        &json!({"messages": [{"role": "user", "content": "I am Ada Lovelace"}]}),
+    )
+    .unwrap();
+    call.finish_ok(&json!({"text": "Hello, Ada Lovelace"}));
+    let (doc, text, _dir) = support::flush_validated(&obs, "mask-llm.json");
+    assert!(!text.contains("Lovelace"));
+    assert_eq!(
+        doc["events"][0]["request"]["messages"][0]["content"],
+        "<name>"
+    );
+    assert_eq!(doc["events"][0]["response"]["text"], "<name>");
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.iter()
+            .any(|p| p == "chat.completions.create.request.messages[0].content"),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|p| p == "chat.completions.create.response.text")
+    );
+}

@@ -187,15 +187,9 @@ pub(crate) fn materialize(
     let header = Header {
         kind: Kind::Provider,
         flags,
-        payload_len: u32::try_from(body.len()).unwrap_or(u32::MAX),
         ..*header
     };
-    let mut out = vec![0u8; size_of::<Header>()];
-    // SAFETY: `out` has room for a header; `Header` has no padding (`store.rs` asserts it),
-    // so every byte written is initialised.
-    unsafe { std::ptr::write_unaligned(out.as_mut_ptr().cast::<Header>(), header) };
-    out.extend_from_slice(&body);
-    out
+    crate::store::record_bytes(&header, &body)
 }
 
 fn run_provider(provider: &dyn Provider, stored: &Stored<'_>, fields: &mut EventFields) {
