@@ -15,7 +15,7 @@ use crate::id;
 use crate::labels::{self, Labels};
 use crate::model::{Session, SessionMeta};
 use crate::providers::Provider;
-use crate::sampling::{HeadThreshold, Sampling};
+use crate::sampling::{self, Sampling};
 use crate::scrub::Scrubbing;
 use crate::store::{Log, lock};
 use crate::thread;
@@ -75,10 +75,8 @@ pub(crate) struct Inner {
     pub(crate) logs: Mutex<Vec<Arc<Log>>>,
     /// One flush (or reset) at a time.
     pub(crate) flush_lock: Mutex<()>,
-    /// The capture limits and mask, read by every recorded call.
+    /// The capture limits, mask and head sampling, read by every recorded call.
     pub(crate) capture: SettingsCell,
-    /// Head sampling, read by every root call.
-    pub(crate) head: HeadThreshold,
 }
 
 pub(crate) struct State {
@@ -240,7 +238,6 @@ impl Collector {
                 logs: Mutex::new(Vec::new()),
                 flush_lock: Mutex::new(()),
                 capture: SettingsCell::new(),
-                head: HeadThreshold::new(),
             }),
         }
     }
@@ -305,7 +302,8 @@ impl Collector {
     /// ```
     pub fn set_sampling(&self, sampling: Sampling) {
         let mut state = lock(&self.inner.state);
-        self.inner.head.set(sampling.head());
+        let head = sampling::head_threshold(sampling.head());
+        self.inner.capture.update(|s| s.head = head);
         state.sampling = sampling;
     }
 

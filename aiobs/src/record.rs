@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
+use crate::capture::limits::CaptureSettings;
 use crate::capture::mask::{self, MaskFn, PathSegment};
-use crate::capture::{Limits, Sink, cap, encode, tag};
+use crate::capture::{Sink, cap, encode, tag};
 use crate::clock::{self, Instant};
 use crate::collector::{Collector, Inner, RECORDING};
 use crate::id;
@@ -53,15 +54,15 @@ struct Opened {
     span: u64,
     parent: u64,
     session: u32,
-    limits: &'static Limits,
-    mask: Option<&'static Arc<MaskFn>>,
+    /// The collector's limits and mask when the call was opened.
+    settings: &'static CaptureSettings,
 }
 
 impl Opened {
     /// Runs the mask hook, if there is one, over the payload in `buf[start..]`.
     #[inline]
     fn mask_payload(&self, buf: &mut Vec<u8>, start: usize, flags: u8) {
-        if let Some(mask) = self.mask {
+        if let Some(mask) = &self.settings.mask {
             self.mask_with(&**mask, buf, start, flags);
         }
     }
@@ -84,7 +85,7 @@ impl Opened {
             names,
             &tail,
             mask,
-            self.limits,
+            &self.settings.limits,
             &mut out,
         );
         // Nothing unmasked stays behind in the thread's scratch either.
@@ -173,7 +174,7 @@ impl<'a> Outcome<'a> {
         Outcome {
             sink: Sink {
                 out,
-                limits: opened.limits,
+                limits: &opened.settings.limits,
                 budget_end,
             },
             capture_result: opened.meta.capture_result,
@@ -230,15 +231,15 @@ fn open(
         return None; // inside a tree that head sampling dropped
     }
     let mut span = id::next();
-    let (collector_id, session, settings, kept) = t.with_collector(|c| {
+    let (collector_id, session, settings) = t.with_collector(|c| {
         (
             c.inner.id,
             c.inner.active.load(Ordering::Relaxed),
             c.inner.capture.get(),
-            // Only a root is sampled; the span id is the random draw.
-            parent != 0 || c.inner.head.keeps(span << 1),
         )
     });
+    // Only a root is sampled; its span id is the random draw.
+    let kept = parent != 0 || settings.keeps_root(span << 1);
     if session == 0 {
         return None;
     }
@@ -256,8 +257,7 @@ fn open(
             span,
             parent,
             session,
-            limits: &settings.limits,
-            mask: settings.mask.as_ref(),
+            settings,
         },
         collector_id,
     ))
@@ -326,7 +326,7 @@ fn enter_recording_with(
                 if meta.capture_args {
                     s.push(tag::SEQ);
                     args(&mut ArgSink {
-                        sink: Sink::new(&mut s, opened.limits),
+                        sink: Sink::new(&mut s, &opened.settings.limits),
                     });
                 }
                 (at, false)
@@ -361,7 +361,7 @@ impl SyncCall {
                     // The scratch is in use by an outer capture (this call ran inside another
                     // call's argument capture): no arguments, the outcome in a buffer of its own.
                     let mut own = Vec::new();
-                    let limits = self.opened.limits;
+                    let limits = &self.opened.settings.limits;
                     let budget = limits.capture_budget();
                     let mut outcome = Outcome::new(&mut own, &self.opened, budget, lost_flag(meta));
                     write_outcome(&mut outcome);
@@ -386,7 +386,7 @@ impl SyncCall {
             }
             let budget_end = self
                 .scratch_start
-                .saturating_add(self.opened.limits.capture_budget());
+                .saturating_add(self.opened.settings.limits.capture_budget());
             let mut outcome = Outcome::new(&mut scratch, &self.opened, budget_end, flags);
             write_outcome(&mut outcome);
             let flags = outcome.flags;
@@ -396,7 +396,7 @@ impl SyncCall {
                 &mut scratch,
                 self.scratch_start,
                 flags & flag::ARGS != 0,
-                self.opened.limits.event_bytes,
+                self.opened.settings.limits.event_bytes,
             );
             let (payload, flags) = fit(&scratch[self.scratch_start..], flags, meta);
             let header = self.opened.header(self.start, end, payload.len(), flags);
@@ -526,7 +526,7 @@ fn enter_async_recording(
     if meta.capture_args && !opened.dropped() {
         bytes.push(tag::SEQ);
         args(&mut ArgSink {
-            sink: Sink::new(&mut bytes, opened.limits),
+            sink: Sink::new(&mut bytes, &opened.settings.limits),
         });
     }
     Some(Box::new(AsyncCall {
@@ -554,7 +554,7 @@ impl AsyncCall {
             self.bytes.push(tag::END);
             flags |= flag::ARGS;
         }
-        let limits = self.opened.limits;
+        let limits = &self.opened.settings.limits;
         let mut outcome = Outcome::new(
             &mut self.bytes,
             &self.opened,

@@ -11,7 +11,6 @@
 //!   flush sees the tree.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::clock;
@@ -299,27 +298,11 @@ fn mix(mut x: u64) -> u64 {
 
 /// The head ratio as a threshold the hot path compares a random `u64` with: a root is kept
 /// when `random < threshold`; `u64::MAX` keeps everything.
-pub(crate) struct HeadThreshold(AtomicU64);
-
-impl HeadThreshold {
-    pub(crate) fn new() -> HeadThreshold {
-        HeadThreshold(AtomicU64::new(u64::MAX))
-    }
-
-    pub(crate) fn set(&self, ratio: f64) {
-        let t = if ratio >= 1.0 {
-            u64::MAX
-        } else {
-            (ratio * 2f64.powi(64)) as u64
-        };
-        self.0.store(t, Ordering::Relaxed);
-    }
-
-    /// Whether a new root is recorded, for a random `draw`.
-    #[inline]
-    pub(crate) fn keeps(&self, draw: u64) -> bool {
-        let t = self.0.load(Ordering::Relaxed);
-        t == u64::MAX || draw < t
+pub(crate) fn head_threshold(ratio: f64) -> u64 {
+    if ratio >= 1.0 {
+        u64::MAX
+    } else {
+        (ratio * 2f64.powi(64)) as u64
     }
 }
 
@@ -357,12 +340,10 @@ mod tests {
 
     #[test]
     fn the_head_threshold_keeps_its_share_of_random_draws() {
-        let h = HeadThreshold::new();
-        assert!(h.keeps(u64::MAX));
-        h.set(0.25);
-        let kept = (0..100_000u64).filter(|i| h.keeps(mix(*i + 1))).count();
+        assert_eq!(head_threshold(1.0), u64::MAX);
+        let t = head_threshold(0.25);
+        let kept = (0..100_000u64).filter(|i| mix(*i + 1) < t).count();
         assert!((23_500..26_500).contains(&kept), "{kept}");
-        h.set(0.0);
-        assert!(!h.keeps(0));
+        assert_eq!(head_threshold(0.0), 0);
     }
 }

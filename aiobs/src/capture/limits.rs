@@ -202,15 +202,27 @@ impl Limits {
     }
 }
 
-/// What a collector's captures use: the limits and the mask hook.
+/// What a collector's recorded calls use: the limits, the mask hook, and head sampling.
 pub(crate) struct CaptureSettings {
     pub(crate) limits: Limits,
     pub(crate) mask: Option<Arc<MaskFn>>,
+    /// Head sampling as a threshold for a random `u64`: a root is recorded when its draw is
+    /// below it; `u64::MAX` records every root.
+    pub(crate) head: u64,
+}
+
+impl CaptureSettings {
+    /// Whether a root call whose random draw is `draw` is recorded.
+    #[inline]
+    pub(crate) fn keeps_root(&self, draw: u64) -> bool {
+        self.head == u64::MAX || draw < self.head
+    }
 }
 
 static DEFAULT_SETTINGS: CaptureSettings = CaptureSettings {
     limits: Limits::new(),
     mask: None,
+    head: u64::MAX,
 };
 
 /// A collector's capture settings, read on the hot path with one load. Each change leaks the
@@ -238,9 +250,10 @@ impl SettingsCell {
         let mut new = CaptureSettings {
             limits: old.limits,
             mask: old.mask.clone(),
+            head: old.head,
         };
         change(&mut new);
-        let ptr = if new.limits == DEFAULT && new.mask.is_none() {
+        let ptr = if new.limits == DEFAULT && new.mask.is_none() && new.head == u64::MAX {
             std::ptr::from_ref(&DEFAULT_SETTINGS).cast_mut()
         } else {
             Box::into_raw(Box::new(new))
