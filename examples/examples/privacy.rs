@@ -59,7 +59,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     obs.observe(ObserveOptions::new().session_name("privacy-example"))?;
     for request in 0..12 {
         let headers = BTreeMap::from([
-            ("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.sig-sig-sig"),
+            (
+                "Authorization",
+                "Bearer eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.sig-sig-sig",
+            ),
             ("x-request-id", "req-7"),
         ]);
         let _ = handle(request, headers);
@@ -68,9 +71,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = obs.flush(FlushOptions::default())?;
     examples::print_tree(&path)?;
     let text = std::fs::read_to_string(&path)?;
-    for secret in ["hunter2-db", "sk-proj-", "eyJhbGci", "123456", "@example.com"] {
+    for secret in [
+        "hunter2-db",
+        "sk-proj-",
+        "eyJhbGci",
+        "123456",
+        "@example.com",
+    ] {
         assert!(!text.contains(secret), "{secret} must not be in the trace");
     }
-    println!("no secret, password, token, OTP or email address is in {}", path.display());
+    println!(
+        "no secret, password, token, OTP or email address is in {}",
+        path.display()
+    );
     Ok(())
 }
