@@ -93,8 +93,8 @@ pub(crate) struct State {
     /// Records of trees whose root had not ended at a flush that applied tail rules: written
     /// (or dropped) with their root, by a later flush. Each with the flushes it has waited.
     pub(crate) carried: Vec<(Box<[u8]>, u32)>,
-    /// The tail decisions of the last flush, by span id, for descendants flushed later.
-    pub(crate) decided: std::collections::HashMap<u64, bool>,
+    /// The tail decisions of the last flushes, by span id, for descendants flushed later.
+    pub(crate) decided: crate::sampling::Decisions,
 }
 
 /// How many flushed sessions are kept for late events.
@@ -233,7 +233,7 @@ impl Collector {
                     sampling: Sampling::new(),
                     scrubbing: Scrubbing::new(),
                     carried: Vec::new(),
-                    decided: std::collections::HashMap::new(),
+                    decided: crate::sampling::Decisions::default(),
                 }),
                 logs: Mutex::new(Vec::new()),
                 flush_lock: Mutex::new(()),
@@ -526,7 +526,7 @@ impl Collector {
             state.providers.clear();
             state.api_key = None;
             state.carried.clear();
-            state.decided.clear();
+            state.decided = crate::sampling::Decisions::default();
         }
         let logs = lock(&self.inner.logs);
         let mut scratch = Vec::new();

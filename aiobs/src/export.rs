@@ -94,6 +94,11 @@ impl ExportDocument<'_> {
         with_tree: bool,
         scrubbing: Scrubbing,
     ) -> Self {
+        // Exporters that read `sessions()` see the labels as the file has them.
+        let sessions = sessions
+            .into_iter()
+            .map(|s| json::scrub_labels(&s, &scrubbing).unwrap_or(s))
+            .collect();
         // Completion order, as the Python SDK appends events when calls end.
         items.sort_by_key(|it| it.record.header().end);
         let tree = with_tree.then(|| {

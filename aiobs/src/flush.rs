@@ -186,6 +186,23 @@ impl Collector {
         let logs = lock(&inner.logs).clone();
         let mut records: Vec<RecordRef> = Vec::new();
         let marks: Vec<_> = logs.iter().map(|log| log.read(&mut records)).collect();
+        // Records an earlier flush held back for their root, and its tail decisions: given
+        // back to the collector unless this flush succeeds (also if the writer panics).
+        let mut pending = {
+            let mut state = lock(&inner.state);
+            Pending {
+                state: &inner.state,
+                carried: std::mem::take(&mut state.carried),
+                decided: std::mem::take(&mut state.decided),
+                committed: false,
+            }
+        };
+        let log_records = records.len();
+        for (bytes, _) in &pending.carried {
+            // SAFETY: each box holds a whole record and is kept (in `pending`, then in the
+            // collector) until after the document is dropped.
+            records.push(unsafe { RecordRef::outside(bytes) });
+        }
 
         // The sessions to write: every stored one, then retired ones that late events name.
         let (mut sessions, mut slots): (Vec<Session>, Vec<u32>) = (Vec::new(), Vec::new());
@@ -211,23 +228,15 @@ impl Collector {
                 sessions.push(state.retired[&slot].clone());
             }
         }
-        let (providers, sampling, scrubbing, carried_in, previous) = {
-            let mut state = lock(&inner.state);
+        let (providers, sampling, scrubbing) = {
+            let state = lock(&inner.state);
             (
                 state.providers.clone(),
                 state.sampling.clone(),
                 state.scrubbing.clone(),
-                std::mem::take(&mut state.carried),
-                std::mem::take(&mut state.decided),
             )
         };
         let mask = inner.capture.get().mask.as_deref();
-        // Records an earlier flush held back for their root, oldest first.
-        let log_records = records.len();
-        for (bytes, _) in &carried_in {
-            // SAFETY: each box holds a whole record and outlives the document.
-            records.push(unsafe { RecordRef::outside(bytes) });
-        }
         let mut made: Vec<Box<[u8]>> = Vec::new();
         let mut head_dropped = vec![0u64; sessions.len()];
         let mut items: Vec<Item> = Vec::with_capacity(records.len());
@@ -249,11 +258,14 @@ impl Collector {
                 (Kind::Exchange, _) => {
                     let bytes = deferred::materialize(&h, record.payload_of(&h), &providers);
                     Some(match mask {
-                        Some(mask) => mask_provider(&bytes, mask).unwrap_or(bytes),
+                        Some(mask) => mask_provider(&bytes, mask),
                         None => bytes,
                     })
                 }
-                (Kind::Provider, Some(mask)) => mask_provider(record.bytes(), mask),
+                // A record carried from an earlier flush was masked then.
+                (Kind::Provider, Some(mask)) if h.flags & flag::MASKED == 0 => {
+                    Some(mask_provider(record.bytes(), mask))
+                }
                 _ => None,
             };
             if let Some(bytes) = remade {
@@ -270,13 +282,16 @@ impl Collector {
                 session: session as u32,
                 started_at: clock::unix_seconds(h.start),
             });
-            ages.push(n.checked_sub(log_records).map_or(0, |c| carried_in[c].1));
+            ages.push(
+                n.checked_sub(log_records)
+                    .map_or(0, |c| pending.carried[c].1),
+            );
         }
         let mut carried_out = Vec::new();
         let mut decided = std::collections::HashMap::new();
         let mut tail_dropped = vec![0u64; sessions.len()];
-        if sampling.has_tail() || !carried_in.is_empty() {
-            let tail = sampling::apply_tail(&sampling, items, &ages, &previous);
+        if sampling.has_tail() || !pending.carried.is_empty() {
+            let tail = sampling::apply_tail(&sampling, items, &ages, &pending.decided);
             items = tail.kept;
             decided = tail.decided;
             for session in tail.dropped {
@@ -299,25 +314,19 @@ impl Collector {
             );
         }
         let doc = ExportDocument::new(sessions, items, made, include_trace_tree, scrubbing);
-        let out = match write(&doc) {
-            Ok(out) => out,
-            Err(e) => {
-                drop(doc);
-                let mut state = lock(&inner.state);
-                state.carried = carried_in;
-                state.decided = previous;
-                return Err(e);
-            }
-        };
+        let out = write(&doc)?;
         drop(doc);
-        drop(carried_in);
 
         for (log, mark) in logs.iter().zip(marks) {
             log.commit(mark);
         }
+        pending.committed = true;
+        let mut decisions = std::mem::take(&mut pending.decided);
+        decisions.push(decided);
+        drop(pending);
         let mut state = lock(&inner.state);
         state.carried = carried_out;
-        state.decided = decided;
+        state.decided = decisions;
         for slot in finished {
             if let Some(s) = state.sessions.remove(&slot) {
                 state.retire(slot, s);
@@ -329,22 +338,63 @@ impl Collector {
     }
 }
 
+/// What a flush took from the collector to give back if it does not succeed.
+struct Pending<'a> {
+    state: &'a std::sync::Mutex<crate::collector::State>,
+    carried: Vec<(Box<[u8]>, u32)>,
+    decided: sampling::Decisions,
+    committed: bool,
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            let mut state = lock(self.state);
+            state.carried = std::mem::take(&mut self.carried);
+            state.decided = std::mem::take(&mut self.decided);
+        }
+    }
+}
+
 /// A provider record (`bytes`: header and payload) with its request, response and error
-/// passed through the mask hook; `None` if it can't be read (it is then written as it is).
-fn mask_provider(bytes: &[u8], mask: &MaskFn) -> Option<Vec<u8>> {
+/// passed through the mask hook, and marked as masked. A record that can't be read keeps
+/// its provider and API, with no values: never unmasked ones.
+fn mask_provider(bytes: &[u8], mask: &MaskFn) -> Vec<u8> {
     // SAFETY: `bytes` holds a whole record and outlives `record`.
     let record = unsafe { RecordRef::outside(bytes) };
     let h = record.header();
-    let payload = record.payload_of(&h);
+    match masked_payload(record.payload_of(&h), h.flags, mask) {
+        Some(payload) => store::record_bytes(
+            &store::Header {
+                flags: h.flags | flag::MASKED,
+                ..h
+            },
+            &payload,
+        ),
+        None => {
+            let payload = record.payload_of(&h);
+            let names = value_end(payload, 0)
+                .and_then(|api| value_end(payload, api))
+                .unwrap_or(0);
+            let mut out = payload[..names].to_vec();
+            out.push(crate::capture::tag::NULL);
+            let flags = (h.flags & !(flag::RESPONSE | flag::ERROR)) | flag::MASKED;
+            store::record_bytes(&store::Header { flags, ..h }, &out)
+        }
+    }
+}
+
+/// The payload of a provider record through the mask hook; `None` if it can't be read.
+fn masked_payload(payload: &[u8], flags: u8, mask: &MaskFn) -> Option<Vec<u8>> {
     // The provider's name and the API, then the values.
     let api_start = value_end(payload, 0)?;
     let values = value_end(payload, api_start)?;
     let api = std::str::from_utf8(payload.get(api_start + 5..values)?).ok()?;
     let mut tail = vec![PathSegment::Key("request")];
-    if h.flags & flag::RESPONSE != 0 {
+    if flags & flag::RESPONSE != 0 {
         tail.push(PathSegment::Key("response"));
     }
-    if h.flags & flag::ERROR != 0 {
+    if flags & flag::ERROR != 0 {
         tail.push(PathSegment::Error);
     }
     let mut out = payload[..values].to_vec();
@@ -357,7 +407,7 @@ fn mask_provider(bytes: &[u8], mask: &MaskFn) -> Option<Vec<u8>> {
         &limits::NONE,
         &mut out,
     )?;
-    Some(store::record_bytes(&h, &out))
+    Some(out)
 }
 
 /// The system labels of sampling, on every session written: the configuration

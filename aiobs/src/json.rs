@@ -326,8 +326,8 @@ pub(crate) fn write_document<W: Write + ?Sized>(doc: &ExportDocument, w: &mut W)
         if i > 0 {
             w.write_all(b",")?;
         }
-        let scrubbed = scrub_labels(s, &doc.scrubbing);
-        serde_json::to_writer(&mut *w, scrubbed.as_ref().unwrap_or(s)).map_err(io::Error::other)?;
+        // Labels were scrubbed when the document was made.
+        serde_json::to_writer(&mut *w, s).map_err(io::Error::other)?;
     }
     for (key, kind) in [
         (&br#"],"events":["#[..], Kind::Provider),
@@ -367,7 +367,7 @@ pub(crate) fn write_document<W: Write + ?Sized>(doc: &ExportDocument, w: &mut W)
 
 /// The session with the values of secret-named labels replaced and secrets in the other
 /// values scrubbed, or `None` if nothing changes.
-fn scrub_labels(session: &Session, rules: &Scrubbing) -> Option<Session> {
+pub(crate) fn scrub_labels(session: &Session, rules: &Scrubbing) -> Option<Session> {
     let labels = session.labels.as_ref()?;
     let mut changed = None;
     for (key, value) in labels {

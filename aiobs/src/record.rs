@@ -230,7 +230,6 @@ fn open(
     if parent & id::DROPPED != 0 {
         return None; // inside a tree that head sampling dropped
     }
-    let mut span = id::next();
     let (collector_id, session, settings) = t.with_collector(|c| {
         (
             c.inner.id,
@@ -238,11 +237,12 @@ fn open(
             c.inner.capture.get(),
         )
     });
-    // Only a root is sampled; its span id is the random draw.
-    let kept = parent != 0 || settings.keeps_root(span << 1);
     if session == 0 {
         return None;
     }
+    let mut span = id::next();
+    // Only a root is sampled; its span id is the random draw.
+    let kept = parent != 0 || settings.keeps_root(span << 1);
     if !kept {
         span |= id::DROPPED;
     }

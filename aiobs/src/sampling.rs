@@ -20,6 +20,33 @@ use crate::store::flag;
 /// Flushes a record waits for its root to end before it is written anyway.
 pub(crate) const MAX_CARRIED_FLUSHES: u32 = 8;
 
+/// Flushes whose tail decisions are remembered, for descendants that are flushed after their
+/// tree was decided (a task that outlives its root).
+pub(crate) const REMEMBERED_FLUSHES: usize = 16;
+
+/// The tail decisions of the last [`REMEMBERED_FLUSHES`] flushes, by span id: for every span
+/// of a decided tree, and for the parent a held-back record was finally written under (kept,
+/// so that its root, when it ends, is kept too and the tree stays whole).
+#[derive(Default)]
+pub(crate) struct Decisions {
+    generations: std::collections::VecDeque<HashMap<u64, bool>>,
+}
+
+impl Decisions {
+    /// The decision about `span`, newest first.
+    pub(crate) fn get(&self, span: u64) -> Option<bool> {
+        self.generations.iter().find_map(|g| g.get(&span).copied())
+    }
+
+    /// Remembers a flush's decisions, forgetting the oldest beyond the limit.
+    pub(crate) fn push(&mut self, decided: HashMap<u64, bool>) {
+        if !decided.is_empty() {
+            self.generations.push_front(decided);
+        }
+        self.generations.truncate(REMEMBERED_FLUSHES);
+    }
+}
+
 /// Which trees of calls a collector keeps; see [`Collector::set_sampling`].
 ///
 /// [`Collector::set_sampling`]: crate::Collector::set_sampling
@@ -181,17 +208,17 @@ enum Root {
     Item(u32),
     /// At a span of a tree decided by an earlier flush.
     Decided(bool),
-    /// At a span not seen yet: the tree's root has not ended.
-    Open,
+    /// At this parent span, not seen yet: the tree's root has not ended.
+    Open(u64),
 }
 
 /// Applies the tail rules to the items of a flush. `ages[i]` is how many flushes item `i` has
-/// waited already; `previous` holds the decisions of the last flush.
+/// waited already; `previous` holds the decisions of earlier flushes.
 pub(crate) fn apply_tail(
     sampling: &Sampling,
     items: Vec<Item>,
     ages: &[u32],
-    previous: &HashMap<u64, bool>,
+    previous: &Decisions,
 ) -> Tail {
     let headers: Vec<_> = items.iter().map(|it| it.record.header()).collect();
     let index: HashMap<u64, u32> = headers
@@ -217,9 +244,9 @@ pub(crate) fn apply_tail(
                 // A chain longer than the items is a cycle (ids collide): end it here.
                 Some(&p) if path.len() <= items.len() => at = p as usize,
                 Some(_) => break Root::Item(at as u32),
-                None => match previous.get(&parent) {
-                    Some(&keep) => break Root::Decided(keep),
-                    None => break Root::Open,
+                None => match previous.get(parent) {
+                    Some(keep) => break Root::Decided(keep),
+                    None => break Root::Open(parent),
                 },
             }
         };
@@ -227,11 +254,17 @@ pub(crate) fn apply_tail(
             roots[i] = Some(root);
         }
     }
-    let roots: Vec<Root> = roots.into_iter().map(|r| r.unwrap_or(Root::Open)).collect();
+    let roots: Vec<Root> = roots
+        .into_iter()
+        .map(|r| r.unwrap_or(Root::Open(0)))
+        .collect();
     let mut has_error = vec![false; items.len()];
+    // A tree part of which was written already (held back too long) is kept whole.
+    let mut written_before = vec![false; items.len()];
     for (i, root) in roots.iter().enumerate() {
         if let Root::Item(r) = root {
             has_error[*r as usize] |= headers[i].flags & flag::ERROR != 0;
+            written_before[*r as usize] |= previous.get(headers[i].span) == Some(true);
         }
     }
     let mut keep_root = vec![true; items.len()];
@@ -240,7 +273,7 @@ pub(crate) fn apply_tail(
         if matches!(root, Root::Item(r) if *r as usize == i) {
             let h = &headers[i];
             let ms = clock::duration_ms(h.start, h.end);
-            keep_root[i] = sampling.tail_keeps(h.span, has_error[i], ms);
+            keep_root[i] = written_before[i] || sampling.tail_keeps(h.span, has_error[i], ms);
             if !keep_root[i] {
                 dropped.push(items[i].session);
             }
@@ -256,13 +289,15 @@ pub(crate) fn apply_tail(
         let keep = match roots[i] {
             Root::Item(r) => keep_root[r as usize],
             Root::Decided(keep) => keep,
-            Root::Open => {
+            Root::Open(parent) => {
                 let age = ages.get(i).copied().unwrap_or(0);
                 if age < MAX_CARRIED_FLUSHES {
                     tail.carry.push((item, age + 1));
                     continue;
                 }
-                true // waited long enough: written as it is
+                // Waited long enough: written as it is, and its ancestors will be kept.
+                tail.decided.insert(parent, true);
+                true
             }
         };
         tail.decided.insert(headers[i].span, keep);

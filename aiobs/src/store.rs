@@ -47,6 +47,8 @@ pub(crate) mod flag {
     pub const ARGS_LOST: u8 = 8;
     /// Provider events: the payload has a response value.
     pub const RESPONSE: u8 = 16;
+    /// Provider events: the values went through the mask hook already.
+    pub const MASKED: u8 = 32;
 }
 
 /// The fixed part of a record.

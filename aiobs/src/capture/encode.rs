@@ -418,6 +418,11 @@ impl<'a> ser::Serializer for Encoder<'a> {
         value: &T,
     ) -> Result<(), Stop> {
         let mut this = self;
+        if this.depth >= MAX_DEPTH {
+            // A chain of newtype variants (`Cons(Box<List>)`) nests without a container.
+            put_str(this.out, "<max depth>", usize::MAX);
+            return Ok(());
+        }
         this.out.push(tag::MAP);
         this.key_str(variant);
         let result = element(

@@ -315,14 +315,16 @@ impl<T: Plain> Plain for [T] {
     fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
         sink.out.push(tag::SEQ);
         let max = sink.limits.items;
+        let mut written = 0;
         for item in self.iter().take(max) {
             if sink.out.len() > sink.budget_end {
-                break;
+                break; // the event's budget: the rest is counted in the marker
             }
             item.__aiobs_encode(sink);
+            written += 1;
         }
-        if self.len() > max && sink.limits.markers {
-            encode::put_more(sink.out, false, Some(self.len() - max));
+        if self.len() > written && sink.limits.markers {
+            encode::put_more(sink.out, false, Some(self.len() - written));
         }
         sink.out.push(tag::END);
     }
@@ -851,6 +853,36 @@ mod robustness_tests {
                 let mut next = list.next.take();
                 while let Some(mut node) = next {
                     next = node.next.take();
+                }
+                text
+            })
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        assert!(text.contains("<max depth>"), "{}", &text[..100]);
+        let _: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    }
+
+    #[test]
+    fn a_deep_chain_of_newtype_variants_is_cut_at_the_depth_limit() {
+        #[derive(Serialize)]
+        enum List {
+            Cons(Box<List>),
+            Nil,
+        }
+        let text = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(|| {
+                let mut list = List::Nil;
+                for _ in 0..20_000 {
+                    list = List::Cons(Box::new(list));
+                }
+                let mut out = Vec::new();
+                capture_serialize(&mut Sink::new(&mut out, &limits::DEFAULT), &list);
+                let text = to_json(&out);
+                // Drop the list without recursing either.
+                while let List::Cons(next) = list {
+                    list = *next;
                 }
                 text
             })

@@ -180,13 +180,15 @@ pub(crate) fn render_value_with<W: Write + ?Sized>(
                     let s = std::str::from_utf8(raw).unwrap_or("<invalid utf-8>");
                     let cut = t == tag::STR_CUT || t == tag::DEBUG_CUT;
                     if is_key {
+                        // What a cut took off a key could have named a secret: its value
+                        // is redacted unless what is left is a safe name.
+                        let secret = rules.is_secret_name(s)
+                            || (cut && rules.is_on() && !rules.is_safe_name(s));
                         if let Some(Frame::Map { redact, .. }) = stack.last_mut() {
-                            *redact = rules.is_secret_name(s);
+                            *redact = secret;
                         }
-                        write_cut(out, s, cut)?;
-                    } else {
-                        write_cut(out, &rules.scrub_text(s, cut), cut)?;
                     }
+                    write_cut(out, &rules.scrub_text(s, cut), cut)?;
                 }
                 tag::TYPE_NAME => {
                     let name = read_type_name(bytes, pos)?;

@@ -165,6 +165,19 @@ impl Scrubbing {
         self.is_secret_name_bytes(name.as_bytes())
     }
 
+    /// Whether `name` was marked safe with [`Scrubbing::safe_name`].
+    ///
+    /// ```
+    /// use aiobs::scrub::Scrubbing;
+    ///
+    /// assert!(Scrubbing::new().safe_name("session_id").is_safe_name("sessionId"));
+    /// ```
+    pub fn is_safe_name(&self, name: &str) -> bool {
+        self.safe_names
+            .iter()
+            .any(|safe| names::normalised_eq(name.as_bytes(), safe.as_bytes()))
+    }
+
     /// [`Scrubbing::is_secret_name`] on bytes (text scanning finds names as byte ranges).
     fn is_secret_name_bytes(&self, name: &[u8]) -> bool {
         self.on
