@@ -15,6 +15,7 @@ use crate::id;
 use crate::labels::{self, Labels};
 use crate::model::{Session, SessionMeta};
 use crate::providers::Provider;
+use crate::remote::{self, ApiKey, Remote};
 use crate::sampling::{self, Sampling};
 use crate::scrub::Scrubbing;
 use crate::store::{Log, lock};
@@ -87,7 +88,9 @@ pub(crate) struct State {
     pub(crate) retired: BTreeMap<u32, Session>,
     next_slot: u32,
     pub(crate) providers: Vec<Arc<dyn Provider>>,
-    pub(crate) api_key: Option<String>,
+    pub(crate) api_key: Option<ApiKey>,
+    /// Where the aiobs servers are.
+    pub(crate) remote: Remote,
     pub(crate) sampling: Sampling,
     pub(crate) scrubbing: Scrubbing,
     /// Records of trees whose root had not ended at a flush that applied tail rules: written
@@ -194,7 +197,14 @@ impl ObserveOptions {
         self
     }
 
-    /// The aiobs API key (else `AIOBS_API_KEY`). It never appears in an output or a message.
+    /// The aiobs API key (else `AIOBS_API_KEY`). With a key, `observe` validates it with the
+    /// usage server and `flush` uploads the trace and records usage after writing it; see
+    /// [`Remote`]. It never appears in an output, a message or a `Debug` output.
+    ///
+    /// ```
+    /// let opts = aiobs::ObserveOptions::new().api_key("aiobs_sk_...");
+    /// assert!(!format!("{opts:?}").contains("aiobs_sk_"));
+    /// ```
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
         self
@@ -230,6 +240,7 @@ impl Collector {
                     next_slot: 1,
                     providers: Vec::new(),
                     api_key: None,
+                    remote: Remote::new(),
                     sampling: Sampling::new(),
                     scrubbing: Scrubbing::new(),
                     carried: Vec::new(),
@@ -307,6 +318,26 @@ impl Collector {
         state.sampling = sampling;
     }
 
+    /// Sets where the aiobs servers are and how long to wait for them; see [`Remote`]. Used
+    /// only with an API key.
+    ///
+    /// ```
+    /// let obs = aiobs::Collector::new();
+    /// obs.set_remote(aiobs::Remote::new().usage_server("http://127.0.0.1:9"));
+    /// ```
+    pub fn set_remote(&self, remote: Remote) {
+        lock(&self.inner.state).remote = remote;
+    }
+
+    /// The aiobs servers' settings.
+    ///
+    /// ```
+    /// assert_eq!(aiobs::Collector::new().remote(), aiobs::Remote::new());
+    /// ```
+    pub fn remote(&self) -> Remote {
+        lock(&self.inner.state).remote.clone()
+    }
+
     /// Sets what is scrubbed from what this collector writes (on, with the built-in patterns,
     /// by default). Applied when a trace is flushed, to everything in it: arguments, results,
     /// errors, LLM requests and responses, labels.
@@ -353,6 +384,10 @@ impl Collector {
 
     /// Starts a session and makes it the active one; returns its id (a UUID).
     ///
+    /// With an API key (the option, else `AIOBS_API_KEY`), the key is first validated with the
+    /// usage server; a refused key, a used-up plan or an unreachable server is an error and no
+    /// session starts. Without one, nothing is sent anywhere.
+    ///
     /// Labels are merged: system labels, then `AIOBS_LABEL_*` environment variables, then
     /// `options`' labels, which are checked first. A session that was active stays in the
     /// collector, without an end time, as in the Python SDK.
@@ -384,10 +419,18 @@ impl Collector {
                 Some(labels)
             },
         };
-        let mut state = lock(&self.inner.state);
-        state.api_key = options
+        // A key (the option, else AIOBS_API_KEY) is validated before the session starts.
+        let api_key = options
             .api_key
-            .or_else(|| std::env::var("AIOBS_API_KEY").ok());
+            .or_else(|| std::env::var("AIOBS_API_KEY").ok())
+            .filter(|k| !k.is_empty())
+            .map(ApiKey::new);
+        if let Some(key) = &api_key {
+            let remote = lock(&self.inner.state).remote.clone();
+            remote::validate(key, &remote)?;
+        }
+        let mut state = lock(&self.inner.state);
+        state.api_key = api_key;
         let slot = state.next_slot;
         state.next_slot += 1;
         state.sessions.insert(slot, session);

@@ -60,6 +60,63 @@ pub enum Error {
         /// What the exporter said.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The aiobs usage server refused the API key (HTTP 401).
+    InvalidApiKey,
+    /// The API key's plan has no traces left.
+    RateLimited {
+        /// The server's message.
+        message: String,
+        /// The plan, such as `"free"`.
+        tier: String,
+        /// Traces counted so far.
+        used: u64,
+        /// Traces the plan allows.
+        limit: u64,
+    },
+    /// An aiobs server could not be reached, or did not answer in time.
+    ServerUnreachable {
+        /// The URL called.
+        url: String,
+        /// Why: the connection error, or the timeout.
+        reason: String,
+    },
+    /// An aiobs server answered with an error status.
+    ServerStatus {
+        /// The URL called.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// The server's message, if it gave one.
+        message: String,
+    },
+    /// An API key was given but aiobs was built without its `remote` feature.
+    RemoteDisabled,
+    /// The trace was written (to a file or by the exporter) and the recorded events were
+    /// forgotten, but sending it to the aiobs servers failed. Nothing is lost locally.
+    Upload {
+        /// Where the trace was written: the file's path, or `"the exporter"`.
+        written_to: String,
+        /// What failed: [`Error::InvalidApiKey`], [`Error::RateLimited`],
+        /// [`Error::ServerUnreachable`] or [`Error::ServerStatus`].
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    /// Whether the trace was nonetheless written locally: the error came from sending it to
+    /// the aiobs servers afterwards ([`Error::Upload`]).
+    ///
+    /// ```
+    /// let e = aiobs::Error::Upload {
+    ///     written_to: "trace.json".into(),
+    ///     source: Box::new(aiobs::Error::InvalidApiKey),
+    /// };
+    /// assert!(e.written_locally());
+    /// assert!(!aiobs::Error::InvalidApiKey.written_locally());
+    /// ```
+    pub fn written_locally(&self) -> bool {
+        matches!(self, Error::Upload { .. })
+    }
 }
 
 impl fmt::Display for Error {
@@ -89,6 +146,37 @@ impl fmt::Display for Error {
                 write!(f, "cannot write the trace to {}: {source}", path.display())
             }
             Error::Export { source } => write!(f, "the exporter failed: {source}"),
+            Error::InvalidApiKey => f.write_str("the aiobs API key is invalid (the usage server answered 401)"),
+            Error::RateLimited {
+                message,
+                tier,
+                used,
+                limit,
+            } => {
+                let message = if message.is_empty() { "rate limit exceeded" } else { message };
+                write!(f, "{message} (tier: {tier}, used: {used}/{limit})")
+            }
+            Error::ServerUnreachable { url, reason } => {
+                write!(f, "cannot reach the aiobs server at {url}: {reason}")
+            }
+            Error::ServerStatus {
+                url,
+                status,
+                message,
+            } => {
+                write!(f, "the aiobs server at {url} answered HTTP {status}")?;
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
+            }
+            Error::RemoteDisabled => f.write_str(
+                "an aiobs API key was given (option or AIOBS_API_KEY) but aiobs was built without its `remote` feature",
+            ),
+            Error::Upload { written_to, source } => write!(
+                f,
+                "the trace was written to {written_to}, but sending it to the aiobs servers failed: {source}"
+            ),
         }
     }
 }
@@ -98,6 +186,7 @@ impl std::error::Error for Error {
         match self {
             Error::Write { source, .. } => Some(source),
             Error::Export { source } => Some(&**source),
+            Error::Upload { source, .. } => Some(&**source),
             _ => None,
         }
     }

@@ -14,6 +14,7 @@ use crate::export::{ExportDocument, ExportResult, Exporter, Item};
 use crate::json;
 use crate::model::Session;
 use crate::providers::deferred;
+use crate::remote;
 use crate::sampling::{self, Sampling};
 use crate::store::{self, Kind, RecordRef, flag, lock};
 use crate::{clock, id};
@@ -151,7 +152,8 @@ impl Collector {
                 default_path(id.as_deref())
             }
         };
-        self.flush_with(options.include_trace_tree, |doc| {
+        let written_to = path.display().to_string();
+        self.flush_with(options.include_trace_tree, &written_to, |doc| {
             write_atomically(&path, options.fsync, doc).map_err(|source| Error::Write {
                 path: path.clone(),
                 source,
@@ -167,7 +169,7 @@ impl Collector {
         exporter: &dyn Exporter,
         include_trace_tree: bool,
     ) -> Result<ExportResult> {
-        self.flush_with(include_trace_tree, |doc| {
+        self.flush_with(include_trace_tree, "the exporter", |doc| {
             exporter
                 .export(doc)
                 .map_err(|source| Error::Export { source })
@@ -175,10 +177,12 @@ impl Collector {
     }
 
     /// Builds the document of everything published, passes it to `write`, and on success
-    /// forgets what it held.
+    /// forgets what it held; then, with an API key, sends it to the aiobs servers (a failure
+    /// there is [`Error::Upload`], naming `written_to`).
     fn flush_with<T>(
         &self,
         include_trace_tree: bool,
+        written_to: &str,
         write: impl FnOnce(&ExportDocument) -> Result<T>,
     ) -> Result<T> {
         let inner = &*self.inner;
@@ -228,12 +232,14 @@ impl Collector {
                 sessions.push(state.retired[&slot].clone());
             }
         }
-        let (providers, sampling, scrubbing) = {
+        let (providers, sampling, scrubbing, api_key, remote) = {
             let state = lock(&inner.state);
             (
                 state.providers.clone(),
                 state.sampling.clone(),
                 state.scrubbing.clone(),
+                state.api_key.clone(),
+                state.remote.clone(),
             )
         };
         let mask = inner.capture.get().mask.as_deref();
@@ -315,6 +321,10 @@ impl Collector {
         }
         let doc = ExportDocument::new(sessions, items, made, include_trace_tree, scrubbing);
         let out = write(&doc)?;
+        // The upload is the same document, rendered again only when there is a key.
+        let upload = api_key
+            .as_ref()
+            .map(|_| (doc.to_json_vec(), doc.event_count() as u64));
         drop(doc);
 
         for (log, mark) in logs.iter().zip(marks) {
@@ -334,6 +344,19 @@ impl Collector {
         }
         drop(state);
         lock(&inner.logs).retain(|l| !l.is_finished());
+        if let (Some(key), Some((json, trace_count))) = (api_key, upload) {
+            let sent = json
+                .map_err(|e| Error::Export {
+                    source: Box::new(e),
+                })
+                .and_then(|json| remote::send(&key, &remote, &json, trace_count));
+            if let Err(e) = sent {
+                return Err(Error::Upload {
+                    written_to: written_to.to_owned(),
+                    source: Box::new(e),
+                });
+            }
+        }
         Ok(out)
     }
 }

@@ -51,6 +51,7 @@ pub mod labels;
 pub mod model;
 pub mod providers;
 mod record;
+pub mod remote;
 mod sampling;
 pub mod scrub;
 mod span;
@@ -65,6 +66,7 @@ pub use error::{Error, Result};
 pub use export::{BoxError, ExportDocument, ExportResult, Exporter};
 pub use flush::FlushOptions;
 pub use providers::{EventFields, LlmCall, Provider, ProviderCall, llm_call};
+pub use remote::Remote;
 pub use sampling::Sampling;
 pub use span::{FutureExt, SpanContext, WithContext, current_span_id};
 

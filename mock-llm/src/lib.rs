@@ -1,4 +1,5 @@
-//! A real HTTP/1.1 mock of LLM provider APIs on loopback, for tests, examples and benchmarks.
+//! A real HTTP/1.1 mock of LLM provider APIs, and of the aiobs usage and trace servers, on
+//! loopback, for tests, examples and benchmarks.
 //!
 //! [`MockServer::start`] binds `127.0.0.1:0` and answers with the canned bodies of
 //! [`fixtures`], byte for byte. Paths match by suffix, so any base URL prefix works
@@ -13,6 +14,9 @@
 //! | `POST */models/{model}:predictLongRunning` | a Gemini operation (video generation) |
 //! | `GET */operations/*` | the operation, done, with a video URI |
 //! | `POST */messages` | Anthropic `message`; with `"stream": true` its SSE event sequence |
+//! | `GET */v1/usage` | aiobs usage server: the key's usage, `{"success": true, "usage": {...}}` |
+//! | `POST */v1/usage` | `{"trace_count": n}` spends `n` traces of the quota, or 429 past the limit |
+//! | `POST */v1/traces` | aiobs trace server: stores the export document, counts its events |
 //! | anything else | 404 with a JSON error body |
 //!
 //! The model (the request's `model` field; for Gemini the model in the path) picks the behaviour:
@@ -20,6 +24,12 @@
 //! provider's error body; `not-json`, a 200 `text/plain` body; `cut`, a stream that stops after
 //! about half its events, without the terminating chunk; `long` (chat completions), a 2 kB
 //! completion or a stream of 200 chunks, for benchmarks. A body that is not JSON gets a 400.
+//!
+//! The aiobs routes want `Authorization: Bearer <key>` with the key of
+//! [`MockServer::set_api_key`] (else 401), keep the quota of [`MockServer::set_usage`] and the
+//! documents of [`MockServer::traces`], and answer `{"success": false, "error": "..."}` when
+//! they refuse. [`MockServer::inject`] makes the next request to a path, on any route, get a
+//! [`Fault`] instead: a status, a delay, or a connection closed without an answer.
 //!
 //! ```
 //! use std::io::{Read, Write};
@@ -41,10 +51,13 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod aiobs_server;
+mod faults;
 pub mod fixtures;
 mod http;
 mod routes;
 mod server;
 
+pub use faults::Fault;
 pub use http::Received;
 pub use server::MockServer;
