@@ -169,6 +169,12 @@ pub trait Exporter {
     /// It runs inside the flush: it must not call `flush` or `reset` on the collector being
     /// flushed (they would wait for this flush to end).
     fn export(&self, doc: &ExportDocument<'_>) -> Result<ExportResult, BoxError>;
+
+    /// A short name for reports (a [`CompositeExporter`](crate::exporters::CompositeExporter)
+    /// names each exporter's outcome with it).
+    fn name(&self) -> &str {
+        "exporter"
+    }
 }
 
 /// A boxed error, as exporters return.

@@ -44,6 +44,7 @@ mod clock;
 mod collector;
 mod error;
 mod export;
+pub mod exporters;
 mod flush;
 mod id;
 mod json;
