@@ -150,12 +150,16 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, names: &[Ident]) -> 
         Shape::Sync => {
             let fake_return = fake_return(&sig.output);
             let stmts = &block.stmts;
-            // `!` can't be named in a `let`, but a closure may return it.
-            let never =
-                matches!(&sig.output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)))
-                    .then(|| quote!(-> !));
+            // `!` can't be named in a `let`, but a closure may return it; and a function
+            // without a return type returns `()` even when its body diverges (`panic!()`),
+            // where the closure's type would fall back to `!` in edition 2024.
+            let returns = match &sig.output {
+                ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => Some(quote!(-> !)),
+                ReturnType::Default => Some(quote!(-> ())),
+                ReturnType::Type(..) => None,
+            };
             let body = quote! {
-                ::aiobs::__private::finish(#call, move || #never { #fake_return #(#stmts)* }, #outcome)
+                ::aiobs::__private::finish(#call, move || #returns { #fake_return #(#stmts)* }, #outcome)
             };
             (quote!(enter), body)
         }
@@ -325,7 +329,14 @@ fn into_async_fn(sig: &mut Signature) -> TokenStream {
 /// in the body then infer their types from the signature, as in the `async fn` (tracing's trick).
 fn fake_return(output: &ReturnType) -> Option<TokenStream> {
     let ReturnType::Type(_, ty) = output else {
-        return None;
+        // No return type: `()`, also when the body only diverges (edition 2024 would make a
+        // diverging async block's output `!`).
+        return Some(quote! {
+            #[allow(unreachable_code, clippy::needless_return)]
+            if false {
+                return;
+            }
+        });
     };
     if let Type::Never(_) = **ty {
         return None;

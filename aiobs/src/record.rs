@@ -317,7 +317,7 @@ fn enter_recording_with(
                 collector,
                 scratch_start: usize::MAX,
                 args_lost: false,
-                start: clock::now(),
+                start: clock::epoch(), // no clock is read for a dropped root
             });
         }
         let (scratch_start, args_lost) = match t.scratch.try_borrow_mut() {
@@ -457,6 +457,12 @@ fn run_recorded<R>(
     body: impl FnOnce() -> R,
     outcome: impl FnOnce(&mut Outcome<'_>, &R),
 ) -> R {
+    if call.opened.dropped() {
+        // A root that head sampling dropped: no clock, no capture, no panic guard; its span
+        // is restored (and the tree counted) when the body returns or unwinds.
+        let _dropped = DroppedRoot(Some(call));
+        return body();
+    }
     match panic::catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => {
             let end = clock::now();
@@ -467,6 +473,17 @@ fn run_recorded<R>(
             let end = clock::now();
             call.complete(end, |o| o.panicked(&*payload));
             panic::resume_unwind(payload)
+        }
+    }
+}
+
+/// Ends a dropped root when dropped: restores the span and counts the tree.
+struct DroppedRoot(Option<SyncCall>);
+
+impl Drop for DroppedRoot {
+    fn drop(&mut self) {
+        if let Some(call) = self.0.take() {
+            call.complete(clock::epoch(), |_| {});
         }
     }
 }

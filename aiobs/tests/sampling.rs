@@ -232,3 +232,26 @@ fn without_sampling_there_are_no_sampling_labels() {
     assert_eq!(whole_trees(&doc), [1]);
     assert!(doc["sessions"][0]["labels"]["aiobs_sampling"].is_null());
 }
+
+#[test]
+fn a_dropped_root_that_panics_leaves_no_dropped_span_behind() {
+    #[aiobs::observe]
+    fn boom() {
+        panic!("a dropped root panicked on purpose");
+    }
+    let obs = Collector::new();
+    let _scope = obs.set_default();
+    obs.set_sampling(Sampling::new().head_ratio(0.0));
+    obs.observe(ObserveOptions::new()).unwrap();
+    assert!(std::panic::catch_unwind(boom).is_err());
+    obs.set_sampling(Sampling::new());
+    leaf(1); // a root again, recorded: the panic did not leave the dropped span current
+    let (doc, _, _dir) = support::flush_validated(&obs, "panicked.json");
+    assert_eq!(doc["function_events"][0]["name"], "leaf");
+    assert_eq!(doc["function_events"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        label(&doc, "aiobs_sampled_dropped"),
+        "1",
+        "the root that panicked"
+    );
+}

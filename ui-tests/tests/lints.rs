@@ -212,3 +212,15 @@ fn every_shape_runs() {
     assert_eq!(Box::new(S::new()).boxed(), 1);
     assert_eq!(s.by_value(), 4);
 }
+
+#[observe]
+#[allow(dead_code)]
+fn diverges(reason: &str) {
+    panic!("not yet: {reason}")
+}
+
+#[observe]
+#[allow(dead_code)]
+async fn diverges_async() {
+    todo!()
+}

@@ -112,6 +112,20 @@ fn unit(log: &mut Vec<u8>) {
     log.push(1);
 }
 
+/// A body that only diverges: the function still returns `()` (edition 2024 would otherwise
+/// make the body's type `!`).
+#[observe]
+#[allow(dead_code)]
+fn unimplemented_yet(reason: &str) {
+    panic!("not yet: {reason}")
+}
+
+#[observe]
+#[allow(dead_code)]
+async fn unimplemented_async() {
+    todo!()
+}
+
 fn main() {
     let export = record(|| {
         assert_eq!(add(1, 2), 3);
