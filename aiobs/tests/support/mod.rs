@@ -143,6 +143,51 @@ pub fn validate_export(paths: &[&Path]) {
     }
 }
 
+/// A Python with `package` installed (importable as `module`): [`validator_python`], into
+/// which `python -m pip install -q package` is run first if `import module` fails there.
+///
+/// For tools the tests need beyond the validator's pinned requirements (such as the GCS
+/// emulator `gcp-storage-emulator`). The install runs under the same cross-process lock as
+/// creating the virtualenv, and at most once per package and process.
+///
+/// # Panics
+///
+/// If the install fails (no network for pip, a Python without pip...), with pip's output.
+pub fn python_with_package(module: &str, package: &str) -> PathBuf {
+    static CHECKED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let python = validator_python();
+    let mut checked = CHECKED.lock().unwrap_or_else(|e| e.into_inner());
+    if checked.iter().any(|p| p == package) {
+        return python;
+    }
+    let importable = |python: &Path| {
+        Command::new(python)
+            .args(["-c", &format!("import {module}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !importable(&python) {
+        let _lock = VenvLock::acquire();
+        if !importable(&python) {
+            run_checked(
+                Command::new(&python)
+                    .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+                    .arg(package),
+            );
+            assert!(
+                importable(&python),
+                "installed {package} into {} but `import {module}` still fails",
+                python.display()
+            );
+        }
+    }
+    checked.push(package.to_owned());
+    python
+}
+
 // ---------------------------------------------------------------------------
 // Finding or creating the Python
 // ---------------------------------------------------------------------------

@@ -1,0 +1,100 @@
+//! The HTTP side: one request over ureq (blocking), its answer read whole, errors naming the
+//! URL (never a header, so never a token).
+
+use std::time::Duration;
+
+use super::GcsError;
+
+/// Bytes of an answer that are read (GCS's and the token endpoint's JSON are small).
+const ANSWER_LIMIT: u64 = 1 << 20;
+
+/// An answer: status and body.
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
+}
+
+/// Sends a request built by `send` and reads the answer, whatever its status.
+pub(crate) fn exchange(
+    url: &str,
+    timeout: Duration,
+    send: impl FnOnce(&ureq::Agent) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<Answer, GcsError> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let unreachable = |e: ureq::Error| GcsError::Unreachable {
+        url: url.to_owned(),
+        reason: match e {
+            ureq::Error::Timeout(_) => format!("no answer within {timeout:?}"),
+            other => other.to_string(),
+        },
+    };
+    let mut response = send(&agent).map_err(unreachable)?;
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(ANSWER_LIMIT)
+        .read_to_vec()
+        .map_err(unreachable)?;
+    Ok(Answer { status, body })
+}
+
+/// Percent-encodes everything but the unreserved characters (RFC 3986), for a query value or
+/// a path segment.
+pub(crate) fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The start of a non-JSON answer, as text.
+pub(crate) fn short_text(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .trim()
+        .chars()
+        .take(300)
+        .collect()
+}
+
+/// GCS's own words about an error: `{"error": {"message": …}}`, else the text of the answer.
+pub(crate) fn gcs_message(body: &[u8]) -> String {
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        let error = &value["error"];
+        if let Some(message) = error["message"].as_str().or_else(|| error.as_str()) {
+            return message.to_owned();
+        }
+    }
+    short_text(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_encoding_keeps_only_unreserved_characters() {
+        assert_eq!(percent_encode("a-b_c.d~e"), "a-b_c.d~e");
+        assert_eq!(
+            percent_encode("traces/2024-01-02/a b+c&d=é.json"),
+            "traces%2F2024-01-02%2Fa%20b%2Bc%26d%3D%C3%A9.json"
+        );
+    }
+
+    #[test]
+    fn gcs_messages() {
+        let body = br#"{"error": {"code": 403, "message": "denied.", "errors": []}}"#;
+        assert_eq!(gcs_message(body), "denied.");
+        assert_eq!(gcs_message(b"  Not Found \n"), "Not Found");
+        assert_eq!(gcs_message(b""), "");
+    }
+}
