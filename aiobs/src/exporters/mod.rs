@@ -2,12 +2,18 @@
 //!
 //! - [`CustomExporter`]: your closure.
 //! - [`CompositeExporter`]: several exporters, each reported.
+//! - `OtlpExporter` (cargo feature `otlp`): OpenTelemetry spans over OTLP/HTTP, for Jaeger,
+//!   Grafana Tempo, Arize Phoenix, Langfuse or a collector.
 //!
 //! Any type implementing [`Exporter`](crate::Exporter) works with
 //! [`Collector::flush_to`](crate::Collector::flush_to).
 
 mod composite;
 mod custom;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 
 pub use composite::{CompositeError, CompositeExporter};
 pub use custom::CustomExporter;
+#[cfg(feature = "otlp")]
+pub use otlp::OtlpExporter;

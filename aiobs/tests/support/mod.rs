@@ -27,6 +27,8 @@
 
 #![allow(dead_code)]
 
+pub mod otlp;
+
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -207,6 +209,45 @@ fn create_venv() {
             }
         );
     }
+}
+
+/// [`validator_python`], made able to `import module` first if it cannot: `pip install -q
+/// requirement` into it, under the same lock as creating the venv (so concurrent tests and
+/// processes install once). Also with `AIOBS_PYTHON`, whose Python then gets the package.
+///
+/// # Panics
+///
+/// If pip fails or the module still cannot be imported, with pip's output.
+pub fn python_with_package(module: &str, requirement: &str) -> PathBuf {
+    let python = validator_python();
+    if can_import(&python, module) {
+        return python;
+    }
+    let _lock = VenvLock::acquire();
+    if !can_import(&python, module) {
+        run_checked(
+            Command::new(&python)
+                .args(["-m", "pip", "install", "-q"])
+                .arg(requirement),
+        );
+        assert!(
+            can_import(&python, module),
+            "installed {requirement} into {} but it cannot `import {module}`",
+            python.display()
+        );
+    }
+    python
+}
+
+/// True if `python` can `import module`.
+fn can_import(python: &Path, module: &str) -> bool {
+    Command::new(python)
+        .args(["-c", &format!("import {module}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Runs `cmd` and panics with its output unless it succeeds.
