@@ -11,7 +11,7 @@
 mod composite;
 mod custom;
 #[cfg(feature = "otlp")]
-pub mod otlp;
+mod otlp;
 
 pub use composite::{CompositeError, CompositeExporter};
 pub use custom::CustomExporter;

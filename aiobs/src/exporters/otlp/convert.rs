@@ -486,7 +486,7 @@ fn finish_reasons(response: &Value) -> Vec<String> {
 /// `error.type`: the `<ErrorType>` of `"<ErrorType>: <message>"`, `panic` for a panic, else
 /// `_OTHER` (as the conventions say when the type is unknown).
 pub(super) fn error_type(error: &str) -> &str {
-    match error.split_once(':') {
+    match error.split_once(": ") {
         Some((ty, _)) if !ty.trim().is_empty() && !ty.trim().contains(char::is_whitespace) => {
             ty.trim()
         }
