@@ -15,7 +15,8 @@ use serde_json::Value;
 
 use crate::model::{Callsite, ObservabilityExport, Session};
 
-/// Trace flags: sampled, and "the parent is known not to be remote" (bits 8 and 9 unset but 8).
+/// Span flags: sampled (bit 0); whether the parent is remote is known (bit 8): it is not (bit 9
+/// unset).
 const SPAN_FLAGS: u32 = 0x01 | 0x100;
 
 /// What the resource of every `ResourceSpans` holds besides the session.
