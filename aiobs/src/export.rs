@@ -58,6 +58,15 @@ impl ExportDocument<'_> {
         serde_json::from_slice(&bytes).map_err(io::Error::other)
     }
 
+    /// The typed model without `trace_tree` (and `enh_prompt_traces`): the flat events, which
+    /// parse at any tree depth.
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+    pub(crate) fn to_flat_model(&self) -> io::Result<ObservabilityExport> {
+        let mut bytes = Vec::new();
+        json::write_document_with(self, &mut bytes, false)?;
+        serde_json::from_slice(&bytes).map_err(io::Error::other)
+    }
+
     /// The sessions in the document.
     pub fn sessions(&self) -> &[Session] {
         &self.sessions

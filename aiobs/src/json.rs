@@ -320,6 +320,16 @@ fn write_times<W: Write + ?Sized>(item: &Item, h: &Header, w: &mut W) -> io::Res
 
 /// Writes the whole export document.
 pub(crate) fn write_document<W: Write + ?Sized>(doc: &ExportDocument, w: &mut W) -> io::Result<()> {
+    write_document_with(doc, w, true)
+}
+
+/// Writes the document; without `with_tree`, `trace_tree` and `enh_prompt_traces` are null
+/// whatever the document holds (for readers that want the flat events at any depth).
+pub(crate) fn write_document_with<W: Write + ?Sized>(
+    doc: &ExportDocument,
+    w: &mut W,
+    with_tree: bool,
+) -> io::Result<()> {
     let mut cache = Cache::new(doc.scrubbing.clone());
     w.write_all(br#"{"sessions":["#)?;
     for (i, s) in doc.sessions.iter().enumerate() {
@@ -345,12 +355,16 @@ pub(crate) fn write_document<W: Write + ?Sized>(doc: &ExportDocument, w: &mut W)
         }
     }
     w.write_all(br#"],"trace_tree":"#)?;
-    match &doc.tree {
+    match doc.tree.as_ref().filter(|_| with_tree) {
         None => w.write_all(b"null")?,
         Some(tree) => write_tree(doc, tree, &mut cache, w)?,
     }
     w.write_all(br#","enh_prompt_traces":"#)?;
-    let enh = doc.enh_prompt_order();
+    let enh = if with_tree {
+        doc.enh_prompt_order()
+    } else {
+        Vec::new()
+    };
     if enh.is_empty() {
         w.write_all(b"null")?;
     } else {

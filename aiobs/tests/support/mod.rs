@@ -27,6 +27,8 @@
 
 #![allow(dead_code)]
 
+pub mod otlp;
+
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
