@@ -55,6 +55,7 @@ mod record;
 pub mod remote;
 mod sampling;
 pub mod scrub;
+mod shutdown;
 mod span;
 mod store;
 mod thread;
@@ -69,6 +70,7 @@ pub use flush::FlushOptions;
 pub use providers::{EventFields, LlmCall, Provider, ProviderCall, llm_call};
 pub use remote::Remote;
 pub use sampling::Sampling;
+pub use shutdown::{Installed, install, shutdown};
 pub use span::{FutureExt, SpanContext, WithContext, current_span_id};
 
 /// For the code `#[observe]` generates; not a public API.
