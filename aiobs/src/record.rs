@@ -458,10 +458,7 @@ fn run_recorded<R>(
     outcome: impl FnOnce(&mut Outcome<'_>, &R),
 ) -> R {
     if call.opened.dropped() {
-        // A root that head sampling dropped: no clock, no capture, no panic guard; its span
-        // is restored (and the tree counted) when the body returns or unwinds.
-        let _dropped = DroppedRoot(Some(call));
-        return body();
+        return run_dropped(call, body);
     }
     match panic::catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => {
@@ -475,6 +472,16 @@ fn run_recorded<R>(
             panic::resume_unwind(payload)
         }
     }
+}
+
+/// A root that head sampling dropped: no clock, no capture, no panic guard; its span is
+/// restored (and the tree counted) when the body returns or unwinds. Out of line, so that the
+/// recorded path stays as it was.
+#[inline(never)]
+#[cold]
+fn run_dropped<R>(call: SyncCall, body: impl FnOnce() -> R) -> R {
+    let _dropped = DroppedRoot(Some(call));
+    body()
 }
 
 /// Ends a dropped root when dropped: restores the span and counts the tree.
