@@ -61,11 +61,13 @@ fn children(payload: &[u8], start: usize) -> Option<Vec<(usize, usize)>> {
 
 /// Chooses values to replace by markers until `excess` bytes are saved, largest first. A
 /// container much larger than what is still to save is not cut whole: its own largest values
-/// are, so that as much as possible of it stays. Returns what is still to save.
+/// are (when `descend`), so that as much as possible of it stays. Returns what is still to
+/// save.
 fn plan(
     payload: &[u8],
     mut values: Vec<(usize, usize)>,
     mut excess: usize,
+    descend: bool,
     cuts: &mut Vec<(usize, usize)>,
 ) -> usize {
     values.sort_by_key(|&(from, to)| std::cmp::Reverse(to - from));
@@ -80,10 +82,10 @@ fn plan(
         }
         // Descend when cutting this whole value would throw away much more than the excess.
         // If its own values can't save enough (keys and markers stay), it is cut whole.
-        if saved > excess.saturating_add(excess / 4) {
+        if descend && saved > excess.saturating_add(excess / 4) {
             if let Some(inner) = children(payload, from).filter(|c| !c.is_empty()) {
                 let before = cuts.len();
-                if plan(payload, inner, excess, cuts) == 0 {
+                if plan(payload, inner, excess, true, cuts) == 0 {
                     return 0;
                 }
                 cuts.truncate(before);
@@ -113,7 +115,7 @@ fn cut_largest(buf: &mut Vec<u8>, start: usize, args: bool, max: usize) -> bool 
         return false;
     };
     let mut cuts = Vec::new();
-    let left = plan(payload, values, payload.len() - max, &mut cuts);
+    let left = plan(payload, values, payload.len() - max, true, &mut cuts);
     if left > 0 {
         // Descending saved too little (keys and markers stay): cut what remains whole.
         let mut whole = Vec::new();
@@ -122,7 +124,7 @@ fn cut_largest(buf: &mut Vec<u8>, start: usize, args: bool, max: usize) -> bool 
             .into_iter()
             .filter(|(f, t)| !cuts.iter().any(|(cf, ct)| cf >= f && ct <= t))
             .collect();
-        plan_whole(rest, left, &mut whole);
+        plan(payload, rest, left, false, &mut whole);
         cuts.extend(whole);
     }
     // A cut inside a value that is cut whole too is dropped: the outer one wins.
@@ -145,22 +147,6 @@ fn cut_largest(buf: &mut Vec<u8>, start: usize, args: bool, max: usize) -> bool 
     buf.truncate(start);
     buf.extend_from_slice(&out);
     true
-}
-
-/// Largest first, whole values only.
-fn plan_whole(mut values: Vec<(usize, usize)>, mut excess: usize, cuts: &mut Vec<(usize, usize)>) {
-    values.sort_by_key(|&(from, to)| std::cmp::Reverse(to - from));
-    for (from, to) in values {
-        if excess == 0 {
-            break;
-        }
-        let size = to - from;
-        let saved = size.saturating_sub(marker(size).len());
-        if saved > 0 {
-            cuts.push((from, to));
-            excess -= saved.min(excess);
-        }
-    }
 }
 
 #[cfg(test)]

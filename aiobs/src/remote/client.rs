@@ -7,16 +7,8 @@ use serde_json::Value;
 use super::{ApiKey, Remote, Usage};
 use crate::error::{Error, Result};
 
-/// Bytes of a server's answer that are read (its JSON is small).
+/// Bytes of a server's answer that are read (the JSON of these servers is small).
 const ANSWER_LIMIT: u64 = 1 << 20;
-
-fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
 
 /// A server's answer: status and body.
 struct Answer {
@@ -24,7 +16,36 @@ struct Answer {
     body: Value,
 }
 
-/// Sends a request and reads the answer; an error names the URL, never the key.
+/// Sends a request built by `send` with a whole-call `timeout` and reads the answer, whatever
+/// its status: `(status, body)`, or why the server could not be reached (never a header, so
+/// never a key or token). Shared with the other HTTP users of the crate (the GCS exporter).
+pub(crate) fn call(
+    timeout: Duration,
+    send: impl FnOnce(
+        &ureq::Agent,
+    ) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> std::result::Result<(u16, Vec<u8>), String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let reason = |e: ureq::Error| match e {
+        ureq::Error::Timeout(_) => format!("no answer within {timeout:?}"),
+        other => other.to_string(),
+    };
+    let mut response = send(&agent).map_err(reason)?;
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(ANSWER_LIMIT)
+        .read_to_vec()
+        .map_err(reason)?;
+    Ok((status, body))
+}
+
+/// [`call`], the body read as JSON (or kept as text); an error names the URL.
 fn exchange(
     url: &str,
     timeout: Duration,
@@ -32,25 +53,14 @@ fn exchange(
         &ureq::Agent,
     ) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
 ) -> Result<Answer> {
-    let agent = agent(timeout);
-    let unreachable = |e: ureq::Error| Error::ServerUnreachable {
+    let (status, bytes) = call(timeout, send).map_err(|reason| Error::ServerUnreachable {
         url: url.to_owned(),
-        reason: match e {
-            ureq::Error::Timeout(_) => format!("no answer within {timeout:?}"),
-            other => other.to_string(),
-        },
-    };
-    let mut response = send(&agent).map_err(unreachable)?;
-    let status = response.status().as_u16();
-    let text = response
-        .body_mut()
-        .with_config()
-        .limit(ANSWER_LIMIT)
-        .read_to_string()
-        .map_err(unreachable)?;
+        reason,
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
     Ok(Answer {
         status,
-        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        body: serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.into_owned())),
     })
 }
 

@@ -8,7 +8,7 @@
 //! a log line, an error message or a `Debug` output.
 
 #[cfg(feature = "remote")]
-mod client;
+pub(crate) mod client;
 
 use std::fmt;
 use std::time::Duration;

@@ -5,9 +5,6 @@ use std::time::Duration;
 
 use super::GcsError;
 
-/// Bytes of an answer that are read (GCS's and the token endpoint's JSON are small).
-const ANSWER_LIMIT: u64 = 1 << 20;
-
 /// An answer: status and body.
 pub(crate) struct Answer {
     pub(crate) status: u16,
@@ -20,26 +17,11 @@ pub(crate) fn exchange(
     timeout: Duration,
     send: impl FnOnce(&ureq::Agent) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
 ) -> Result<Answer, GcsError> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let unreachable = |e: ureq::Error| GcsError::Unreachable {
-        url: url.to_owned(),
-        reason: match e {
-            ureq::Error::Timeout(_) => format!("no answer within {timeout:?}"),
-            other => other.to_string(),
-        },
-    };
-    let mut response = send(&agent).map_err(unreachable)?;
-    let status = response.status().as_u16();
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(ANSWER_LIMIT)
-        .read_to_vec()
-        .map_err(unreachable)?;
+    let (status, body) =
+        crate::remote::client::call(timeout, send).map_err(|reason| GcsError::Unreachable {
+            url: url.to_owned(),
+            reason,
+        })?;
     Ok(Answer { status, body })
 }
 
