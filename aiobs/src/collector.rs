@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
+use crate::budget::{Backlog, Budget, Capacity};
 use crate::capture::Limits;
 use crate::capture::limits::SettingsCell;
 use crate::capture::mask::{Captured, Mask, MaskPath};
@@ -78,6 +79,12 @@ pub(crate) struct Inner {
     pub(crate) flush_lock: Mutex<()>,
     /// The capture limits, mask and head sampling, read by every recorded call.
     pub(crate) capture: SettingsCell,
+    /// What the logs may hold unflushed, and what they hold.
+    pub(crate) budget: Arc<Budget>,
+    /// The background flusher, if one runs.
+    pub(crate) auto_flush: Mutex<Option<crate::autoflush::Running>>,
+    /// The number of the last file the auto-flusher wrote.
+    pub(crate) auto_seq: AtomicU64,
 }
 
 pub(crate) struct State {
@@ -98,6 +105,10 @@ pub(crate) struct State {
     pub(crate) carried: Vec<(Box<[u8]>, u32)>,
     /// The tail decisions of the last flushes, by span id, for descendants flushed later.
     pub(crate) decided: crate::sampling::Decisions,
+    /// Events the capacity refused, by session slot, since the session started.
+    pub(crate) dropped: BTreeMap<u32, u64>,
+    /// Sessions not written by any flush yet (an auto-flush with no events still writes them).
+    pub(crate) unwritten: std::collections::BTreeSet<u32>,
 }
 
 /// How many flushed sessions are kept for late events.
@@ -117,6 +128,14 @@ impl Drop for Inner {
     fn drop(&mut self) {
         if *self.active.get_mut() != 0 {
             RECORDING.fetch_sub(1, Ordering::Relaxed);
+        }
+        let running = self
+            .auto_flush
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(running) = running {
+            running.stop_without_waiting();
         }
     }
 }
@@ -245,10 +264,15 @@ impl Collector {
                     scrubbing: Scrubbing::new(),
                     carried: Vec::new(),
                     decided: crate::sampling::Decisions::default(),
+                    dropped: BTreeMap::new(),
+                    unwritten: Default::default(),
                 }),
                 logs: Mutex::new(Vec::new()),
                 flush_lock: Mutex::new(()),
                 capture: SettingsCell::new(),
+                budget: Arc::new(Budget::new()),
+                auto_flush: Mutex::new(None),
+                auto_seq: AtomicU64::new(0),
             }),
         }
     }
@@ -264,6 +288,54 @@ impl Collector {
     pub fn set_limits(&self, limits: Limits) {
         let _state = lock(&self.inner.state);
         self.inner.capture.update(|s| s.limits = limits);
+    }
+
+    /// Sets the most this collector holds unflushed; see [`Capacity`]. Past it, new events
+    /// are dropped and counted, never waited for.
+    ///
+    /// ```
+    /// let obs = aiobs::Collector::new();
+    /// obs.set_capacity(aiobs::Capacity::new().max_events(1_000));
+    /// assert_eq!(obs.capacity().get_max_events(), 1_000);
+    /// ```
+    pub fn set_capacity(&self, capacity: Capacity) {
+        self.inner.budget.set_capacity(capacity);
+    }
+
+    /// The capacity in effect.
+    ///
+    /// ```
+    /// assert_eq!(aiobs::Collector::new().capacity(), aiobs::Capacity::default());
+    /// ```
+    pub fn capacity(&self) -> Capacity {
+        self.inner.budget.capacity()
+    }
+
+    /// What the collector holds unflushed now, and what the capacity dropped since the last
+    /// flush: for a service's own metrics. Exact when no thread is recording.
+    ///
+    /// ```
+    /// #[aiobs::observe]
+    /// fn step(n: u32) -> u32 { n + 1 }
+    ///
+    /// let obs = aiobs::Collector::new();
+    /// let _scope = obs.set_default();
+    /// obs.observe(aiobs::ObserveOptions::new())?;
+    /// step(1);
+    /// step(2);
+    /// assert_eq!(obs.backlog().events, 2);
+    /// # Ok::<(), aiobs::Error>(())
+    /// ```
+    pub fn backlog(&self) -> Backlog {
+        let logs = lock(&self.inner.logs);
+        let (unspent, dropped) = logs
+            .iter()
+            .fold((0, 0), |(u, d), log| (u + log.unspent(), d + log.dropped()));
+        Backlog {
+            events: self.inner.budget.reserved_events().saturating_sub(unspent),
+            bytes: self.inner.budget.bytes(),
+            dropped,
+        }
     }
 
     /// Sets the mask hook: a function that sees every value captured from now on (each
@@ -434,6 +506,7 @@ impl Collector {
         let slot = state.next_slot;
         state.next_slot += 1;
         state.sessions.insert(slot, session);
+        state.unwritten.insert(slot);
         self.inner.set_active(slot);
         Ok(session_id)
     }
@@ -570,6 +643,8 @@ impl Collector {
             state.api_key = None;
             state.carried.clear();
             state.decided = crate::sampling::Decisions::default();
+            state.dropped.clear();
+            state.unwritten.clear();
         }
         let logs = lock(&self.inner.logs);
         let mut scratch = Vec::new();

@@ -153,13 +153,62 @@ impl Collector {
             }
         };
         let written_to = path.display().to_string();
-        self.flush_with(options.include_trace_tree, &written_to, |doc| {
+        self.flush_with(options.include_trace_tree, &written_to, false, |doc| {
             write_atomically(&path, options.fsync, doc).map_err(|source| Error::Write {
                 path: path.clone(),
                 source,
             })
         })?;
         Ok(path)
+    }
+
+    /// What the auto-flusher does: like [`Collector::flush`] to `<dir>/<session-id>-<seq>.json`
+    /// (or like [`Collector::flush_to`]), but with nothing new to write it writes nothing
+    /// (`Ok(None)`).
+    pub(crate) fn flush_numbered(
+        &self,
+        target: &crate::autoflush::Target,
+        include_trace_tree: bool,
+    ) -> Result<Option<crate::autoflush::Flushed>> {
+        use crate::autoflush::{Flushed, Target};
+        match target {
+            Target::Dir(dir) => {
+                let seq = self.inner.auto_seq.load(Ordering::Relaxed) + 1;
+                let written_to = dir.display().to_string();
+                let flushed = self.flush_with(include_trace_tree, &written_to, true, |doc| {
+                    let session = doc
+                        .sessions()
+                        .iter()
+                        .find(|s| s.ended_at.is_none())
+                        .or_else(|| doc.sessions().first())
+                        .map_or("no-session", |s| s.id.as_str());
+                    let path = dir.join(format!("{session}-{seq:06}.json"));
+                    write_atomically(&path, false, doc).map_err(|source| Error::Write {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    Ok(Flushed {
+                        path: Some(path),
+                        events: doc.event_count() as u64,
+                    })
+                })?;
+                if flushed.is_some() {
+                    self.inner.auto_seq.store(seq, Ordering::Relaxed);
+                }
+                Ok(flushed)
+            }
+            Target::Exporter(exporter) => {
+                self.flush_with(include_trace_tree, "the exporter", true, |doc| {
+                    exporter
+                        .export(doc)
+                        .map_err(|source| Error::Export { source })?;
+                    Ok(Flushed {
+                        path: None,
+                        events: doc.event_count() as u64,
+                    })
+                })
+            }
+        }
     }
 
     /// Hands every session and recorded event to `exporter` instead of a file. On an error
@@ -169,22 +218,26 @@ impl Collector {
         exporter: &dyn Exporter,
         include_trace_tree: bool,
     ) -> Result<ExportResult> {
-        self.flush_with(include_trace_tree, "the exporter", |doc| {
+        self.flush_with(include_trace_tree, "the exporter", false, |doc| {
             exporter
                 .export(doc)
                 .map_err(|source| Error::Export { source })
         })
+        .map(Option::unwrap_or_default)
     }
 
     /// Builds the document of everything published, passes it to `write`, and on success
     /// forgets what it held; then, with an API key, sends it to the aiobs servers (a failure
-    /// there is [`Error::Upload`], naming `written_to`).
+    /// there is [`Error::Upload`], naming `written_to`). With `skip_empty`, a flush with no
+    /// event, no session ended or never written, and nothing newly dropped does nothing and
+    /// returns `None`.
     fn flush_with<T>(
         &self,
         include_trace_tree: bool,
         written_to: &str,
+        skip_empty: bool,
         write: impl FnOnce(&ExportDocument) -> Result<T>,
-    ) -> Result<T> {
+    ) -> Result<Option<T>> {
         let inner = &*self.inner;
         let _one_at_a_time = lock(&inner.flush_lock);
         let logs = lock(&inner.logs).clone();
@@ -230,6 +283,38 @@ impl Collector {
             for slot in late {
                 slots.push(slot);
                 sessions.push(state.retired[&slot].clone());
+            }
+        }
+        // Events the capacity refused since the last flush, by session slot; the label
+        // carries each session's total since it started.
+        let mut dropped = std::collections::BTreeMap::<u32, u64>::new();
+        for mark in &marks {
+            if mark.dropped > 0 {
+                *dropped.entry(mark.dropped_session).or_default() += mark.dropped;
+            }
+        }
+        if skip_empty && records.is_empty() && dropped.is_empty() {
+            let state = lock(&inner.state);
+            let news = !finished.is_empty() || slots.iter().any(|s| state.unwritten.contains(s));
+            if !news {
+                return Ok(None);
+            }
+        }
+        {
+            let state = lock(&inner.state);
+            for (slot, n) in &mut dropped {
+                *n += state.dropped.get(slot).copied().unwrap_or(0);
+            }
+            for (slot, n) in &state.dropped {
+                dropped.entry(*slot).or_insert(*n);
+            }
+        }
+        for (session, slot) in sessions.iter_mut().zip(&slots) {
+            if let Some(n) = dropped.get(slot) {
+                session
+                    .labels
+                    .get_or_insert_with(Default::default)
+                    .insert("aiobs_dropped_events".to_owned(), n.to_string());
             }
         }
         let (providers, sampling, scrubbing, api_key, remote) = {
@@ -337,10 +422,15 @@ impl Collector {
         let mut state = lock(&inner.state);
         state.carried = carried_out;
         state.decided = decisions;
+        state.dropped.extend(dropped);
+        for slot in &slots {
+            state.unwritten.remove(slot);
+        }
         for slot in finished {
             if let Some(s) = state.sessions.remove(&slot) {
                 state.retire(slot, s);
             }
+            state.dropped.remove(&slot);
         }
         drop(state);
         lock(&inner.logs).retain(|l| !l.is_finished());
@@ -357,7 +447,7 @@ impl Collector {
                 });
             }
         }
-        Ok(out)
+        Ok(Some(out))
     }
 }
 

@@ -39,6 +39,8 @@
 
 #![warn(missing_docs)]
 
+mod autoflush;
+mod budget;
 mod capture;
 mod clock;
 mod collector;
@@ -63,6 +65,8 @@ mod thread;
 pub mod tree;
 
 pub use aiobs_macros::observe;
+pub use autoflush::{AutoFlush, AutoFlushStats};
+pub use budget::{Backlog, Capacity};
 pub use capture::{Limits, mask, short_type_name};
 pub use collector::{Collector, DefaultGuard, ObserveOptions, observer};
 pub use error::{Error, Result};
@@ -72,7 +76,7 @@ pub use merge::merge_exports;
 pub use providers::{EventFields, LlmCall, Provider, ProviderCall, llm_call};
 pub use remote::Remote;
 pub use sampling::Sampling;
-pub use shutdown::{Installed, install, shutdown};
+pub use shutdown::{FlushTo, Installed, install, shutdown};
 pub use span::{FutureExt, SpanContext, WithContext, current_span_id};
 
 /// For the code `#[observe]` generates; not a public API.

@@ -5,17 +5,47 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use crate::autoflush::AutoFlush;
 use crate::collector::{Collector, ObserveOptions, global};
 use crate::error::Result;
 use crate::flush::FlushOptions;
 use crate::store::lock;
 
+/// Where the installed session is flushed: one file at the end ([`FlushOptions`]), or
+/// numbered files as it runs ([`AutoFlush`]), the last one at the end.
+///
+/// ```
+/// let at_end: aiobs::FlushTo = aiobs::FlushOptions::to_path("trace.json").into();
+/// let as_it_runs: aiobs::FlushTo = aiobs::AutoFlush::to_dir("traces").into();
+/// # let _ = (at_end, as_it_runs);
+/// ```
+#[derive(Debug, Clone)]
+pub enum FlushTo {
+    /// One flush at the end, as these options say.
+    End(FlushOptions),
+    /// Flushing in the background, and once more at the end.
+    Auto(AutoFlush),
+}
+
+impl From<FlushOptions> for FlushTo {
+    fn from(options: FlushOptions) -> FlushTo {
+        FlushTo::End(options)
+    }
+}
+
+impl From<AutoFlush> for FlushTo {
+    fn from(auto: AutoFlush) -> FlushTo {
+        FlushTo::Auto(auto)
+    }
+}
+
 /// The flush the installed guard will do, taken by whoever ends first (the guard's drop or
 /// [`shutdown`]), so it runs once.
-static INSTALLED: Mutex<Option<(Collector, FlushOptions)>> = Mutex::new(None);
+static INSTALLED: Mutex<Option<(Collector, Option<FlushOptions>)>> = Mutex::new(None);
 
 /// Starts a session on the global collector and returns a guard that, when dropped, ends it
-/// and flushes everything recorded with `flush`.
+/// and flushes everything recorded: to one file ([`FlushOptions`]), or, with an
+/// [`AutoFlush`], in the background as the program runs and a last time at the end.
 ///
 /// Keep it alive for the whole program: `let _aiobs = aiobs::install(..)?;` first thing in
 /// `main`. Its drop also runs while a panic unwinds `main`, so a program that panics still
@@ -36,10 +66,35 @@ static INSTALLED: Mutex<Option<(Collector, FlushOptions)>> = Mutex::new(None);
 /// # std::fs::remove_dir_all(dir).ok();
 /// # Ok::<(), aiobs::Error>(())
 /// ```
-pub fn install(options: ObserveOptions, flush: FlushOptions) -> Result<Installed> {
+///
+/// A service that runs for long flushes as it goes:
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("aiobs-install-auto-{}", std::process::id()));
+/// let aiobs = aiobs::install(
+///     aiobs::ObserveOptions::new().session_name("service"),
+///     aiobs::AutoFlush::to_dir(&dir).every(std::time::Duration::from_secs(5)),
+/// )?;
+/// // ... numbered files appear in `dir` while it runs ...
+/// let last = aiobs.finish()?; // stops the flusher, writes the last file
+/// assert!(last.is_some());
+/// # std::fs::remove_dir_all(dir).ok();
+/// # Ok::<(), aiobs::Error>(())
+/// ```
+pub fn install(options: ObserveOptions, flush: impl Into<FlushTo>) -> Result<Installed> {
     let collector = global().clone();
     let session_id = collector.observe(options)?;
-    *lock(&INSTALLED) = Some((collector, flush));
+    let at_end = match flush.into() {
+        FlushTo::End(options) => Some(options),
+        FlushTo::Auto(auto) => {
+            if let Err(e) = collector.set_auto_flush(auto) {
+                collector.end();
+                return Err(e);
+            }
+            None
+        }
+    };
+    *lock(&INSTALLED) = Some((collector, at_end));
     Ok(Installed { session_id })
 }
 
@@ -66,7 +121,8 @@ impl Installed {
     }
 
     /// Ends the session and flushes now, returning where the trace was written (the drop then
-    /// has nothing left to do). `None` if it was already done by [`shutdown`].
+    /// has nothing left to do). `None` if it was already done by [`shutdown`], or if an
+    /// auto-flush to an exporter (or with nothing left to write) did the last flush.
     ///
     /// ```
     /// # let dir = std::env::temp_dir().join(format!("aiobs-finish-{}", std::process::id()));
@@ -107,5 +163,8 @@ pub fn shutdown() -> Result<Option<PathBuf>> {
         return Ok(None);
     };
     collector.end();
-    collector.flush(flush).map(Some)
+    match flush {
+        Some(options) => collector.flush(options).map(Some),
+        None => collector.stop_auto_flush(),
+    }
 }

@@ -14,9 +14,10 @@ use std::alloc::{self, Layout};
 use std::cell::UnsafeCell;
 use std::panic::Location;
 use std::ptr;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
+use crate::budget::Budget;
 use crate::clock::Instant;
 use crate::record::FnMeta;
 
@@ -128,6 +129,15 @@ pub(crate) struct Log {
     owner_alive: AtomicBool,
     /// Flushed segments kept for the writer to reuse: fresh pages cost a page fault each.
     spare: Mutex<Vec<SparePtr>>,
+    /// The collector's counters, against which segments and events are taken.
+    budget: Arc<Budget>,
+    /// Event permits taken from the budget and not yet spent: stored by the owner only (read
+    /// by others for [`Log::unspent`]).
+    permits: AtomicU64,
+    /// Records refused by the budget and not yet reported by a flush.
+    dropped: AtomicU64,
+    /// The session slot of the last refused record.
+    dropped_session: AtomicU32,
 }
 
 /// Segments kept for reuse per log (4 MiB).
@@ -167,6 +177,11 @@ pub(crate) fn record_bytes(header: &Header, payload: &[u8]) -> Vec<u8> {
 pub(crate) struct Mark {
     seg: *mut Segment,
     offset: usize,
+    /// Records read.
+    records: u64,
+    /// Refused records reported by this flush, and the session of the last one.
+    pub(crate) dropped: u64,
+    pub(crate) dropped_session: u32,
 }
 
 /// A record read by a flush: valid until that flush marks its log (the bytes are not freed
@@ -214,8 +229,9 @@ impl RecordRef {
 }
 
 impl Log {
-    pub(crate) fn new() -> Log {
+    pub(crate) fn new(budget: Arc<Budget>) -> Log {
         let first = Segment::allocate(SEGMENT_BYTES);
+        budget.take_bytes(SEGMENT_BYTES as u64, true);
         Log {
             tail: UnsafeCell::new(first),
             reader: Mutex::new(ReadPosition {
@@ -224,17 +240,31 @@ impl Log {
             }),
             owner_alive: AtomicBool::new(true),
             spare: Mutex::new(Vec::new()),
+            budget,
+            permits: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            dropped_session: AtomicU32::new(0),
         }
     }
 
-    /// Appends a record: the header and then the payload pieces.
+    /// Appends a record: the header and then the payload pieces. Returns `false` if the
+    /// collector's [`Capacity`](crate::Capacity) refused it (it is counted as dropped).
     ///
     /// # Safety
     /// Only one thread, the log's owner, may ever call this.
-    pub(crate) unsafe fn push(&self, header: &Header, payload: &[&[u8]]) {
+    pub(crate) unsafe fn push(&self, header: &Header, payload: &[&[u8]]) -> bool {
         let payload_len: usize = payload.iter().map(|p| p.len()).sum();
         if payload_len != header.payload_len as usize {
-            return; // a payload over 4 GiB: its length did not fit the header
+            return false; // a payload over 4 GiB: its length did not fit the header
+        }
+        // Only the owner stores `permits`: a plain load and store, no read-modify-write.
+        let mut permits = self.permits.load(Ordering::Relaxed);
+        if permits == 0 {
+            permits = self.budget.take_events();
+            if permits == 0 {
+                self.refuse(header);
+                return false;
+            }
         }
         let size = HEADER + payload_len;
         // SAFETY: the owner is the only user of `tail` (the contract).
@@ -248,9 +278,18 @@ impl Log {
             } else {
                 None
             };
+            let capacity = size.max(SEGMENT_BYTES);
+            if !self.budget.take_bytes(capacity as u64, false) {
+                if let Some(spare) = spare {
+                    lock(&self.spare).push(spare);
+                }
+                self.permits.store(permits, Ordering::Relaxed);
+                self.refuse(header);
+                return false;
+            }
             let fresh = match spare {
                 Some(SparePtr(spare)) => spare,
-                None => Segment::allocate(size.max(SEGMENT_BYTES)),
+                None => Segment::allocate(capacity),
             };
             seg.next.store(fresh, Ordering::Release);
             *tail = fresh;
@@ -270,13 +309,36 @@ impl Log {
             debug_assert_eq!(p as usize - at as usize, size);
         }
         seg.len.store(used + size, Ordering::Release);
+        self.permits.store(permits - 1, Ordering::Relaxed);
+        true
+    }
+
+    /// Counts a record the budget refused.
+    #[cold]
+    fn refuse(&self, header: &Header) {
+        self.dropped_session
+            .store(header.session, Ordering::Relaxed);
+        self.dropped.fetch_add(1, Ordering::Release);
+    }
+
+    /// Permits taken and not spent (exact only when read by the owner).
+    pub(crate) fn unspent(&self) -> u64 {
+        self.permits.load(Ordering::Relaxed)
+    }
+
+    /// Refused records not yet reported by a flush.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Acquire)
     }
 
     /// Reads every published, unflushed record in order, and returns where it stopped.
     pub(crate) fn read(&self, out: &mut Vec<RecordRef>) -> Mark {
         let pos = lock(&self.reader);
+        let dropped = self.dropped.load(Ordering::Acquire);
+        let dropped_session = self.dropped_session.load(Ordering::Relaxed);
         let mut seg_ptr = pos.head;
         let mut offset = pos.offset;
+        let mut records = 0;
         loop {
             // SAFETY: segments from `head` on are alive until `commit` frees them.
             let seg = unsafe { &*seg_ptr };
@@ -289,11 +351,15 @@ impl Log {
                 let record = RecordRef { ptr };
                 offset += HEADER + record.header().payload_len as usize;
                 out.push(record);
+                records += 1;
             }
             if next.is_null() {
                 return Mark {
                     seg: seg_ptr,
                     offset,
+                    records,
+                    dropped,
+                    dropped_session,
                 };
             }
             seg_ptr = next;
@@ -310,6 +376,7 @@ impl Log {
             // writer has left it for good, and every record in it was just flushed.
             unsafe {
                 pos.head = (*old).next.load(Ordering::Acquire);
+                self.budget.give_bytes((*old).capacity as u64);
                 let mut spare = lock(&self.spare);
                 if (*old).capacity == SEGMENT_BYTES && spare.len() < SPARE_SEGMENTS {
                     (*old).len.store(0, Ordering::Relaxed);
@@ -321,6 +388,10 @@ impl Log {
             }
         }
         pos.offset = mark.offset;
+        self.budget.give_events(mark.records);
+        if mark.dropped > 0 {
+            self.dropped.fetch_sub(mark.dropped, Ordering::Relaxed);
+        }
     }
 
     /// Whether the owning thread has exited and every record was flushed.
@@ -333,10 +404,13 @@ impl Log {
         let head = unsafe { &*pos.head };
         head.next.load(Ordering::Acquire).is_null()
             && head.len.load(Ordering::Acquire) == pos.offset
+            && self.dropped.load(Ordering::Acquire) == 0
     }
 
     /// Called by the owning thread as it exits.
     pub(crate) fn owner_exited(&self) {
+        self.budget
+            .give_events(self.permits.swap(0, Ordering::Relaxed));
         self.owner_alive.store(false, Ordering::Release);
     }
 }
@@ -354,6 +428,7 @@ impl Drop for Log {
             // SAFETY: the last reference to the log is gone, so no thread uses its segments.
             unsafe {
                 let next = (*seg).next.load(Ordering::Acquire);
+                self.budget.give_bytes((*seg).capacity as u64);
                 Segment::free(seg);
                 seg = next;
             }
@@ -392,7 +467,7 @@ mod tests {
 
     #[test]
     fn records_cross_segments_and_commit_frees_them() {
-        let log = Log::new();
+        let log = Log::new(std::sync::Arc::new(crate::budget::Budget::new()));
         let big = vec![7u8; SEGMENT_BYTES + 10]; // needs a segment of its own
         for i in 1..=3000u64 {
             let payload: &[u8] = if i == 1500 { &big } else { &i.to_le_bytes() };
@@ -420,7 +495,7 @@ mod tests {
 
     #[test]
     fn uncommitted_records_are_read_again() {
-        let log = Log::new();
+        let log = Log::new(std::sync::Arc::new(crate::budget::Budget::new()));
         unsafe { log.push(&header(1, 0), &[]) };
         let mut got = Vec::new();
         let _failed_flush = log.read(&mut got);
@@ -431,7 +506,7 @@ mod tests {
 
     #[test]
     fn a_reader_sees_a_writer_thread_progress() {
-        let log = std::sync::Arc::new(Log::new());
+        let log = std::sync::Arc::new(Log::new(std::sync::Arc::new(crate::budget::Budget::new())));
         let writer = {
             let log = log.clone();
             std::thread::spawn(move || {

@@ -68,13 +68,13 @@ impl ThreadState {
             None => {
                 // Forget the logs of collectors that are gone.
                 logs.retain(|(_, owner, _)| owner.strong_count() > 0);
-                let log = Arc::new(Log::new());
+                let log = Arc::new(Log::new(inner.budget.clone()));
                 inner.register_log(log.clone());
                 logs.push((inner.id, Arc::downgrade(inner), log));
                 &logs[logs.len() - 1].2
             }
         };
         // SAFETY: this log is reachable for writing only from this thread's state.
-        unsafe { log.push(header, payload) }
+        unsafe { log.push(header, payload) };
     }
 }
