@@ -5,7 +5,7 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -193,7 +193,6 @@ pub(crate) struct Running {
 struct Shared {
     stop: AtomicBool,
     settings: AutoFlush,
-    stats: Mutex<AutoFlushStats>,
 }
 
 impl Running {
@@ -241,7 +240,6 @@ impl Collector {
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
             settings: auto,
-            stats: Mutex::new(AutoFlushStats::default()),
         });
         let weak = Arc::downgrade(&self.inner);
         let handle = std::thread::Builder::new()
@@ -278,8 +276,10 @@ impl Collector {
         self.inner.budget.set_flusher(None);
         let shared = running.stop();
         let settings = &shared.settings;
-        let flushed = self.flush_numbered(&settings.target, settings.include_trace_tree)?;
-        Ok(flushed.and_then(|f| f.path))
+        let started = Instant::now();
+        let result = self.flush_numbered(&settings.target, settings.include_trace_tree);
+        count(&self.inner, started.elapsed(), &result);
+        Ok(result?.and_then(|f| f.path))
     }
 
     /// Whether a background flusher runs.
@@ -291,16 +291,14 @@ impl Collector {
         lock(&self.inner.auto_flush).is_some()
     }
 
-    /// What the background flusher did so far (zeros without one).
+    /// What the collector's background flushers did so far, the last flush of
+    /// [`Collector::stop_auto_flush`] included (zeros if none ran).
     ///
     /// ```
     /// assert_eq!(aiobs::Collector::new().auto_flush_stats().failures, 0);
     /// ```
     pub fn auto_flush_stats(&self) -> AutoFlushStats {
-        lock(&self.inner.auto_flush)
-            .as_ref()
-            .map(|r| lock(&r.shared.stats).clone())
-            .unwrap_or_default()
+        lock(&self.inner.auto_stats).clone()
     }
 }
 
@@ -335,25 +333,30 @@ fn run(collector: &Weak<Inner>, shared: &Shared) {
         let started = Instant::now();
         let result =
             collector.flush_numbered(&shared.settings.target, shared.settings.include_trace_tree);
-        let took = started.elapsed();
+        count(&collector.inner, started.elapsed(), &result);
         due = Instant::now() + every;
-        let mut stats = lock(&shared.stats);
-        stats.busy += took;
-        match result {
-            Ok(Some(flushed)) => {
-                stats.flushes += 1;
-                stats.events += flushed.events;
-                if flushed.path.is_some() {
-                    stats.last_path = flushed.path;
-                }
+        if let Err(e) = &result {
+            report(&shared.settings, e, &mut last_report);
+        }
+    }
+}
+
+/// Adds a flush to the collector's [`AutoFlushStats`].
+fn count(inner: &Inner, took: Duration, result: &Result<Option<Flushed>>) {
+    let mut stats = lock(&inner.auto_stats);
+    stats.busy += took;
+    match result {
+        Ok(Some(flushed)) => {
+            stats.flushes += 1;
+            stats.events += flushed.events;
+            if flushed.path.is_some() {
+                stats.last_path.clone_from(&flushed.path);
             }
-            Ok(None) => {}
-            Err(e) => {
-                stats.failures += 1;
-                stats.last_error = Some(e.to_string());
-                drop(stats);
-                report(&shared.settings, &e, &mut last_report);
-            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            stats.failures += 1;
+            stats.last_error = Some(e.to_string());
         }
     }
 }

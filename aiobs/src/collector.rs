@@ -85,6 +85,8 @@ pub(crate) struct Inner {
     pub(crate) auto_flush: Mutex<Option<crate::autoflush::Running>>,
     /// The number of the last file the auto-flusher wrote.
     pub(crate) auto_seq: AtomicU64,
+    /// What the auto-flushers did.
+    pub(crate) auto_stats: Mutex<crate::autoflush::AutoFlushStats>,
 }
 
 pub(crate) struct State {
@@ -273,6 +275,7 @@ impl Collector {
                 budget: Arc::new(Budget::new()),
                 auto_flush: Mutex::new(None),
                 auto_seq: AtomicU64::new(0),
+                auto_stats: Mutex::new(Default::default()),
             }),
         }
     }
