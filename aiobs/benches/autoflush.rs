@@ -1,6 +1,7 @@
 //! Recording throughput with auto-flush on (a file every 200 ms, written by the background
 //! thread while the calls run) against off (the same calls, flushed after the measured time),
-//! on 1 and 2 recording threads; and, printed at the end, the flusher's share of a core.
+//! on 1 and 2 recording threads; and, printed at the end, the flusher's share of a core. Also
+//! what a call refused by the capacity costs against one stored.
 //!
 //! ```sh
 //! cargo bench -p aiobs --bench autoflush
@@ -105,8 +106,36 @@ fn scenario(c: &mut Criterion, name: &str, threads: usize, calls: u64, pause: Du
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A call refused by the capacity (counted, not stored) against one stored, on one thread.
+fn over_capacity(c: &mut Criterion) {
+    let mut group = c.benchmark_group("capacity");
+    group.throughput(Throughput::Elements(CALLS));
+    group.sample_size(20);
+    for (name, cap) in [
+        ("stored", aiobs::Capacity::new()),
+        ("refused", aiobs::Capacity::new().max_events(0)),
+    ] {
+        group.bench_function(name, |b| {
+            let obs = Collector::new();
+            obs.set_capacity(cap);
+            obs.observe(ObserveOptions::new()).expect("observe");
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    total += run(&obs, 1, CALLS, 1, Duration::ZERO);
+                    obs.reset(); // untimed: forget the events
+                    obs.observe(ObserveOptions::new()).expect("observe");
+                }
+                total
+            });
+        });
+    }
+    group.finish();
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
+    over_capacity(&mut c);
     for threads in [1, 2] {
         // Back to back: recording outpaces what any writer could write (~1 KB of JSON per
         // event), so this is the worst case.

@@ -255,7 +255,9 @@ impl Budget {
 
     #[cold]
     fn wake_flusher(&self) {
-        if self.woken.swap(true, Ordering::Relaxed) {
+        // A load first: while the store is full every refused call comes here, and a plain
+        // read of a shared line costs nothing, where a swap would bounce it between cores.
+        if self.woken.load(Ordering::Relaxed) || self.woken.swap(true, Ordering::Relaxed) {
             return; // already woken: it will flush
         }
         if let Some(thread) = lock(&self.flusher).as_ref() {
