@@ -135,6 +135,9 @@ pub(crate) struct Budget {
     events: AtomicU64,
     /// Bytes of the segments in the logs' chains.
     bytes: AtomicU64,
+    /// Set when a thread was refused events or bytes, cleared when a flush gives some back:
+    /// while it is set, calls are counted as dropped before they capture anything.
+    full: AtomicBool,
     /// Wake the auto-flusher once `events` reaches this (`u64::MAX`: never).
     flush_at: AtomicU64,
     /// Set when the flusher was woken, cleared by it when it flushes.
@@ -151,6 +154,7 @@ impl Budget {
             max_bytes: AtomicU64::new(cap.max_bytes),
             events: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            full: AtomicBool::new(false),
             flush_at: AtomicU64::new(u64::MAX),
             woken: AtomicBool::new(false),
             flusher: Mutex::new(None),
@@ -160,6 +164,21 @@ impl Budget {
     pub(crate) fn set_capacity(&self, cap: Capacity) {
         self.max_events.store(cap.max_events, Ordering::Relaxed);
         self.max_bytes.store(cap.max_bytes, Ordering::Relaxed);
+        self.full.store(false, Ordering::Relaxed); // the next refusal sets it again
+    }
+
+    /// Whether the cap was reached since the last flush gave anything back.
+    #[inline]
+    pub(crate) fn is_full(&self) -> bool {
+        self.full.load(Ordering::Relaxed)
+    }
+
+    #[cold]
+    fn refused(&self) {
+        if !self.full.load(Ordering::Relaxed) {
+            self.full.store(true, Ordering::Relaxed);
+        }
+        self.wake_flusher(); // a full store is what a flush empties
     }
 
     pub(crate) fn capacity(&self) -> Capacity {
@@ -176,7 +195,7 @@ impl Budget {
         let mut current = self.events.load(Ordering::Relaxed);
         loop {
             if current >= max {
-                self.wake_flusher(); // a full store is what a flush empties
+                self.refused();
                 return 0;
             }
             let take = BATCH.min(max - current);
@@ -201,6 +220,7 @@ impl Budget {
     pub(crate) fn give_events(&self, n: u64) {
         if n > 0 {
             self.events.fetch_sub(n, Ordering::Relaxed);
+            self.full.store(false, Ordering::Relaxed);
         }
     }
 
@@ -214,12 +234,13 @@ impl Budget {
             return true;
         }
         self.bytes.fetch_sub(n, Ordering::Relaxed);
-        self.wake_flusher();
+        self.refused();
         false
     }
 
     pub(crate) fn give_bytes(&self, n: u64) {
         self.bytes.fetch_sub(n, Ordering::Relaxed);
+        self.full.store(false, Ordering::Relaxed);
     }
 
     /// Events counted as held, including permits not yet spent.

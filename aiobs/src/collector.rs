@@ -80,7 +80,7 @@ pub(crate) struct Inner {
     /// The capture limits, mask and head sampling, read by every recorded call.
     pub(crate) capture: SettingsCell,
     /// What the logs may hold unflushed, and what they hold.
-    pub(crate) budget: Arc<Budget>,
+    pub(crate) budget: Budget,
     /// The background flusher, if one runs.
     pub(crate) auto_flush: Mutex<Option<crate::autoflush::Running>>,
     /// The number of the last file the auto-flusher wrote.
@@ -145,8 +145,19 @@ impl Drop for Inner {
 impl Inner {
     pub(crate) fn register_log(&self, log: Arc<Log>) {
         let mut logs = lock(&self.logs);
-        logs.retain(|l| !l.is_finished());
+        self.forget_finished(&mut logs);
         logs.push(log);
+    }
+
+    /// Removes the logs whose thread exited and whose records were all flushed.
+    pub(crate) fn forget_finished(&self, logs: &mut Vec<Arc<Log>>) {
+        logs.retain(|log| {
+            let finished = log.is_finished();
+            if finished {
+                log.release(&self.budget);
+            }
+            !finished
+        });
     }
 
     /// Sets the active session slot, keeping [`RECORDING`] in step.
@@ -272,7 +283,7 @@ impl Collector {
                 logs: Mutex::new(Vec::new()),
                 flush_lock: Mutex::new(()),
                 capture: SettingsCell::new(),
-                budget: Arc::new(Budget::new()),
+                budget: Budget::new(),
                 auto_flush: Mutex::new(None),
                 auto_seq: AtomicU64::new(0),
                 auto_stats: Mutex::new(Default::default()),
@@ -654,7 +665,7 @@ impl Collector {
         for log in logs.iter() {
             scratch.clear();
             let mark = log.read(&mut scratch);
-            log.commit(mark);
+            log.commit(mark, &self.inner.budget);
         }
     }
 

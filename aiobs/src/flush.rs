@@ -413,7 +413,7 @@ impl Collector {
         drop(doc);
 
         for (log, mark) in logs.iter().zip(marks) {
-            log.commit(mark);
+            log.commit(mark, &inner.budget);
         }
         pending.committed = true;
         let mut decisions = std::mem::take(&mut pending.decided);
@@ -433,7 +433,7 @@ impl Collector {
             state.dropped.remove(&slot);
         }
         drop(state);
-        lock(&inner.logs).retain(|l| !l.is_finished());
+        inner.forget_finished(&mut lock(&inner.logs));
         if let (Some(key), Some((json, trace_count))) = (api_key, upload) {
             let sent = json
                 .map_err(|e| Error::Export {

@@ -56,6 +56,9 @@ struct Opened {
     session: u32,
     /// The collector's limits and mask when the call was opened.
     settings: &'static CaptureSettings,
+    /// The collector was at its capacity: the call is counted as dropped, not captured. Its
+    /// span stays current for its children, which are counted (or recorded) on their own.
+    refused: bool,
 }
 
 impl Opened {
@@ -110,6 +113,11 @@ impl Opened {
     /// are not recorded.
     fn dropped(&self) -> bool {
         self.span & id::DROPPED != 0
+    }
+
+    /// Whether nothing of the call is captured: a dropped root, or a call over the capacity.
+    fn skipped(&self) -> bool {
+        self.dropped() || self.refused
     }
 
     /// The record that counts a dropped tree.
@@ -230,11 +238,12 @@ fn open(
     if parent & id::DROPPED != 0 {
         return None; // inside a tree that head sampling dropped
     }
-    let (collector_id, session, settings) = t.with_collector(|c| {
+    let (collector_id, session, settings, full) = t.with_collector(|c| {
         (
             c.inner.id,
             c.inner.active.load(Ordering::Relaxed),
             c.inner.capture.get(),
+            c.inner.budget.is_full(),
         )
     });
     if session == 0 {
@@ -258,6 +267,7 @@ fn open(
             parent,
             session,
             settings,
+            refused: full && kept,
         },
         collector_id,
     ))
@@ -311,7 +321,7 @@ fn enter_recording_with(
 ) -> Option<SyncCall> {
     thread::with(|t| {
         let (opened, collector) = open(meta, self_ty, location, t, true)?;
-        if opened.dropped() {
+        if opened.skipped() {
             return Some(SyncCall {
                 opened,
                 collector,
@@ -352,6 +362,10 @@ impl SyncCall {
             t.span.set(self.opened.parent);
             if self.opened.dropped() {
                 push(t, self.collector, &self.opened.dropped_header(end), &[]);
+                return;
+            }
+            if self.opened.refused {
+                refuse(t, self.collector, self.opened.session);
                 return;
             }
             let meta = self.opened.meta;
@@ -435,6 +449,16 @@ fn push(t: &ThreadState, collector_id: u64, header: &Header, payload: &[&[u8]]) 
     });
 }
 
+/// Counts a call the capacity refused in the thread's log of the collector `collector_id`.
+#[cold]
+fn refuse(t: &ThreadState, collector_id: u64, session: u32) {
+    t.with_collector(|c| {
+        if c.inner.id == collector_id {
+            t.refuse(&c.inner, session);
+        }
+    });
+}
+
 /// Runs the body of a synchronous observed function and records the call.
 #[doc(hidden)]
 #[inline(always)]
@@ -457,7 +481,7 @@ fn run_recorded<R>(
     body: impl FnOnce() -> R,
     outcome: impl FnOnce(&mut Outcome<'_>, &R),
 ) -> R {
-    if call.opened.dropped() {
+    if call.opened.skipped() {
         return run_dropped(call, body);
     }
     match panic::catch_unwind(AssertUnwindSafe(body)) {
@@ -474,9 +498,9 @@ fn run_recorded<R>(
     }
 }
 
-/// A root that head sampling dropped: no clock, no capture, no panic guard; its span is
-/// restored (and the tree counted) when the body returns or unwinds. Out of line, so that the
-/// recorded path stays as it was.
+/// A root that head sampling dropped, or a call over the capacity: no clock, no capture, no
+/// panic guard; its span is restored (and the call counted) when the body returns or unwinds.
+/// Out of line, so that the recorded path stays as it was.
 #[inline(never)]
 #[cold]
 fn run_dropped<R>(call: SyncCall, body: impl FnOnce() -> R) -> R {
@@ -547,7 +571,7 @@ fn enter_async_recording(
     })
     .flatten()?;
     let mut bytes = Vec::new();
-    if meta.capture_args && !opened.dropped() {
+    if meta.capture_args && !opened.skipped() {
         bytes.push(tag::SEQ);
         args(&mut ArgSink {
             sink: Sink::new(&mut bytes, &opened.settings.limits),
@@ -570,6 +594,10 @@ impl AsyncCall {
         if self.opened.dropped() {
             let header = self.opened.dropped_header(end);
             let _ = thread::with(|t| t.push(&collector.inner, &header, &[]));
+            return;
+        }
+        if self.opened.refused {
+            let _ = thread::with(|t| t.refuse(&collector.inner, self.opened.session));
             return;
         }
         let meta = self.opened.meta;

@@ -14,8 +14,8 @@ use std::alloc::{self, Layout};
 use std::cell::UnsafeCell;
 use std::panic::Location;
 use std::ptr;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use crate::budget::Budget;
 use crate::clock::Instant;
@@ -129,8 +129,6 @@ pub(crate) struct Log {
     owner_alive: AtomicBool,
     /// Flushed segments kept for the writer to reuse: fresh pages cost a page fault each.
     spare: Mutex<Vec<SparePtr>>,
-    /// The collector's counters, against which segments and events are taken.
-    budget: Arc<Budget>,
     /// Event permits taken from the budget and not yet spent: stored by the owner only (read
     /// by others for [`Log::unspent`]).
     permits: AtomicU64,
@@ -229,7 +227,8 @@ impl RecordRef {
 }
 
 impl Log {
-    pub(crate) fn new(budget: Arc<Budget>) -> Log {
+    /// A log whose first segment is counted in `budget` (the collector's).
+    pub(crate) fn new(budget: &Budget) -> Log {
         let first = Segment::allocate(SEGMENT_BYTES);
         budget.take_bytes(SEGMENT_BYTES as u64, true);
         Log {
@@ -240,7 +239,6 @@ impl Log {
             }),
             owner_alive: AtomicBool::new(true),
             spare: Mutex::new(Vec::new()),
-            budget,
             permits: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             dropped_session: AtomicU32::new(0),
@@ -248,11 +246,12 @@ impl Log {
     }
 
     /// Appends a record: the header and then the payload pieces. Returns `false` if the
-    /// collector's [`Capacity`](crate::Capacity) refused it (it is counted as dropped).
+    /// collector's [`Capacity`](crate::Capacity) (`budget`) refused it (it is counted as
+    /// dropped).
     ///
     /// # Safety
     /// Only one thread, the log's owner, may ever call this.
-    pub(crate) unsafe fn push(&self, header: &Header, payload: &[&[u8]]) -> bool {
+    pub(crate) unsafe fn push(&self, budget: &Budget, header: &Header, payload: &[&[u8]]) -> bool {
         let payload_len: usize = payload.iter().map(|p| p.len()).sum();
         if payload_len != header.payload_len as usize {
             return false; // a payload over 4 GiB: its length did not fit the header
@@ -260,7 +259,7 @@ impl Log {
         // Only the owner stores `permits`: a plain load and store, no read-modify-write.
         let mut permits = self.permits.load(Ordering::Relaxed);
         if permits == 0 {
-            permits = self.budget.take_events();
+            permits = budget.take_events();
             if permits == 0 {
                 self.refuse(header);
                 return false;
@@ -279,7 +278,7 @@ impl Log {
                 None
             };
             let capacity = size.max(SEGMENT_BYTES);
-            if !self.budget.take_bytes(capacity as u64, false) {
+            if !budget.take_bytes(capacity as u64, false) {
                 if let Some(spare) = spare {
                     lock(&self.spare).push(spare);
                 }
@@ -316,9 +315,17 @@ impl Log {
     /// Counts a record the budget refused.
     #[cold]
     fn refuse(&self, header: &Header) {
-        self.dropped_session
-            .store(header.session, Ordering::Relaxed);
+        self.count_refused(header.session);
+    }
+
+    /// Counts an event of `session` that the budget refused (a record refused here, or a call
+    /// refused before it captured anything because the collector was full). Returns `false`:
+    /// nothing was stored.
+    #[cold]
+    pub(crate) fn count_refused(&self, session: u32) -> bool {
+        self.dropped_session.store(session, Ordering::Relaxed);
         self.dropped.fetch_add(1, Ordering::Release);
+        false
     }
 
     /// Permits taken and not spent (exact only when read by the owner).
@@ -367,8 +374,9 @@ impl Log {
         }
     }
 
-    /// Marks everything up to `mark` as flushed and frees the segments left behind.
-    pub(crate) fn commit(&self, mark: Mark) {
+    /// Marks everything up to `mark` as flushed, frees the segments left behind, and gives
+    /// their events and bytes back to `budget`.
+    pub(crate) fn commit(&self, mark: Mark, budget: &Budget) {
         let mut pos = lock(&self.reader);
         while pos.head != mark.seg {
             let old = pos.head;
@@ -376,7 +384,7 @@ impl Log {
             // writer has left it for good, and every record in it was just flushed.
             unsafe {
                 pos.head = (*old).next.load(Ordering::Acquire);
-                self.budget.give_bytes((*old).capacity as u64);
+                budget.give_bytes((*old).capacity as u64);
                 let mut spare = lock(&self.spare);
                 if (*old).capacity == SEGMENT_BYTES && spare.len() < SPARE_SEGMENTS {
                     (*old).len.store(0, Ordering::Relaxed);
@@ -388,7 +396,7 @@ impl Log {
             }
         }
         pos.offset = mark.offset;
-        self.budget.give_events(mark.records);
+        budget.give_events(mark.records);
         if mark.dropped > 0 {
             self.dropped.fetch_sub(mark.dropped, Ordering::Relaxed);
         }
@@ -407,11 +415,28 @@ impl Log {
             && self.dropped.load(Ordering::Acquire) == 0
     }
 
-    /// Called by the owning thread as it exits.
-    pub(crate) fn owner_exited(&self) {
-        self.budget
-            .give_events(self.permits.swap(0, Ordering::Relaxed));
+    /// Called by the owning thread as it exits: gives its unspent permits back to `budget`
+    /// (`None` when the collector is gone).
+    pub(crate) fn owner_exited(&self, budget: Option<&Budget>) {
+        let unspent = self.permits.swap(0, Ordering::Relaxed);
+        if let Some(budget) = budget {
+            budget.give_events(unspent);
+        }
         self.owner_alive.store(false, Ordering::Release);
+    }
+
+    /// Gives the bytes of the segments still in the chain back to `budget`: the log is
+    /// leaving its collector (finished, see [`Log::is_finished`]).
+    pub(crate) fn release(&self, budget: &Budget) {
+        let pos = lock(&self.reader);
+        let mut seg = pos.head;
+        while !seg.is_null() {
+            // SAFETY: segments from `head` on are alive while the log is.
+            unsafe {
+                budget.give_bytes((*seg).capacity as u64);
+                seg = (*seg).next.load(Ordering::Acquire);
+            }
+        }
     }
 }
 
@@ -428,7 +453,6 @@ impl Drop for Log {
             // SAFETY: the last reference to the log is gone, so no thread uses its segments.
             unsafe {
                 let next = (*seg).next.load(Ordering::Acquire);
-                self.budget.give_bytes((*seg).capacity as u64);
                 Segment::free(seg);
                 seg = next;
             }
@@ -467,11 +491,11 @@ mod tests {
 
     #[test]
     fn records_cross_segments_and_commit_frees_them() {
-        let log = Log::new(std::sync::Arc::new(crate::budget::Budget::new()));
+        let log = Log::new(&Budget::new());
         let big = vec![7u8; SEGMENT_BYTES + 10]; // needs a segment of its own
         for i in 1..=3000u64 {
             let payload: &[u8] = if i == 1500 { &big } else { &i.to_le_bytes() };
-            unsafe { log.push(&header(i, payload.len() as u32), &[payload]) };
+            unsafe { log.push(&Budget::new(), &header(i, payload.len() as u32), &[payload]) };
         }
         let mut got = Vec::new();
         let mark = log.read(&mut got);
@@ -483,20 +507,20 @@ mod tests {
         );
         assert_eq!(got[1499].payload(), &big[..]);
         assert_eq!(got[10].payload(), &11u64.to_le_bytes());
-        log.commit(mark);
+        log.commit(mark, &Budget::new());
         got.clear();
         let mark = log.read(&mut got);
         assert!(got.is_empty(), "a committed record is not read again");
-        log.commit(mark);
-        unsafe { log.push(&header(9, 0), &[]) };
+        log.commit(mark, &Budget::new());
+        unsafe { log.push(&Budget::new(), &header(9, 0), &[]) };
         log.read(&mut got);
         assert_eq!(got.len(), 1);
     }
 
     #[test]
     fn uncommitted_records_are_read_again() {
-        let log = Log::new(std::sync::Arc::new(crate::budget::Budget::new()));
-        unsafe { log.push(&header(1, 0), &[]) };
+        let log = Log::new(&Budget::new());
+        unsafe { log.push(&Budget::new(), &header(1, 0), &[]) };
         let mut got = Vec::new();
         let _failed_flush = log.read(&mut got);
         got.clear();
@@ -506,12 +530,12 @@ mod tests {
 
     #[test]
     fn a_reader_sees_a_writer_thread_progress() {
-        let log = std::sync::Arc::new(Log::new(std::sync::Arc::new(crate::budget::Budget::new())));
+        let log = std::sync::Arc::new(Log::new(&Budget::new()));
         let writer = {
             let log = log.clone();
             std::thread::spawn(move || {
                 for i in 1..=50_000u64 {
-                    unsafe { log.push(&header(i, 8), &[&i.to_le_bytes()]) };
+                    unsafe { log.push(&Budget::new(), &header(i, 8), &[&i.to_le_bytes()]) };
                 }
             })
         };
@@ -525,7 +549,7 @@ mod tests {
                 assert_eq!(r.header().span, seen);
                 assert_eq!(r.payload(), &seen.to_le_bytes());
             }
-            log.commit(mark);
+            log.commit(mark, &Budget::new());
             if done {
                 break;
             }

@@ -21,8 +21,9 @@ pub(crate) struct ThreadState {
 
 impl Drop for ThreadState {
     fn drop(&mut self) {
-        for (_, _, log) in self.logs.get_mut().iter() {
-            log.owner_exited();
+        for (_, collector, log) in self.logs.get_mut().iter() {
+            let collector = collector.upgrade();
+            log.owner_exited(collector.as_deref().map(|c| &c.budget));
         }
     }
 }
@@ -60,6 +61,20 @@ impl ThreadState {
 
     /// Appends a record to this thread's log in `inner`, registering the log on first use.
     pub(crate) fn push(&self, inner: &Arc<Inner>, header: &Header, payload: &[&[u8]]) {
+        // SAFETY: this log is reachable for writing only from this thread's state.
+        self.with_log(inner, |log| unsafe {
+            log.push(&inner.budget, header, payload)
+        });
+    }
+
+    /// Counts a call of `session` that the capacity refused, in this thread's log in `inner`.
+    pub(crate) fn refuse(&self, inner: &Arc<Inner>, session: u32) {
+        self.with_log(inner, |log| log.count_refused(session));
+    }
+
+    /// Runs `f` on this thread's log in `inner`, registering the log on first use.
+    #[inline]
+    fn with_log(&self, inner: &Arc<Inner>, f: impl FnOnce(&Log) -> bool) {
         let Ok(mut logs) = self.logs.try_borrow_mut() else {
             return; // only reachable from a recording made inside a recording
         };
@@ -68,13 +83,12 @@ impl ThreadState {
             None => {
                 // Forget the logs of collectors that are gone.
                 logs.retain(|(_, owner, _)| owner.strong_count() > 0);
-                let log = Arc::new(Log::new(inner.budget.clone()));
+                let log = Arc::new(Log::new(&inner.budget));
                 inner.register_log(log.clone());
                 logs.push((inner.id, Arc::downgrade(inner), log));
                 &logs[logs.len() - 1].2
             }
         };
-        // SAFETY: this log is reachable for writing only from this thread's state.
-        unsafe { log.push(header, payload) };
+        f(log);
     }
 }

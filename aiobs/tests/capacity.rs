@@ -162,3 +162,43 @@ fn unbounded_keeps_everything() {
     assert_eq!(obs.backlog().events, 50_000);
     assert_eq!(obs.backlog().dropped, 0);
 }
+
+/// Counts how often it is captured (its `Debug` runs only when a call is captured).
+struct Watched;
+
+static CAPTURED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl std::fmt::Debug for Watched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        CAPTURED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        f.write_str("Watched")
+    }
+}
+
+#[observe]
+fn watched(w: &Watched) -> usize {
+    let _ = w;
+    1
+}
+
+#[test]
+fn over_the_cap_a_call_is_counted_without_capturing_anything() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let obs = Collector::new();
+    let _scope = obs.set_default();
+    obs.set_capacity(Capacity::new().max_events(10));
+    obs.observe(ObserveOptions::new()).unwrap();
+    for _ in 0..1_000 {
+        watched(&Watched);
+    }
+    // Ten calls stored, one refused when it was pushed; from then on calls are refused
+    // before their arguments are captured.
+    assert_eq!(CAPTURED.load(SeqCst), 11);
+    assert_eq!(obs.backlog().dropped, 990);
+    let (doc, _, _dir) = support::flush_validated(&obs, "watched.json");
+    assert_eq!(doc["function_events"].as_array().unwrap().len(), 10);
+    // After the flush the collector takes calls again.
+    watched(&Watched);
+    assert_eq!(CAPTURED.load(SeqCst), 12);
+    assert_eq!(obs.backlog().events, 1);
+}
