@@ -525,13 +525,9 @@ fn check_type(c: &mut Checker<'_>, place: &str, raw: &RawValue, ty: Ty, nullable
 // The document
 // ---------------------------------------------------------------------------------------------
 
-fn label(obj: &Obj<'_>, index: usize, kind: &str) -> String {
-    let mut out = format!("{kind}[{index}]");
-    let name = as_str(obj.get("name")).or_else(|| as_str(obj.get("api")));
-    if let Some(name) = name.filter(|n| !n.is_empty()) {
-        out.push_str(&format!(" {name:?}"));
-    }
-    out
+/// `function_events[3]`: where an entry is (its index, as in the file).
+fn label(_obj: &Obj<'_>, index: usize, kind: &str) -> String {
+    format!("{kind}[{index}]")
 }
 
 /// Whether a value is truthy as Python sees it, for the values these checks look at.
@@ -1036,15 +1032,12 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, '_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let order = self.state.nodes;
         self.state.nodes += 1;
-        let place = format!(
-            "trace_tree node {order} (depth {}, {}[{}])",
-            self.depth, self.place, self.index
-        );
+        let place = format!("trace_tree node {order} (depth {})", self.depth);
         let mut fields: Vec<(Str<'de>, &'de RawValue)> = Vec::new();
         let mut children: Option<Vec<Option<Summary>>> = None;
         while let Some(key) = map.next_key::<Str<'de>>()? {
             if key.0 == "children" {
-                let where_children = format!("children of {place}");
+                let where_children = format!("children of trace_tree node {order}");
                 children = Some(map.next_value_seed(ChildrenSeed {
                     state: &mut *self.state,
                     depth: self.depth + 1,
@@ -1219,8 +1212,11 @@ impl TreeState<'_, '_, '_> {
                         c.fail(
                             &child.place,
                             format!(
-                                "parent_span_id {:?} but it sits under span {span:?}",
-                                child.parent
+                                "parent_span_id {} but it sits under span {span:?}",
+                                child
+                                    .parent
+                                    .as_ref()
+                                    .map_or("null".to_owned(), |p| format!("{p:?}"))
                             ),
                         );
                     }

@@ -204,12 +204,20 @@ fn line(call: &Call<'_, '_>, prefix: &str, options: &ViewOptions) -> String {
     let st = options.style;
     let failed = call.error().is_some();
     let mark = if failed { "✗ " } else { "" };
-    let (head, head_len) = match call {
-        Call::Function(f) => (st.name(&f.name), f.name.chars().count()),
-        Call::Provider(p) => provider_head(p, &st),
+    let (plain, is_llm) = match call {
+        Call::Function(f) => (f.name.to_string(), false),
+        Call::Provider(p) => (provider_head(p), true),
     };
     let dur = duration(call.duration_ms());
-    let used = prefix.chars().count() + mark.chars().count() + head_len + 2 + dur.chars().count();
+    // The name gives way too on a narrow terminal (the tree's indentation cannot).
+    let fixed = prefix.chars().count() + mark.chars().count() + 2 + dur.chars().count();
+    let plain = shorten(&plain, options.width.saturating_sub(fixed).max(8));
+    let head = if is_llm {
+        st.llm(&plain)
+    } else {
+        st.name(&plain)
+    };
+    let used = fixed + plain.chars().count();
     let room = options.width.saturating_sub(used + 2);
     let detail = match call {
         Call::Function(f) => function_detail(f, room),
@@ -227,8 +235,8 @@ fn line(call: &Call<'_, '_>, prefix: &str, options: &ViewOptions) -> String {
     text
 }
 
-/// `openai chat.completions.create gpt-4o-mini 21→9 tok`, and its length in characters.
-fn provider_head(p: &ProviderEvent<'_>, st: &Style) -> (String, usize) {
+/// `openai chat.completions.create gpt-4o-mini 21→9 tok`.
+fn provider_head(p: &ProviderEvent<'_>) -> String {
     let usage = p.usage();
     let mut plain = format!("{} {}", p.provider, p.api);
     if let Some(model) = &usage.model {
@@ -243,8 +251,7 @@ fn provider_head(p: &ProviderEvent<'_>, st: &Style) -> (String, usize) {
             n(usage.tokens_out)
         ));
     }
-    let len = plain.chars().count();
-    (st.llm(&plain), len)
+    plain
 }
 
 /// `(a=1, b="x") → 3` or `(a=1) error: Boom: bad`, fitted into `room` characters.
