@@ -52,6 +52,15 @@ fn numbered_flushes_join_into_one_valid_tree() {
         first.stdout
     );
 
+    // Each flush alone is a valid export, for both validators.
+    for file in &files {
+        let check = aiobs(&["validate", arg(file)]);
+        assert_eq!(check.code, Some(0), "{}", check.stdout);
+        if let Some(ok) = python_accepts(file) {
+            assert!(ok, "validate_export.py rejects {}", file.display());
+        }
+    }
+
     let out = dir.path().join("joined.json");
     // Given out of order: merge sorts them by sequence number.
     let run = aiobs(&[
