@@ -38,18 +38,23 @@ pub fn write(export: &Export<'_>, options: &ViewOptions, out: &mut dyn Write) ->
     }
     for s in &export.sessions {
         let calls = tree.calls.iter().filter(|c| c.session_id() == s.id).count();
+        let indent = if several { "  " } else { "" };
+        let plural = if calls == 1 { "" } else { "s" };
         let mut line = format!(
-            "{}session {} {}  {} call{}",
-            if several { "  " } else { "" },
+            "{indent}session {} {}  {calls} call{plural}",
             st.name(&s.name),
-            st.dim(&s.id),
-            calls,
-            if calls == 1 { "" } else { "s" }
+            st.dim(&s.id)
         );
+        let used = format!("{indent}session {} {}  {calls} call{plural}", s.name, s.id)
+            .chars()
+            .count();
         if let Some(labels) = s.labels.as_ref().filter(|l| !l.is_empty()) {
             let text: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            line.push_str("  ");
-            line.push_str(&st.dim(&text.join(" ")));
+            let room = options.width.saturating_sub(used + 2);
+            if room > 0 {
+                line.push_str("  ");
+                line.push_str(&st.dim(&shorten(&text.join(" "), room)));
+            }
         }
         writeln!(out, "{line}")?;
     }

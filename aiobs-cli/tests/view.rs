@@ -128,6 +128,10 @@ fn lines_are_shortened_to_the_terminal_width() {
             assert!(n <= width, "{n} > {width}: {line}");
         }
         assert!(text.contains('…'), "something is cut at {width}");
+        if width == 100 {
+            // Session lines too (their labels are cut) when there is room for name and id.
+            assert!(text.lines().all(|l| l.chars().count() <= width), "{text}");
+        }
     }
 }
 
