@@ -6,6 +6,10 @@
 //! it (arguments, results, requests and responses stay raw JSON text until shown), so a file
 //! costs about its own size in memory.
 //!
+//! A subcommand reads a file with [`load::ExportFile::read`], parses it with
+//! [`load::ExportFile::parse`] into a [`load::Export`], and writes to any `io::Write`; one that
+//! writes a file (`merge`, and an `html` page) does so with [`atomic::write_atomically`].
+//!
 //! ```no_run
 //! let file = aiobs_cli::load::ExportFile::read("trace.json".as_ref())?;
 //! let export = file.parse()?;
@@ -13,6 +17,7 @@
 //! # Ok::<(), aiobs_cli::Error>(())
 //! ```
 
+pub mod atomic;
 pub mod calls;
 pub mod error;
 pub mod load;

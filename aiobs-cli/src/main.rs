@@ -1,4 +1,15 @@
 //! The `aiobs` command. Argument parsing only; the work is in the `aiobs_cli` library.
+//!
+//! A new subcommand is a variant of [`Command`] and an arm in [`run`]; one that renders an
+//! export into a file, such as `html FILE -o OUT`, is:
+//!
+//! ```text
+//! Command::Html { file, output } => {
+//!     let file = ExportFile::read(&file)?;
+//!     let export = file.parse()?;
+//!     aiobs_cli::atomic::write_atomically(&output, |w| aiobs_cli::html::write(&export, w))?;
+//! }
+//! ```
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;

@@ -1,7 +1,6 @@
 //! `aiobs merge`: the numbered files of an auto-flushed session (`<session-id>-<seq>.json`)
 //! joined into one export with [`aiobs::merge_exports`], written atomically.
 
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use aiobs::model::{ObservabilityExport, ObservedEvent, ObservedFunctionEvent, Session};
@@ -104,45 +103,27 @@ pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<Merged, Error> {
         sessions: merged.sessions.len(),
         events: merged.events.len() + merged.function_events.len(),
     };
-    write_atomically(&merged, out)?;
+    write_export(&merged, out)?;
     Ok(summary)
 }
 
-/// Writes `export` to a temporary file beside `out`, then renames it over `out`.
-fn write_atomically(export: &ObservabilityExport, out: &Path) -> Result<(), Error> {
-    let name = out
-        .file_name()
-        .ok_or_else(|| Error::in_file(out, "not a file name"))?;
-    let mut tmp_name = name.to_os_string();
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = out.with_file_name(tmp_name);
-    let written = (|| -> Result<(), Error> {
-        let file = std::fs::File::create(&tmp)
-            .map_err(|e| Error::in_file(out, format!("cannot create: {e}")))?;
-        let mut w = BufWriter::with_capacity(1 << 20, file);
-        // Serializing nests as deep as the tree: on a thread with room for it.
+/// Writes `export` as JSON to `out`, atomically. Serializing nests as deep as the tree, so it
+/// runs on a thread with room for it.
+fn write_export(export: &ObservabilityExport, out: &Path) -> Result<(), Error> {
+    crate::atomic::write_atomically(out, |w| {
         let result = std::thread::scope(|s| {
             std::thread::Builder::new()
                 .stack_size(512 << 20)
-                .spawn_scoped(s, || serde_json::to_writer(&mut w, export))
+                .spawn_scoped(s, || serde_json::to_writer(&mut *w, export))
                 .map(|h| h.join())
         });
         match result {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => return Err(Error::in_file(out, format!("cannot write: {e}"))),
-            Ok(Err(_)) => return Err(Error::in_file(out, "writing failed unexpectedly")),
-            Err(e) => return Err(Error::in_file(out, format!("cannot start writing: {e}"))),
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(std::io::Error::other(e)),
+            Ok(Err(_)) => Err(std::io::Error::other("serializing failed unexpectedly")),
+            Err(e) => Err(e),
         }
-        w.flush()
-            .map_err(|e| Error::in_file(out, format!("cannot write: {e}")))?;
-        std::fs::rename(&tmp, out)
-            .map_err(|e| Error::in_file(out, format!("cannot replace: {e}")))?;
-        Ok(())
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    })
 }
 
 #[cfg(test)]
