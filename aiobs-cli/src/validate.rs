@@ -463,14 +463,36 @@ fn check_fields(
         let Some(raw) = obj.get(name) else {
             continue;
         };
-        let at = format!("{place}.{name}");
-        ok &= check_type(c, &at, raw, ty, nullable);
+        ok &= check_type(c, &Place::Field(place, name), raw, ty, nullable);
     }
     ok
 }
 
 /// Checks one value against its model type; nested models are checked whole.
-fn check_type(c: &mut Checker<'_>, place: &str, raw: &RawValue, ty: Ty, nullable: bool) -> bool {
+/// Where a value is, spelled out only when a problem is reported (most values have none).
+enum Place<'p> {
+    /// `place.name`
+    Field(&'p str, &'p str),
+    /// `place[index]`
+    Item(&'p str, usize),
+}
+
+impl fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::Field(place, name) => write!(f, "{place}.{name}"),
+            Place::Item(place, index) => write!(f, "{place}[{index}]"),
+        }
+    }
+}
+
+fn check_type(
+    c: &mut Checker<'_>,
+    place: &Place<'_>,
+    raw: &RawValue,
+    ty: Ty,
+    nullable: bool,
+) -> bool {
     let k = kind(raw);
     if k == Kind::Null && (nullable || ty == Ty::Any) {
         return true;
@@ -486,17 +508,21 @@ fn check_type(c: &mut Checker<'_>, place: &str, raw: &RawValue, ty: Ty, nullable
     };
     if !right {
         c.fail(
-            place,
+            &place.to_string(),
             format!("expected {}, got {}", ty.expected(), shown(raw)),
         );
         return false;
     }
+    if !matches!(ty, Ty::StrList | Ty::StrDict | Ty::Callsite | Ty::Meta) {
+        return true;
+    }
+    let place = place.to_string();
     match ty {
         Ty::StrList => {
             let items: Vec<&RawValue> = parse(raw.get()).unwrap_or_default();
             let mut ok = true;
             for (i, item) in items.iter().enumerate() {
-                ok &= check_type(c, &format!("{place}[{i}]"), item, Ty::Str, false);
+                ok &= check_type(c, &Place::Item(&place, i), item, Ty::Str, false);
             }
             ok
         }
@@ -504,7 +530,7 @@ fn check_type(c: &mut Checker<'_>, place: &str, raw: &RawValue, ty: Ty, nullable
             Ok(obj) => {
                 let mut ok = true;
                 for (key, value) in &obj.fields {
-                    ok &= check_type(c, &format!("{place}.{}", key.0), value, Ty::Str, false);
+                    ok &= check_type(c, &Place::Field(&place, &key.0), value, Ty::Str, false);
                 }
                 ok
             }
@@ -513,7 +539,7 @@ fn check_type(c: &mut Checker<'_>, place: &str, raw: &RawValue, ty: Ty, nullable
         Ty::Callsite | Ty::Meta => match parse::<Obj<'_>>(raw.get()) {
             Ok(obj) => {
                 let fields = if ty == Ty::Meta { META } else { CALLSITE };
-                check_fields(c, place, &obj, fields, &[], &[])
+                check_fields(c, &place, &obj, fields, &[], &[])
             }
             Err(_) => false,
         },
