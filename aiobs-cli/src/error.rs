@@ -8,6 +8,7 @@ use std::path::Path;
 #[derive(Debug)]
 pub struct Error {
     message: String,
+    broken_pipe: bool,
 }
 
 impl Error {
@@ -15,6 +16,7 @@ impl Error {
     pub fn in_file(file: &Path, message: impl fmt::Display) -> Error {
         Error {
             message: format!("{}: {message}", file.display()),
+            broken_pipe: false,
         }
     }
 
@@ -22,6 +24,7 @@ impl Error {
     pub fn new(message: impl fmt::Display) -> Error {
         Error {
             message: message.to_string(),
+            broken_pipe: false,
         }
     }
 
@@ -38,22 +41,24 @@ impl Error {
                 err.line(),
                 err.column()
             ),
+            broken_pipe: false,
         }
     }
 
     /// Whether this error is a closed output pipe (the reader went away: not a failure).
     pub fn is_broken_pipe(&self) -> bool {
-        self.message == BROKEN_PIPE
+        self.broken_pipe
     }
 }
-
-const BROKEN_PIPE: &str = "<broken pipe>";
 
 impl From<std::io::Error> for Error {
     /// Errors writing the output (a file is named by the caller where one is involved).
     fn from(err: std::io::Error) -> Error {
         if err.kind() == std::io::ErrorKind::BrokenPipe {
-            return Error::new(BROKEN_PIPE);
+            return Error {
+                message: "the output was closed".to_owned(),
+                broken_pipe: true,
+            };
         }
         Error::new(format!("cannot write the output: {err}"))
     }

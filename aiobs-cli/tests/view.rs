@@ -65,6 +65,21 @@ fn a_runtime_trace_nests_calls_shows_the_llm_call_and_marks_the_error() {
 }
 
 #[test]
+fn a_file_without_a_tree_shows_the_same_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = runtime_trace(dir.path());
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    value["trace_tree"] = serde_json::Value::Null;
+    let flat = dir.path().join("flat.json");
+    std::fs::write(&flat, serde_json::to_vec(&value).unwrap()).unwrap();
+    let with_tree = aiobs(&["view", arg(&file)]);
+    let without = aiobs(&["view", arg(&flat)]);
+    assert_eq!(without.code, Some(0), "{}", without.stderr);
+    assert_eq!(with_tree.stdout, without.stdout);
+}
+
+#[test]
 fn depth_limits_the_levels_shown() {
     let run = aiobs(&["view", "--depth", "1", arg(&python_fixture())]);
     assert_eq!(run.code, Some(0));
