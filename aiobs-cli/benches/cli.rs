@@ -13,8 +13,7 @@ mod common;
 
 use std::io::sink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aiobs_cli::load::ExportFile;
 use aiobs_cli::out::Style;
@@ -31,32 +30,6 @@ fn big_file() -> PathBuf {
     path
 }
 
-/// Runs the binary once; returns its wall time and peak resident set (bytes).
-// The child is reaped by `wait4`, which also gives its own peak memory.
-#[allow(clippy::zombie_processes)]
-fn run_once(args: &[&str]) -> (Duration, u64) {
-    let start = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_aiobs"))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run aiobs");
-    let pid = libc::pid_t::try_from(child.id()).expect("pid");
-    let mut status = 0;
-    // SAFETY: zeroed is a valid rusage; wait4 fills it for the child we started.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: valid pointers; the child is ours and not yet reaped.
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(rc, pid, "wait4");
-    let took = start.elapsed();
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{args:?} failed"
-    );
-    (took, u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024)
-}
-
 fn report_processes(path: &Path) {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let p = path.to_str().expect("utf-8 path");
@@ -67,22 +40,32 @@ fn report_processes(path: &Path) {
     );
     for args in [["view", p], ["stats", p], ["validate", p]] {
         let mut times = Vec::new();
+        let mut cpus = Vec::new();
         let mut peak = 0;
         for _ in 0..7 {
-            let (t, rss) = run_once(&args);
+            let (t, cpu, rss) = common::run_measured(&args);
             times.push(t);
+            cpus.push(cpu);
             peak = peak.max(rss);
         }
         times.sort();
+        cpus.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
         eprintln!(
-            "aiobs {:<8} median {:>6.0} ms (min {:.0}, max {:.0})  peak RSS {:>6.1} MB = {:.2}x the file",
+            "aiobs {:<8} wall median {:>5.0} ms (min {:.0})  CPU median {:>5.0} ms (min {:.0})  peak RSS {:>5.1} MB = {:.2}x the file",
             args[0],
-            times[3].as_secs_f64() * 1e3,
-            times[0].as_secs_f64() * 1e3,
-            times[6].as_secs_f64() * 1e3,
+            ms(times[3]),
+            ms(times[0]),
+            ms(cpus[3]),
+            ms(cpus[0]),
             peak as f64 / 1e6,
             peak as f64 / size as f64
         );
+    }
+    // SAFETY: getloadavg fills at most 3 doubles.
+    let mut load = [0f64; 3];
+    if unsafe { libc::getloadavg(load.as_mut_ptr(), 3) } > 0 {
+        eprintln!("load average during the runs: {:.1}", load[0]);
     }
 }
 
@@ -123,7 +106,7 @@ fn benches(c: &mut Criterion) {
     let p = path.to_str().expect("utf-8 path");
     for sub in ["view", "stats"] {
         g.bench_function(format!("aiobs {sub} (process)"), |b| {
-            b.iter(|| run_once(&[sub, p]).0)
+            b.iter(|| common::run_measured(&[sub, p]).0)
         });
     }
     g.finish();

@@ -202,3 +202,41 @@ pub fn big_trace(path: &Path, roots: u64) -> PathBuf {
     obs.end();
     obs.flush(FlushOptions::to_path(path)).expect("flush")
 }
+
+/// Runs `aiobs ARGS` once with its output thrown away; returns its wall time, its CPU time
+/// (user + system: what it costs, also on a machine busy with other work) and its peak
+/// resident set in bytes, from `wait4`. Panics if it fails.
+// The child is reaped by `wait4`, which also gives its own resource usage.
+#[allow(clippy::zombie_processes)]
+pub fn run_measured(args: &[&str]) -> (std::time::Duration, std::time::Duration, u64) {
+    use std::time::{Duration, Instant};
+    let start = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_aiobs"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run aiobs");
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    let mut status = 0;
+    // SAFETY: zeroed is a valid rusage; wait4 fills it for the child we started.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: valid pointers; the child is ours and not yet reaped.
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(rc, pid, "wait4");
+    let took = start.elapsed();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "aiobs {args:?} failed"
+    );
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+            + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
+    };
+    let cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
+    (
+        took,
+        cpu,
+        u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
+    )
+}
