@@ -1,0 +1,167 @@
+//! The `aiobs` command. Argument parsing only; the work is in the `aiobs_cli` library.
+//!
+//! A new subcommand is a variant of [`Command`] and an arm in [`run`]; one that renders an
+//! export into a file, such as `html FILE -o OUT`, is:
+//!
+//! ```text
+//! Command::Html { file, output } => {
+//!     let file = ExportFile::read(&file)?;
+//!     let export = file.parse()?;
+//!     aiobs_cli::atomic::write_atomically(&output, |w| aiobs_cli::html::write(&export, w))?;
+//! }
+//! ```
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use aiobs_cli::Error;
+use aiobs_cli::load::ExportFile;
+use aiobs_cli::out::{ColorChoice, Style, terminal_width};
+use clap::{Parser, Subcommand};
+
+/// Read aiobs traces (JSON exports of the Rust runtime or the Python SDK aiobs 0.1.5).
+#[derive(Debug, Parser)]
+#[command(name = "aiobs", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show the trace tree: one line per call, with duration, arguments and result or error.
+    View {
+        /// The export to show.
+        file: PathBuf,
+        /// Show calls up to this depth (1: only the roots).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        depth: Option<u64>,
+        /// Only the calls that failed, and the calls they ran inside.
+        #[arg(long)]
+        errors_only: bool,
+        /// Only calls whose name, arguments, result or error contain PATTERN (ignoring case),
+        /// and the calls they ran inside.
+        #[arg(long, value_name = "PATTERN")]
+        grep: Option<String>,
+        /// When to colour the output (NO_COLOR turns `auto` off).
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
+    /// Calls, errors, p50/p95/max duration and tokens per function and per provider/model.
+    Stats {
+        /// The export to summarise.
+        file: PathBuf,
+        /// Write JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check exports against the format (exit status 1 if one is not valid).
+    Validate {
+        /// The exports to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Join the numbered files of an auto-flushed session into one export.
+    Merge {
+        /// The files to join (`<session-id>-<seq>.json`; sorted by name and number).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Where to write the joined export (atomically).
+        #[arg(short, long, value_name = "OUT")]
+        output: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let result = run(cli.command, &mut out).and_then(|code| {
+        out.flush()?;
+        Ok(code)
+    });
+    match result {
+        Ok(code) => code,
+        // The reader went away (`aiobs view big.json | head`): nothing more to say.
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            drop(out);
+            let _ = writeln!(std::io::stderr(), "aiobs: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, out: &mut dyn Write) -> Result<ExitCode, Error> {
+    match command {
+        Command::View {
+            file,
+            depth,
+            errors_only,
+            grep,
+            color,
+        } => {
+            let file = ExportFile::read(&file)?;
+            let export = file.parse()?;
+            let options = aiobs_cli::view::ViewOptions {
+                depth: depth.map(|d| usize::try_from(d).unwrap_or(usize::MAX)),
+                errors_only,
+                grep,
+                width: terminal_width(),
+                style: Style::new(color.enabled()),
+            };
+            aiobs_cli::view::write(&export, &options, out)?;
+        }
+        Command::Stats { file, json } => {
+            let file = ExportFile::read(&file)?;
+            let export = file.parse()?;
+            let rows = aiobs_cli::stats::rows(&export);
+            if json {
+                aiobs_cli::stats::write_json(&rows, out)?;
+            } else {
+                aiobs_cli::stats::write_table(&rows, out)?;
+            }
+        }
+        Command::Validate { files } => {
+            let mut invalid = 0;
+            for file in &files {
+                let report = aiobs_cli::validate::validate_file(file);
+                if report.is_valid() {
+                    writeln!(out, "{}: valid", file.display())?;
+                } else {
+                    invalid += 1;
+                    for problem in &report.problems {
+                        writeln!(out, "{problem}")?;
+                    }
+                    if report.more > 0 {
+                        writeln!(
+                            out,
+                            "{}: … and {} more problem(s)",
+                            file.display(),
+                            report.more
+                        )?;
+                    }
+                }
+            }
+            if files.len() > 1 {
+                writeln!(out, "{} valid, {invalid} invalid", files.len() - invalid)?;
+            }
+            if invalid > 0 {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Merge { files, output } => {
+            let merged = aiobs_cli::merge::merge_files(&files, &output)?;
+            writeln!(
+                out,
+                "{}: {} file(s) joined: {} session(s), {} event(s)",
+                output.display(),
+                merged.inputs.len(),
+                merged.sessions,
+                merged.events
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
