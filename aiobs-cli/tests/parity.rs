@@ -114,46 +114,39 @@ fn mutations(base: &Value) -> Vec<(String, Value)> {
 }
 
 /// The files `validate_export.py` rejects among `paths`. It is run on a few files at a time;
-/// a file that makes it crash (it does on some shapes, e.g. `events` a number) is rejected,
-/// and the others of that batch are run again one by one.
+/// a file that makes it crash (it does on some shapes, e.g. `events` a number) is rejected: a
+/// batch that crashes is split in halves until the crashing files are found alone.
 fn python_rejects(python: &Path, paths: &[PathBuf]) -> BTreeSet<String> {
-    let run = |batch: &[PathBuf]| {
-        let out = Command::new(python)
-            .arg(workspace_root().join("../shared/compat/validate_export.py"))
-            .args(batch)
-            .output()
-            .unwrap();
-        let crashed = String::from_utf8_lossy(&out.stderr).contains("Traceback");
-        (
-            crashed,
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )
-    };
     let mut rejected = BTreeSet::new();
-    for batch in paths.chunks(25) {
-        let (crashed, _, text) = run(batch);
-        let singles: Vec<&[PathBuf]> = if crashed {
-            batch.chunks(1).collect()
-        } else {
-            vec![batch]
-        };
-        for part in singles {
-            let (crashed, code, text) = if crashed {
-                run(part)
-            } else {
-                (false, None, text.clone())
-            };
-            for p in part {
-                let p = p.display().to_string();
-                let failed = text.lines().any(|l| l.starts_with(&format!("FAIL {p}: ")));
-                if failed || crashed || (part.len() == 1 && code.is_some_and(|c| c != 0)) {
-                    rejected.insert(p);
-                }
-            }
-        }
+    for batch in paths.chunks(100) {
+        python_batch(python, batch, &mut rejected);
     }
     rejected
+}
+
+/// Runs the Python validator on `batch`, adding the files it rejects to `rejected`.
+fn python_batch(python: &Path, batch: &[PathBuf], rejected: &mut BTreeSet<String>) {
+    let out = Command::new(python)
+        .arg(workspace_root().join("../shared/compat/validate_export.py"))
+        .args(batch)
+        .output()
+        .unwrap();
+    let crashed = String::from_utf8_lossy(&out.stderr).contains("Traceback");
+    if crashed && batch.len() > 1 {
+        let (a, b) = batch.split_at(batch.len() / 2);
+        python_batch(python, a, rejected);
+        python_batch(python, b, rejected);
+        return;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    for p in batch {
+        let p = p.display().to_string();
+        let failed = text.lines().any(|l| l.starts_with(&format!("FAIL {p}: ")));
+        let single_failed = batch.len() == 1 && out.status.code().is_some_and(|c| c != 0);
+        if failed || crashed || single_failed {
+            rejected.insert(p);
+        }
+    }
 }
 
 /// The files `aiobs validate` rejects among `paths`.
