@@ -163,8 +163,8 @@
     visible = out.subarray(0, n);
     spacer.style.height = (n * ROW_H) + "px";
     $("empty").hidden = n > 0;
-    var shown = keep ? countMatches() + " match" + (countMatches() === 1 ? "" : "es") + " · " : "";
-    $("shown").textContent = shown + fmtNum(n) + " of " + fmtNum(N) + " rows";
+    var shown = keep ? countMatches().toLocaleString("en-US") + " match" + (countMatches() === 1 ? "" : "es") + " · " : "";
+    $("shown").textContent = shown + n.toLocaleString("en-US") + " of " + N.toLocaleString("en-US") + " rows";
     renderRows();
   }
   var matchCount = -1;
