@@ -122,7 +122,10 @@ fn llm_trace(dir: &Path) -> PathBuf {
 fn page_data(page: &str) -> Value {
     let open = r#"<script type="application/json" id="data">"#;
     let start = page.find(open).expect("data element") + open.len();
-    let end = start + page[start..].find("</script>").expect("end of the data element");
+    let end = start
+        + page[start..]
+            .find("</script>")
+            .expect("end of the data element");
     serde_json::from_str(&page[start..end]).expect("the data is JSON")
 }
 
@@ -140,7 +143,9 @@ fn html(input: &Path, out: &Path, extra: &[&str]) -> String {
 /// `data:`, no CSS `url(` or `@import`.
 fn assert_self_contained(page: &str) {
     let lower = page.to_lowercase();
-    for needle in ["http:", "https:", "//cdn", "src=", "url(", "@import", "<link"] {
+    for needle in [
+        "http:", "https:", "//cdn", "src=", "url(", "@import", "<link",
+    ] {
         assert!(!lower.contains(needle), "the page mentions {needle:?}");
     }
     for (at, _) in lower.match_indices("href=") {
@@ -208,7 +213,10 @@ fn a_runtime_trace_becomes_a_self_contained_page_with_every_call() {
     assert_eq!(weather[0]["N"], json!(["city"]));
     assert_eq!(weather[1]["R"], "sunny in Lisbon");
     assert!(
-        weather[0]["l"].as_str().unwrap().starts_with("aiobs-cli/tests/html.rs:"),
+        weather[0]["l"]
+            .as_str()
+            .unwrap()
+            .starts_with("aiobs-cli/tests/html.rs:"),
         "callsite: {}",
         weather[0]["l"]
     );
@@ -217,7 +225,10 @@ fn a_runtime_trace_becomes_a_self_contained_page_with_every_call() {
         let p = r["p"].as_i64().unwrap();
         if p >= 0 {
             assert!((p as usize) < i);
-            assert_eq!(rows[p as usize]["d"].as_u64().unwrap() + 1, r["d"].as_u64().unwrap());
+            assert_eq!(
+                rows[p as usize]["d"].as_u64().unwrap() + 1,
+                r["d"].as_u64().unwrap()
+            );
             assert!(r["z"].as_u64() <= rows[p as usize]["z"].as_u64());
         }
     }
@@ -231,11 +242,17 @@ fn tokens_cost_and_errors_are_summed_over_descendants() {
     // gpt-4o-mini: $0.15 / $0.60 per 1M tokens
     let cost = (1200.0 * 0.15 + 300.0 * 0.6) / 1e6;
     let llm = row(&data, "openai chat.completions.create");
-    assert_eq!((llm["ti"].as_u64(), llm["to"].as_u64()), (Some(1200), Some(300)));
+    assert_eq!(
+        (llm["ti"].as_u64(), llm["to"].as_u64()),
+        (Some(1200), Some(300))
+    );
     assert!((llm["c"].as_f64().unwrap() - cost).abs() < 1e-12);
     for root in rows_named(&data, "answer") {
         assert_eq!(root["p"], -1);
-        assert_eq!((root["Ti"].as_u64(), root["To"].as_u64()), (Some(1200), Some(300)));
+        assert_eq!(
+            (root["Ti"].as_u64(), root["To"].as_u64()),
+            (Some(1200), Some(300))
+        );
         assert!((root["C"].as_f64().unwrap() - cost).abs() < 1e-12);
         assert_eq!(flags(root) & (OWN_ERROR | ERROR_BELOW), ERROR_BELOW);
     }
@@ -278,7 +295,10 @@ fn the_python_fixture_becomes_a_page_with_its_sessions_and_priced_llm_call() {
     assert_eq!(data["sessions"][1]["labels"]["stage"], "second");
     let llm = row(&data, "openai chat.completions.create");
     assert_eq!(llm["l"], "app.py:180");
-    assert_eq!((llm["ti"].as_u64(), llm["to"].as_u64()), (Some(21), Some(9)));
+    assert_eq!(
+        (llm["ti"].as_u64(), llm["to"].as_u64()),
+        (Some(21), Some(9))
+    );
     assert!((llm["c"].as_f64().unwrap() - (21.0 * 0.15 + 9.0 * 0.6) / 1e6).abs() < 1e-12);
     let tokenize = &rows_named(&data, "tokenize")[0];
     assert_eq!(tokenize["K"], json!({"lower": true}));
@@ -337,7 +357,10 @@ fn a_title_cannot_inject_markup() {
     );
     assert!(!page.contains("<script>alert"));
     assert!(page.contains("&lt;/title&gt;&lt;script&gt;alert(1)"));
-    assert_eq!(page_data(&page)["title"], "</title><script>alert(1)</script>");
+    assert_eq!(
+        page_data(&page)["title"],
+        "</title><script>alert(1)</script>"
+    );
 }
 
 #[test]
@@ -349,7 +372,11 @@ fn data_holding_script_tags_stays_data() {
     let input = dir.path().join("evil.json");
     std::fs::write(&input, text).unwrap();
     let page = html(&input, &dir.path().join("evil.html"), &[]);
-    assert_eq!(page.matches("</script>").count(), 2, "only the two script elements end");
+    assert_eq!(
+        page.matches("</script>").count(),
+        2,
+        "only the two script elements end"
+    );
     let data = page_data(&page);
     assert_eq!(
         rows_named(&data, "tokenize")[0]["A"][0],
@@ -391,17 +418,38 @@ fn a_bad_price_file_is_one_line_naming_it_and_the_place() {
     let prices = dir.path().join("prices.json");
     std::fs::write(&prices, "{\"models\": {\"m\": {\"input\": \"cheap\"}}}").unwrap();
     fails(
-        &["html", arg(&fixture), "-o", arg(&out), "--prices", arg(&prices)],
+        &[
+            "html",
+            arg(&fixture),
+            "-o",
+            arg(&out),
+            "--prices",
+            arg(&prices),
+        ],
         "prices.json:1:",
     );
     std::fs::write(&prices, r#"{"models": {"m": {"input": -1, "output": 1}}}"#).unwrap();
     fails(
-        &["html", arg(&fixture), "-o", arg(&out), "--prices", arg(&prices)],
+        &[
+            "html",
+            arg(&fixture),
+            "-o",
+            arg(&out),
+            "--prices",
+            arg(&prices),
+        ],
         "models.\"m\".input: -1 is not a price",
     );
     let missing = dir.path().join("nope.json");
     fails(
-        &["html", arg(&fixture), "-o", arg(&out), "--prices", arg(&missing)],
+        &[
+            "html",
+            arg(&fixture),
+            "-o",
+            arg(&out),
+            "--prices",
+            arg(&missing),
+        ],
         "nope.json: no such file",
     );
     assert!(!out.exists());
@@ -463,7 +511,10 @@ impl Browser {
         let stdout = driver.stdout.take().expect("chromedriver stdout");
         let mut lines = BufReader::new(stdout).lines();
         for line in lines.by_ref() {
-            if line.expect("chromedriver output").contains("started successfully") {
+            if line
+                .expect("chromedriver output")
+                .contains("started successfully")
+            {
                 break;
             }
         }
@@ -643,19 +694,34 @@ fn in_chromium_the_tree_renders_a_click_shows_details_and_search_finds_a_call() 
     // a click on the failed tool shows its argument names, value and error
     let failed = browser.element("#rows .row[data-i='5']");
     browser.click(&failed);
-    let detail = browser.js("return document.getElementById('detail').innerText", json!([]));
+    let detail = browser.js(
+        "return document.getElementById('detail').innerText",
+        json!([]),
+    );
     let detail = detail.as_str().unwrap();
     assert!(detail.contains("weather_tool"), "{detail}");
     assert!(detail.contains("\"city\": \"\""), "{detail}");
-    assert!(detail.contains("ToolError: tool failed: no city given"), "{detail}");
-    assert!(detail.contains("aiobs-cli/tests/html.rs:"), "callsite: {detail}");
+    assert!(
+        detail.contains("ToolError: tool failed: no city given"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("aiobs-cli/tests/html.rs:"),
+        "callsite: {detail}"
+    );
     assert!(detail.contains("team=agents"), "session labels: {detail}");
 
     // the good one shows its result
     let good = browser.element("#rows .row[data-i='6']");
     browser.click(&good);
-    let detail = browser.js("return document.getElementById('detail').innerText", json!([]));
-    assert!(detail.as_str().unwrap().contains("\"sunny in Lisbon\""), "{detail}");
+    let detail = browser.js(
+        "return document.getElementById('detail').innerText",
+        json!([]),
+    );
+    assert!(
+        detail.as_str().unwrap().contains("\"sunny in Lisbon\""),
+        "{detail}"
+    );
 
     // the LLM call shows its messages, tool call, model, tokens and cost
     let llm = browser.element("#rows .row[data-i='8']");
@@ -675,9 +741,37 @@ fn in_chromium_the_tree_renders_a_click_shows_details_and_search_finds_a_call() 
         "in 1.2k · out 300",
         "$0.00036",
     ] {
-        assert!(panel.contains(expect), "{expect:?} not in the LLM panel: {panel}");
+        assert!(
+            panel.contains(expect),
+            "{expect:?} not in the LLM panel: {panel}"
+        );
     }
     browser.screenshot(&artifacts().join("timeline.png"));
+
+    // collapse the first root, zoom in and back
+    let caret = browser.element("#rows .row[data-i='0'] .caret");
+    browser.click(&caret);
+    assert_eq!(
+        browser.row_names().len(),
+        10,
+        "the first root's 8 calls are hidden"
+    );
+    let width = "return parseFloat(document.querySelector('#rows .row[data-i=\"0\"] .bar').style.width.replace('calc(', ''))";
+    let before = browser.js(width, json!([])).as_f64().unwrap();
+    let zoom_in = browser.element("#zoom-in");
+    browser.click(&zoom_in);
+    let after = browser.js(width, json!([])).as_f64().unwrap();
+    assert!(
+        (after / before - 2.0).abs() < 0.05,
+        "zoomed ×2: {before} → {after}"
+    );
+    let fit = browser.element("#zoom-fit");
+    browser.click(&fit);
+    assert_eq!(browser.js(width, json!([])).as_f64().unwrap(), before);
+    // rows are drawn anew on every change: find the caret again
+    let caret = browser.element("#rows .row[data-i='0'] .caret");
+    browser.click(&caret);
+    assert_eq!(browser.row_names().len(), 18);
 
     // search keeps the matches and their ancestors
     let search = browser.element("#search");
@@ -688,8 +782,14 @@ fn in_chromium_the_tree_renders_a_click_shows_details_and_search_finds_a_call() 
     );
     let one = ["answer", "retrieve", "score", "score", "score"];
     assert_eq!(browser.row_names(), [one, one].concat());
-    let marked = browser.js("return document.querySelectorAll('#rows mark').length", json!([]));
-    assert_eq!(marked, 6, "the matches are highlighted, their ancestors not");
+    let marked = browser.js(
+        "return document.querySelectorAll('#rows mark').length",
+        json!([]),
+    );
+    assert_eq!(
+        marked, 6,
+        "the matches are highlighted, their ancestors not"
+    );
 }
 
 #[test]
@@ -702,6 +802,11 @@ fn a_100k_event_page_is_generated_loads_scrolls_and_searches_in_chromium() {
     let run = aiobs(&["html", arg(&trace), "-o", arg(&page)]);
     let generated = start.elapsed();
     assert_eq!(run.code, Some(0), "{}", run.stderr);
+    // for scale: `stats` reads the same file (one parse, a small table)
+    let start = Instant::now();
+    let stats = aiobs(&["stats", arg(&trace)]);
+    let stats_took = start.elapsed();
+    assert_eq!(stats.code, Some(0), "{}", stats.stderr);
     let page_size = std::fs::metadata(&page).unwrap().len();
     let text = std::fs::read_to_string(&page).unwrap();
     assert_self_contained(&text);
@@ -711,11 +816,12 @@ fn a_100k_event_page_is_generated_loads_scrolls_and_searches_in_chromium() {
     drop(text);
 
     let mut report = format!(
-        "100k-event file: {} events, trace {:.1} MB, page {:.1} MB, generated in {:?}\n",
+        "100k-event file: {} events, trace {:.1} MB, page {:.1} MB, generated in {:?} (aiobs stats on it: {:?})\n",
         rows.len(),
         trace_size as f64 / 1e6,
         page_size as f64 / 1e6,
-        generated
+        generated,
+        stats_took
     );
     if let Some(mut browser) = Browser::start() {
         let start = Instant::now();
@@ -726,7 +832,10 @@ fn a_100k_event_page_is_generated_loads_scrolls_and_searches_in_chromium() {
             "return document.body.getAttribute('data-ready-ms')",
             json!([]),
         );
-        let in_dom = browser.js("return document.querySelectorAll('#rows .row').length", json!([]));
+        let in_dom = browser.js(
+            "return document.querySelectorAll('#rows .row').length",
+            json!([]),
+        );
         assert!(
             in_dom.as_u64().unwrap() < 200,
             "only the rows in view are in the DOM: {in_dom}"

@@ -270,7 +270,7 @@
     ctx.fillStyle = "#9cc0e6";
     for (k = 0; k < buckets; k++) {
       var v = histogram.active[k];
-      if (v > 0) { var bh = Math.max(1, Math.sqrt(v / max) * (h - 8)); ctx.fillRect(k * bw, h - bh, Math.max(bw - 0.5, 0.5), bh); }
+      if (v > 0) { var bh = Math.max(1, Math.sqrt(v / max) * (h - 8)); ctx.fillRect(k * bw, h - bh, bw, bh); }
     }
     ctx.fillStyle = "#d93b3b";
     for (k = 0; k < buckets; k++) if (histogram.errs[k] > 0) ctx.fillRect(k * bw, 0, Math.max(bw, 1.5), 4);
