@@ -384,6 +384,42 @@ fn data_holding_script_tags_stays_data() {
     );
 }
 
+#[observe]
+fn down(n: u32) -> u32 {
+    if n == 0 { 0 } else { down(n - 1) + 1 }
+}
+
+#[test]
+fn a_3000_deep_chain_becomes_a_page_with_its_whole_critical_path() {
+    let dir = tempfile::tempdir().unwrap();
+    // The recursion runs on a thread with room for it.
+    let trace = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn({
+            let dir = dir.path().to_owned();
+            move || {
+                let obs = Collector::new();
+                let _scope = obs.set_default();
+                obs.observe(ObserveOptions::new()).unwrap();
+                down(2999);
+                obs.end();
+                obs.flush(FlushOptions::to_path(dir.join("deep.json")))
+                    .unwrap()
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    let data = page_data(&html(&trace, &dir.path().join("deep.html"), &[]));
+    let rows = data["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3000);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r["d"], i as u64);
+        assert_eq!(r["z"], 3000);
+        assert_ne!(flags(r) & CRITICAL, 0, "row {i} is on the only path");
+    }
+}
+
 // ---- errors --------------------------------------------------------------------------------
 
 fn fails(args: &[&str], expect: &str) {
@@ -790,6 +826,24 @@ fn in_chromium_the_tree_renders_a_click_shows_details_and_search_finds_a_call() 
         marked, 6,
         "the matches are highlighted, their ancestors not"
     );
+
+    // names, values and labels are text, never markup
+    let text = std::fs::read_to_string(python_fixture())
+        .unwrap()
+        .replace("\"tokenize\"", "\"<i>tokenize</i>\"")
+        .replace("sdk-fixtures", "<b>sdk</b>");
+    let input = dir.path().join("markup.json");
+    std::fs::write(&input, text).unwrap();
+    let page = artifacts().join("markup.html");
+    html(&input, &page, &[]);
+    browser.open(&page);
+    browser.wait_for("the page", READY);
+    assert!(browser.row_names().contains(&"<i>tokenize</i>".to_owned()));
+    let markup = browser.js(
+        "return document.querySelectorAll('#rows i, #detail b:not(.label b)').length + ' ' + document.getElementById('detail').innerText.includes('team=<b>sdk</b>')",
+        json!([]),
+    );
+    assert_eq!(markup, "0 true");
 }
 
 #[test]
