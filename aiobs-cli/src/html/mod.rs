@@ -83,8 +83,17 @@ struct PricesData<'p> {
 /// Reads the export `input` and writes its page to `output` (atomically).
 pub fn write_file(input: &Path, output: &Path, options: &HtmlOptions) -> Result<Written, Error> {
     let file = ExportFile::read(input)?;
-    let export = file.parse()?;
-    let built = rows::build(&file, &export, &options.prices)?;
+    // The callsites are a second read of the file: on a second core, beside the first.
+    let (export, sites) = std::thread::scope(|s| {
+        let sites = s.spawn(|| rows::callsites(&file));
+        let export = file.parse();
+        let sites = sites
+            .join()
+            .unwrap_or_else(|_| Err(Error::in_file(input, "reading the callsites failed")));
+        (export, sites)
+    });
+    let export = export?;
+    let built = rows::build(&export, sites?, &options.prices);
     let default_title = input
         .file_name()
         .map_or_else(|| input.to_string_lossy(), |n| n.to_string_lossy());

@@ -201,8 +201,10 @@ struct Callsite<'a> {
     line: Option<u64>,
 }
 
-/// `file:line` of every call, in [`CallTree`] order (provider events, then function events).
-fn callsites(file: &ExportFile) -> Result<Vec<Option<String>>, Error> {
+/// `file:line` of every call, in [`CallTree`] order (provider events, then function events):
+/// a second, lean read of the file (the loader skips callsites), which can run beside the
+/// loader's.
+pub fn callsites(file: &ExportFile) -> Result<Vec<Option<String>>, Error> {
     let sites: Sites<'_> =
         serde_json::from_slice(file.bytes()).map_err(|e| Error::json(file.path(), &e))?;
     Ok(sites
@@ -220,14 +222,14 @@ fn callsites(file: &ExportFile) -> Result<Vec<Option<String>>, Error> {
         .collect())
 }
 
-/// Builds the rows of `export` (read from `file`), pricing LLM calls with `prices`.
+/// Builds the rows of `export`, with the `sites` that [`callsites`] read from its file,
+/// pricing LLM calls with `prices`.
 pub fn build<'e>(
-    file: &ExportFile,
     export: &'e Export<'e>,
+    mut sites: Vec<Option<String>>,
     prices: &Prices,
-) -> Result<Rows<'e>, Error> {
+) -> Rows<'e> {
     let tree = CallTree::new(export);
-    let mut sites = callsites(file)?;
     let n = tree.calls.len();
     let order = tree.tree.preorder();
     let mut row_of = vec![0u32; n];
@@ -380,11 +382,11 @@ pub fn build<'e>(
     }
     mark_critical_paths(&tree, &row_of, &mut rows);
 
-    Ok(Rows {
+    Rows {
         rows,
         t0,
         models: models.into_values().collect(),
-    })
+    }
 }
 
 /// From each root down, the child that ended last: the chain that decided when the root
