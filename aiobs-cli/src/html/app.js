@@ -152,6 +152,15 @@
     rebuild();
   }
 
+  // The axis and the rows share the name column's width and the track's: the axis leaves room
+  // for the rows' scrollbar, and the name column is sized in pixels of the rows' width.
+  function layout() {
+    var bar = scroller.offsetWidth - scroller.clientWidth;
+    $("axis").style.paddingRight = bar + "px";
+    var w = Math.max(240, Math.round(scroller.clientWidth * 0.44));
+    document.documentElement.style.setProperty("--name-w", w + "px");
+  }
+
   function rebuild() {
     var out = new Int32Array(N), n = 0, i = 0;
     posOf.fill(-1);
@@ -162,6 +171,7 @@
     }
     visible = out.subarray(0, n);
     spacer.style.height = (n * ROW_H) + "px";
+    layout();
     $("empty").hidden = n > 0;
     var shown = keep ? countMatches().toLocaleString("en-US") + " match" + (countMatches() === 1 ? "" : "es") + " · " : "";
     $("shown").textContent = shown + n.toLocaleString("en-US") + " of " + N.toLocaleString("en-US") + " rows";
@@ -653,7 +663,7 @@
   var resizeTimer = 0;
   window.addEventListener("resize", function () {
     clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(function () { renderAxis(); renderOverview(); renderRows(); }, 50);
+    resizeTimer = setTimeout(function () { layout(); renderAxis(); renderOverview(); renderRows(); }, 50);
   });
 
   // ---- start ---------------------------------------------------------------------------
