@@ -932,6 +932,14 @@ fn a_100k_event_page_is_generated_loads_scrolls_and_searches_in_chromium() {
             "return /^23 matches/.test(document.getElementById('shown').textContent)",
         );
         let filtered = start.elapsed();
+        let carets = browser.js(
+            "return Array.from(document.querySelectorAll('#rows .caret')).filter(c => c.textContent).length",
+            json!([]),
+        );
+        assert_eq!(
+            carets, 0,
+            "no caret on a failed branch whose leaves are all filtered out"
+        );
         browser.screenshot(&artifacts().join("big.png"));
         report.push_str(&format!(
             "chromium: page ready {loaded:?} after navigation (script: {} ms), scroll to middle and end {scrolled:?}, search {searched:?}, errors only {filtered:?}\n",

@@ -189,14 +189,23 @@
   // ---- rows ----------------------------------------------------------------------------
   function x(ms) { return (ms - view.s) / (view.e - view.s) * 100; }
 
+  // Whether row i has a child on show (under a filter, some children may all be filtered out).
+  function hasShownKids(i) {
+    var r = R[i];
+    if (r.z <= i + 1) return false;
+    if (!keep) return true;
+    for (var j = i + 1; j < r.z; j = R[j].z) if (keep[j]) return true;
+    return false;
+  }
+
   function rowHtml(i) {
-    var r = R[i], hasKids = r.z > i + 1;
+    var r = R[i], hasKids = r.z > i + 1, shownKids = hasShownKids(i);
     var cls = "row" + (i === selected ? " sel" : "") + (r.f & CRITICAL && r.p >= 0 ? " crit" : "") +
       (showCritical ? " showcrit" : "") + (matched && !matched[i] ? " ctx" : "");
     var indent = Math.min(r.d, 30) * 14 + 4;
     var h = '<div class="' + cls + '" data-i="' + i + '">';
     h += '<div class="name" style="padding-left:' + indent + 'px">';
-    h += '<span class="caret">' + (hasKids ? (collapsed[i] ? "▶" : "▼") : "") + "</span>";
+    h += '<span class="caret">' + (shownKids ? (collapsed[i] ? "▶" : "▼") : "") + "</span>";
     if (r.d > 30) h += '<span class="deep">' + r.d + "</span>";
     h += '<span class="kind ' + (r.k ? "l" : "f") + '">' + (r.k ? "AI" : "ƒ") + "</span>";
     h += '<span class="nm" title="' + esc(r.a) + '">' + highlight(r.n) + "</span>";
@@ -603,7 +612,7 @@
     showDetail(i);
   }
   function toggle(i) {
-    if (R[i].z <= i + 1) return;
+    if (!hasShownKids(i)) return;
     collapsed[i] = collapsed[i] ? 0 : 1;
     rebuild();
   }
@@ -637,7 +646,7 @@
     else if (ev.key === "ArrowUp" && pos > 0) { ev.preventDefault(); select(visible[pos - 1], true); }
     else if (ev.key === "ArrowLeft") {
       ev.preventDefault();
-      if (R[selected].z > selected + 1 && !collapsed[selected]) toggle(selected);
+      if (hasShownKids(selected) && !collapsed[selected]) toggle(selected);
       else if (R[selected].p >= 0) select(R[selected].p, true);
     } else if (ev.key === "ArrowRight") {
       ev.preventDefault();
