@@ -844,6 +844,23 @@ fn in_chromium_the_tree_renders_a_click_shows_details_and_search_finds_a_call() 
         json!([]),
     );
     assert_eq!(markup, "0 true");
+
+    // a file without calls says so
+    let input = dir.path().join("empty.json");
+    std::fs::write(
+        &input,
+        r#"{"sessions": [], "events": [], "function_events": [], "generated_at": 1795525407.5}"#,
+    )
+    .unwrap();
+    let page = artifacts().join("empty.html");
+    html(&input, &page, &[]);
+    browser.open(&page);
+    browser.wait_for("the page", READY);
+    let empty = browser.js(
+        "return document.getElementById('empty').innerText",
+        json!([]),
+    );
+    assert_eq!(empty, "This trace has no calls.");
 }
 
 #[test]

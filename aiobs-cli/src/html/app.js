@@ -173,6 +173,7 @@
     spacer.style.height = (n * ROW_H) + "px";
     layout();
     $("empty").hidden = n > 0;
+    $("empty").textContent = N ? "No call matches." : "This trace has no calls.";
     var shown = keep ? countMatches().toLocaleString("en-US") + " match" + (countMatches() === 1 ? "" : "es") + " · " : "";
     $("shown").textContent = shown + n.toLocaleString("en-US") + " of " + N.toLocaleString("en-US") + " rows";
     renderRows();
