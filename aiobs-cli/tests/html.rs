@@ -116,6 +116,40 @@ fn llm_trace(dir: &Path) -> PathBuf {
         .expect("flush")
 }
 
+#[observe]
+fn ask_gemini(question: &str) -> String {
+    let request = json!({
+        "model": "gemini-2.5-flash",
+        "systemInstruction": {"parts": [{"text": "Be brief."}]},
+        "contents": [{"role": "user", "parts": [{"text": question}]}],
+        "tools": [{"functionDeclarations": [{"name": "lookup"}]}],
+    });
+    if let Some(call) = ProviderCall::start("gemini", "models.generate_content", &request) {
+        pause(2);
+        call.finish_ok(&json!({
+            "candidates": [{"content": {"role": "model", "parts": [
+                {"text": "Let me look that up."},
+                {"functionCall": {"name": "lookup", "args": {"q": question}}},
+            ]}}],
+            "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 20},
+            "modelVersion": "gemini-2.5-flash",
+        }));
+    }
+    "looked up".to_owned()
+}
+
+/// One Gemini call (REST shapes: `contents`, `candidates`, `usageMetadata`) inside a function.
+fn gemini_trace(dir: &Path) -> PathBuf {
+    let obs = Collector::new();
+    let _scope = obs.set_default();
+    obs.observe(ObserveOptions::new().session_name("gemini"))
+        .expect("observe");
+    ask_gemini("Who wrote Dune?");
+    obs.end();
+    obs.flush(FlushOptions::to_path(dir.join("gemini.json")))
+        .expect("flush")
+}
+
 // ---- reading a page ------------------------------------------------------------------------
 
 /// The JSON data embedded in a page.
@@ -844,6 +878,35 @@ fn in_chromium_the_tree_renders_a_click_shows_details_and_search_finds_a_call() 
         json!([]),
     );
     assert_eq!(markup, "0 true");
+
+    // a Gemini call: its system instruction, contents, candidates and function call
+    let page = artifacts().join("gemini.html");
+    html(&gemini_trace(dir.path()), &page, &[]);
+    browser.open(&page);
+    browser.wait_for("the page", READY);
+    let llm = browser.element("#rows .row[data-i='1']");
+    browser.click(&llm);
+    let panel = browser.js(
+        "return document.querySelector('#detail .llm').innerText",
+        json!([]),
+    );
+    let panel = panel.as_str().unwrap();
+    for expect in [
+        "Be brief.",
+        "Who wrote Dune?",
+        "MODEL · RESPONSE",
+        "Let me look that up.",
+        "tool call lookup",
+        "gemini-2.5-flash",
+        "in 100 · out 20",
+        "$0.000080",
+        "tools offered: lookup",
+    ] {
+        assert!(
+            panel.contains(expect),
+            "{expect:?} not in the LLM panel: {panel}"
+        );
+    }
 
     // a file without calls says so
     let input = dir.path().join("empty.json");
