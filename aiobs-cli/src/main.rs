@@ -71,6 +71,22 @@ enum Command {
         #[arg(short, long, value_name = "OUT")]
         output: PathBuf,
     },
+    /// Write the trace as one self-contained HTML page: a timeline of the calls with their
+    /// details, LLM messages, tokens and cost (no network needed to view it).
+    Html {
+        /// The export to show.
+        file: PathBuf,
+        /// Where to write the page (atomically).
+        #[arg(short, long, value_name = "OUT")]
+        output: PathBuf,
+        /// A price file (USD per 1M tokens per model) whose entries add to or replace the
+        /// built-in table: {"date": "...", "models": {"gpt-4o": {"input": 2.5, "output": 10}}}.
+        #[arg(long, value_name = "FILE")]
+        prices: Option<PathBuf>,
+        /// The page's title (default: the file's name).
+        #[arg(long, value_name = "T")]
+        title: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -160,6 +176,26 @@ fn run(command: Command, out: &mut dyn Write) -> Result<ExitCode, Error> {
                 merged.inputs.len(),
                 merged.sessions,
                 merged.events
+            )?;
+        }
+        Command::Html {
+            file,
+            output,
+            prices,
+            title,
+        } => {
+            let prices = match prices {
+                Some(path) => aiobs_cli::html::prices::Prices::builtin_extended_by(&path)?,
+                None => aiobs_cli::html::prices::Prices::builtin()?,
+            };
+            let options = aiobs_cli::html::HtmlOptions { title, prices };
+            let written = aiobs_cli::html::write_file(&file, &output, &options)?;
+            writeln!(
+                out,
+                "{}: {} call(s), {} bytes",
+                output.display(),
+                written.calls,
+                written.bytes
             )?;
         }
     }
