@@ -39,6 +39,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "tracing")]
+pub mod bridge;
 mod capture;
 mod clock;
 mod collector;
