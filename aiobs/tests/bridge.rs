@@ -566,3 +566,35 @@ fn span_fields_are_captured_with_the_limits_and_scrubbed() {
     );
     assert_eq!(args[2], "[REDACTED]", "a secret's name hides its value");
 }
+
+#[test]
+fn the_mask_hook_sees_span_fields_as_arguments_and_llm_calls_by_path() {
+    use aiobs::mask::{Captured, Mask, MaskPath};
+    install();
+    let obs = Collector::new();
+    let _scope = obs.set_default();
+    obs.set_mask(|path: &MaskPath<'_>, value: &Captured<'_>| match value {
+        Captured::Str(s) if s.contains('@') => Mask::Replace("<email>".into()),
+        _ if path.arg() == Some("user.id") => Mask::Remove,
+        _ => Mask::Keep,
+    });
+    obs.observe(ObserveOptions::new()).unwrap();
+    tracing::info_span!("signup", email = "ada@example.com", user.id = 7u64).in_scope(|| {});
+    tracing::info_span!(
+        "chat",
+        gen_ai.operation.name = "chat",
+        gen_ai.provider.name = "openai",
+        gen_ai.request.model = "gpt-4o-mini",
+        gen_ai.prompt = "mail ada@example.com"
+    )
+    .in_scope(|| {});
+    let (export, _, _dir) = support::flush_validated(&obs, "mask.json");
+    assert_eq!(
+        export["function_events"][0]["args"],
+        json!(["<email>", null])
+    );
+    assert_eq!(
+        export["events"][0]["request"]["messages"][0]["content"],
+        "<email>"
+    );
+}

@@ -237,23 +237,24 @@ impl Values {
         self.errors.text()
     }
 
-    /// The payload of the span's function event, and its flags: the arguments (every field
-    /// in declaration order, null if never recorded), the result of a `return` event unless
-    /// there is an error, the error; masked and cut to the event cap as `#[observe]` does.
+    /// Writes the payload of the span's function event into `out` (empty) and returns its
+    /// flags: the arguments (every field in declaration order, null if never recorded), the
+    /// result of a `return` event unless there is an error, the error; masked and cut to the
+    /// event cap as `#[observe]` does.
     pub(super) fn function_payload(
         &self,
         site: &'static Site,
         settings: &CaptureSettings,
-    ) -> (Vec<u8>, u8) {
+        out: &mut Vec<u8>,
+    ) -> u8 {
         let limits = &settings.limits;
-        let mut out = Vec::with_capacity(self.bytes.len() + 16);
         let budget_end = limits.capture_budget();
         out.push(tag::SEQ);
         if site.gen_ai {
             for &field in site.arg_fields.iter() {
                 match self.raw(field) {
                     Some(value) => value.capture(&mut Sink {
-                        out: &mut out,
+                        out: &mut *out,
                         limits,
                         budget_end,
                     }),
@@ -262,8 +263,8 @@ impl Values {
             }
         } else {
             let latest = self.latest_values(site);
-            for range in latest {
-                match range {
+            for range in &latest[..site.arg_fields.len()] {
+                match *range {
                     Some((from, to)) => out.extend_from_slice(&self.bytes[from..to]),
                     None => out.push(tag::NULL),
                 }
@@ -277,44 +278,19 @@ impl Values {
             flags |= flag::RESULT;
         }
         if let Some(error) = &error {
-            encode::put_str(&mut out, error, usize::MAX);
+            encode::put_str(out, error, usize::MAX);
             flags |= flag::ERROR;
         }
         if let Some(mask) = &settings.mask {
-            let mut tail = Vec::with_capacity(2);
-            if flags & flag::RESULT != 0 {
-                tail.push(PathSegment::Result);
-            }
-            if flags & flag::ERROR != 0 {
-                tail.push(PathSegment::Error);
-            }
-            let mut masked = Vec::with_capacity(out.len());
-            let done = mask::apply(
-                &out,
-                site.meta.name,
-                Some(site.meta.arg_names),
-                &tail,
-                &**mask,
-                limits,
-                &mut masked,
-            );
-            out = match done {
-                Some(()) => masked,
-                // Bytes this module wrote can't be corrupt; if they were, no values rather
-                // than unmasked ones.
-                None => {
-                    flags &= !(flag::RESULT | flag::ERROR);
-                    vec![tag::SEQ, tag::END]
-                }
-            };
+            flags = masked(out, flags, site, settings, &**mask);
         }
-        cap::fit_event(&mut out, 0, true, limits.event_bytes);
-        (out, flags)
+        cap::fit_event(out, 0, true, limits.event_bytes);
+        flags
     }
 
     /// Where the latest value of each argument is in `bytes`, by argument position.
-    fn latest_values(&self, site: &Site) -> Vec<Option<(usize, usize)>> {
-        let mut latest = vec![None; site.arg_fields.len()];
+    fn latest_values(&self, site: &Site) -> [Option<(usize, usize)>; MAX_ARGS] {
+        let mut latest = [None; MAX_ARGS];
         let mut pos = 0;
         while pos + 2 <= self.bytes.len() {
             let field = u16::from_le_bytes([self.bytes[pos], self.bytes[pos + 1]]);
@@ -330,6 +306,50 @@ impl Values {
         }
         latest
     }
+}
+
+/// Arguments a span's event keeps (tracing's macros take at most 32 fields).
+pub(super) const MAX_ARGS: usize = 32;
+
+/// Runs the mask hook over the payload in `out`; returns the flags left.
+#[cold]
+fn masked(
+    out: &mut Vec<u8>,
+    mut flags: u8,
+    site: &'static Site,
+    settings: &CaptureSettings,
+    mask: &mask::MaskFn,
+) -> u8 {
+    let mut tail = Vec::with_capacity(2);
+    if flags & flag::RESULT != 0 {
+        tail.push(PathSegment::Result);
+    }
+    if flags & flag::ERROR != 0 {
+        tail.push(PathSegment::Error);
+    }
+    let mut masked = Vec::with_capacity(out.len());
+    let done = mask::apply(
+        out,
+        site.meta.name,
+        Some(site.meta.arg_names),
+        &tail,
+        mask,
+        &settings.limits,
+        &mut masked,
+    );
+    // Nothing unmasked stays behind in the reused buffer.
+    out.fill(0);
+    out.clear();
+    match done {
+        Some(()) => out.extend_from_slice(&masked),
+        None => {
+            // Bytes this module wrote can't be corrupt; if they were, no values rather than
+            // unmasked ones.
+            flags &= !(flag::RESULT | flag::ERROR);
+            out.extend_from_slice(&[tag::SEQ, tag::END]);
+        }
+    }
+    flags
 }
 
 /// Records a span's fields (see [`Values::recorder`]).
@@ -356,6 +376,9 @@ impl Recorder<'_> {
                 if self.site.gen_ai {
                     v.raw.push((index, raw()));
                 } else {
+                    if v.bytes.capacity() == 0 {
+                        v.bytes.reserve(64); // one allocation for a few small fields
+                    }
                     v.bytes.extend_from_slice(&index.to_le_bytes());
                     // The span's values together get the budget of one event.
                     let budget_end = self.limits.capture_budget();

@@ -145,7 +145,55 @@ impl SpanState {
             return;
         }
         let collector = self.collector.as_ref().unwrap_or_else(|| global());
-        let header = |kind, start, end, len: usize, flags| Header {
+        let Some(values) = &self.values else {
+            // A dropped root: counted, as record.rs counts an observed one.
+            let at = clock::epoch();
+            self.push(collector, Kind::Dropped, (at, at), &[], 0);
+            return;
+        };
+        if self.site.gen_ai {
+            if let Some((payload, flags)) = genai::provider_payload(self.site, values) {
+                self.push(
+                    collector,
+                    Kind::Provider,
+                    (self.start, end),
+                    &payload,
+                    flags,
+                );
+                return;
+            }
+        }
+        // The payload is made in a buffer the thread keeps (a fresh one if the mask hook,
+        // running inside, closes a span of its own).
+        let mut own = Vec::new();
+        let _ = PAYLOAD.try_with(|buf| {
+            let mut reused = buf.try_borrow_mut();
+            let out = match &mut reused {
+                Ok(buf) => &mut **buf,
+                Err(_) => &mut own,
+            };
+            out.clear();
+            let flags = values.function_payload(self.site, self.settings, out);
+            self.push(collector, Kind::Function, (self.start, end), out, flags);
+            if out.capacity() > PAYLOAD_KEPT {
+                *out = Vec::new();
+            }
+        });
+    }
+
+    /// Pushes the span's record: `kind`, timed `(start, end)`, with `payload` and `flags`.
+    fn push(
+        &self,
+        collector: &Collector,
+        kind: Kind,
+        (start, end): (Instant, Instant),
+        payload: &[u8],
+        flags: u8,
+    ) {
+        let Ok(payload_len) = u32::try_from(payload.len()) else {
+            return; // over the 4 GiB a record holds
+        };
+        let header = Header {
             span: self.span,
             parent: self.parent,
             enh_id: 0,
@@ -155,37 +203,17 @@ impl SpanState {
             self_ty: None,
             location: None,
             session: self.session,
-            payload_len: len as u32,
+            payload_len,
             kind,
             flags,
             pad: [0; 6],
         };
-        let Some(values) = &self.values else {
-            // A dropped root: counted, as record.rs counts an observed one.
-            let at = clock::epoch();
-            let h = header(Kind::Dropped, at, at, 0, 0);
-            let _ = thread::with(|t| t.push(&collector.inner, &h, &[]));
-            return;
-        };
-        let provider = if self.site.gen_ai {
-            genai::provider_payload(self.site, values)
-        } else {
-            None
-        };
-        let (kind, (payload, flags)) = match provider {
-            Some(p) => (Kind::Provider, p),
-            None => (
-                Kind::Function,
-                values.function_payload(self.site, self.settings),
-            ),
-        };
-        if u32::try_from(payload.len()).is_err() {
-            return; // over the 4 GiB a record holds
-        }
-        let h = header(kind, self.start, end, payload.len(), flags);
-        let _ = thread::with(|t| t.push(&collector.inner, &h, &[&payload]));
+        let _ = thread::with(|t| t.push(&collector.inner, &header, &[payload]));
     }
 }
+
+/// The largest payload buffer a thread keeps between spans.
+const PAYLOAD_KEPT: usize = 64 * 1024;
 
 /// What entering a span replaced on this thread, to put back when it exits.
 struct Entered {
@@ -199,6 +227,8 @@ struct Entered {
 thread_local! {
     /// The recorded spans entered on this thread, innermost last.
     static ENTERED: RefCell<Vec<Entered>> = const { RefCell::new(Vec::new()) };
+    /// Where a closing span's function event is made.
+    static PAYLOAD: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 impl<S> Layer<S> for AiobsLayer

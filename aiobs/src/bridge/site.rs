@@ -77,7 +77,9 @@ impl Site {
                 "otel.status_code" => Role::StatusCode,
                 "otel.status_message" => Role::StatusMessage,
                 _ if name.starts_with("otel.") => Role::Skip,
-                // A field set holds at most 32 fields (tracing's limit), far below u16.
+                // tracing's macros make at most 32 fields; a hand-made field set's others
+                // are not recorded.
+                _ if arg_names.len() >= super::fields::MAX_ARGS => Role::Skip,
                 _ => match u16::try_from(field.index()) {
                     Ok(index) => {
                         arg_fields.push(index);
