@@ -598,3 +598,24 @@ fn the_mask_hook_sees_span_fields_as_arguments_and_llm_calls_by_path() {
         "<email>"
     );
 }
+
+#[test]
+fn the_latest_value_of_a_field_wins() {
+    install();
+    let obs = Collector::new();
+    let _scope = obs.set_default();
+    obs.observe(ObserveOptions::new()).unwrap();
+    {
+        let span = tracing::info_span!(
+            "progress",
+            done = tracing::field::Empty,
+            step = 1u64,
+            note = tracing::field::Empty
+        );
+        span.record("done", false);
+        span.record("step", 2u64);
+        span.record("done", true);
+    }
+    let (export, _, _dir) = support::flush_validated(&obs, "latest.json");
+    assert_eq!(export["function_events"][0]["args"], json!([true, 2, null]));
+}

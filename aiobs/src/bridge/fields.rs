@@ -176,8 +176,9 @@ pub(super) struct Values {
     /// `gen_ai` spans: the values whole, by field index, the latest winning.
     raw: Vec<(u16, Raw)>,
     /// The `return` value of an `#[instrument(ret)]` event, in the byte form.
-    result: Option<Vec<u8>>,
-    errors: ErrorParts,
+    result: Option<Box<[u8]>>,
+    /// Boxed: most spans have none, and the span's state is moved a few times.
+    errors: Option<Box<ErrorParts>>,
 }
 
 impl Values {
@@ -215,7 +216,11 @@ impl Values {
         if newer.result.is_some() {
             self.result = newer.result;
         }
-        self.errors.merge(newer.errors);
+        match (&mut self.errors, newer.errors) {
+            (Some(old), Some(new)) => old.merge(*new),
+            (old @ None, new) => *old = new,
+            (Some(_), None) => {}
+        }
     }
 
     /// The latest whole value of the field at `index` (`gen_ai` spans).
@@ -232,9 +237,13 @@ impl Values {
         &self.raw
     }
 
+    fn errors(&mut self) -> &mut ErrorParts {
+        self.errors.get_or_insert_with(Box::default)
+    }
+
     /// The error text, if the span failed.
     pub(super) fn error(&self) -> Option<String> {
-        self.errors.text()
+        self.errors.as_ref().and_then(|e| e.text())
     }
 
     /// Writes the payload of the span's function event into `out` (empty) and returns its
@@ -262,13 +271,7 @@ impl Values {
                 }
             }
         } else {
-            let latest = self.latest_values(site);
-            for range in &latest[..site.arg_fields.len()] {
-                match *range {
-                    Some((from, to)) => out.extend_from_slice(&self.bytes[from..to]),
-                    None => out.push(tag::NULL),
-                }
-            }
+            self.write_latest(site, out);
         }
         out.push(tag::END);
         let mut flags = flag::ARGS;
@@ -288,23 +291,49 @@ impl Values {
         flags
     }
 
-    /// Where the latest value of each argument is in `bytes`, by argument position.
-    fn latest_values(&self, site: &Site) -> [Option<(usize, usize)>; MAX_ARGS] {
-        let mut latest = [None; MAX_ARGS];
+    /// Writes the latest value of each argument, in argument order (null if none).
+    fn write_latest(&self, site: &Site, out: &mut Vec<u8>) {
+        // The common case: each field recorded once, in declaration order (at creation).
+        let mut in_order = true;
+        let mut entries = 0;
+        let mut next_arg = 0;
+        self.each_entry(site, |arg, _| {
+            in_order &= usize::from(arg) == next_arg;
+            next_arg += 1;
+            entries += 1;
+        });
+        if in_order && entries == site.arg_fields.len() {
+            self.each_entry(site, |_, value| out.extend_from_slice(value));
+            return;
+        }
+        // Fields left empty, recorded later or twice: the latest entry of each.
+        for arg in 0..site.arg_fields.len() {
+            let mut latest = None;
+            self.each_entry(site, |a, value| {
+                if usize::from(a) == arg {
+                    latest = Some(value);
+                }
+            });
+            match latest {
+                Some(value) => out.extend_from_slice(value),
+                None => out.push(tag::NULL),
+            }
+        }
+    }
+
+    /// Calls `f` with the argument position and the value bytes of each entry, in order.
+    fn each_entry<'b>(&'b self, site: &Site, mut f: impl FnMut(u16, &'b [u8])) {
         let mut pos = 0;
         while pos + 2 <= self.bytes.len() {
             let field = u16::from_le_bytes([self.bytes[pos], self.bytes[pos + 1]]);
             let Some(end) = value_end(&self.bytes, pos + 2) else {
-                break; // can't happen: written by this module
+                return; // can't happen: written by this module
             };
             if let Role::Arg(arg) = site.role(usize::from(field)) {
-                if let Some(slot) = latest.get_mut(usize::from(arg)) {
-                    *slot = Some((pos + 2, end));
-                }
+                f(arg, &self.bytes[pos + 2..end]);
             }
             pos = end;
         }
-        latest
     }
 }
 
@@ -389,13 +418,13 @@ impl Recorder<'_> {
                     });
                 }
             }
-            Role::Error => v.errors.error = Some(text(raw())),
-            Role::ExceptionMessage => v.errors.exception_message = Some(text(raw())),
-            Role::ExceptionType => v.errors.exception_type = Some(text(raw())),
-            Role::ErrorType => v.errors.error_type = Some(text(raw())),
-            Role::StatusMessage => v.errors.status_message = Some(text(raw())),
+            Role::Error => v.errors().error = Some(text(raw())),
+            Role::ExceptionMessage => v.errors().exception_message = Some(text(raw())),
+            Role::ExceptionType => v.errors().exception_type = Some(text(raw())),
+            Role::ErrorType => v.errors().error_type = Some(text(raw())),
+            Role::StatusMessage => v.errors().status_message = Some(text(raw())),
             Role::StatusCode => {
-                v.errors.status_error =
+                v.errors().status_error =
                     Some(text(raw()).trim_matches('"').eq_ignore_ascii_case("error"))
             }
         }
@@ -494,12 +523,12 @@ impl EventRecorder<'_> {
             limits: self.limits,
             budget_end,
         });
-        self.values.result = Some(out);
+        self.values.result = Some(out.into_boxed_slice());
     }
 
     fn error(&mut self, field: &Field, text: impl FnOnce() -> String) {
         if self.error_level && field.name() == "error" {
-            self.values.errors.error = Some(text());
+            self.values.errors().error = Some(text());
         }
     }
 }
