@@ -619,3 +619,18 @@ fn the_latest_value_of_a_field_wins() {
     let (export, _, _dir) = support::flush_validated(&obs, "latest.json");
     assert_eq!(export["function_events"][0]["args"], json!([true, 2, null]));
 }
+
+#[test]
+fn a_span_that_outlives_its_session_is_recorded_when_it_closes() {
+    install();
+    let obs = Collector::new();
+    let _scope = obs.set_default();
+    obs.observe(ObserveOptions::new()).unwrap();
+    let span = tracing::info_span!("outlives", n = 1u64);
+    obs.end();
+    span.record("n", 2u64);
+    drop(span);
+    let (export, _, _dir) = support::flush_validated(&obs, "outlives.json");
+    assert_eq!(shape(&export["trace_tree"]), "outlives");
+    assert_eq!(export["function_events"][0]["args"], json!([2]));
+}

@@ -10,11 +10,12 @@
 
 mod fields;
 mod genai;
+mod live;
 mod site;
 
 use std::cell::RefCell;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event, Level, Subscriber};
@@ -109,9 +110,12 @@ impl AiobsLayer {
     }
 }
 
-/// Set once a span has been recorded: until then, closing a span costs one load (no span
-/// lookup), in programs that never record.
-static EVER_RECORDED: AtomicBool = AtomicBool::new(false);
+/// Whether a span callback may concern a recorded span: a session is active, or a span
+/// recorded during one is still open.
+#[inline(always)]
+fn may_be_recorded() -> bool {
+    RECORDING.load(Ordering::Relaxed) != 0 || live::any()
+}
 
 /// What the layer keeps in a recorded span's extensions.
 struct SpanState {
@@ -130,6 +134,14 @@ struct SpanState {
     start: Instant,
     /// `None` for a span in a dropped tree: nothing is captured.
     values: Option<Values>,
+    /// Where the span is counted as open (see [`live`]), until it is dropped.
+    live_shard: u8,
+}
+
+impl Drop for SpanState {
+    fn drop(&mut self) {
+        live::closed(self.live_shard);
+    }
 }
 
 impl SpanState {
@@ -164,21 +176,25 @@ impl SpanState {
             }
         }
         // The payload is made in a buffer the thread keeps (a fresh one if the mask hook,
-        // running inside, closes a span of its own).
-        let mut own = Vec::new();
-        let _ = PAYLOAD.try_with(|buf| {
-            let mut reused = buf.try_borrow_mut();
-            let out = match &mut reused {
-                Ok(buf) => &mut **buf,
-                Err(_) => &mut own,
-            };
+        // running inside, closes a span of its own, or while the thread exits).
+        let write = |out: &mut Vec<u8>| {
             out.clear();
             let flags = values.function_payload(self.site, self.settings, out);
             self.push(collector, Kind::Function, (self.start, end), out, flags);
-            if out.capacity() > PAYLOAD_KEPT {
-                *out = Vec::new();
+        };
+        let reused = PAYLOAD.try_with(|buf| match buf.try_borrow_mut() {
+            Ok(mut buf) => {
+                write(&mut buf);
+                if buf.capacity() > PAYLOAD_KEPT {
+                    *buf = Vec::new();
+                }
+                true
             }
+            Err(_) => false,
         });
+        if reused != Ok(true) {
+            write(&mut Vec::new());
+        }
     }
 
     /// Pushes the span's record: `kind`, timed `(start, end)`, with `payload` and `flags`.
@@ -243,7 +259,7 @@ where
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        if !EVER_RECORDED.load(Ordering::Relaxed) {
+        if !may_be_recorded() {
             return;
         }
         let Some(span) = ctx.span(id) else { return };
@@ -313,7 +329,7 @@ where
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        if !EVER_RECORDED.load(Ordering::Relaxed) {
+        if !may_be_recorded() {
             return;
         }
         let end = clock::now();
@@ -377,6 +393,7 @@ where
             (span, Some(values), clock::now())
         }
     };
+    let Some(span_ref) = ctx.span(id) else { return };
     let state = SpanState {
         span,
         parent,
@@ -387,12 +404,9 @@ where
         site,
         start,
         values,
+        live_shard: live::opened(),
     };
-    let Some(span_ref) = ctx.span(id) else { return };
     span_ref.extensions_mut().insert(state);
-    if !EVER_RECORDED.load(Ordering::Relaxed) {
-        EVER_RECORDED.store(true, Ordering::Relaxed);
-    }
 }
 
 /// Makes a recorded span's aiobs span (and collector) current on this thread.
