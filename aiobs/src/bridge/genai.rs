@@ -220,10 +220,15 @@ struct Usage {
 /// Messages from a `gen_ai.*` messages field: a JSON array of messages (OpenTelemetry's
 /// `{role, parts: [...]}` shape becomes `{role, content}`, the text of its parts when they are
 /// all text), or plain text as one message of `role`.
+///
+/// JSON that is not messages (a model's structured answer) is text too.
 fn messages_of(text: &str, role: &str) -> Vec<Value> {
+    let is_message = |v: &Value| v.get("role").is_some_and(Value::is_string);
     match serde_json::from_str::<Value>(text) {
-        Ok(Value::Array(items)) => items.into_iter().map(flatten_message).collect(),
-        Ok(Value::Object(o)) => vec![flatten_message(Value::Object(o))],
+        Ok(Value::Array(items)) if !items.is_empty() && items.iter().all(is_message) => {
+            items.into_iter().map(flatten_message).collect()
+        }
+        Ok(message) if is_message(&message) => vec![flatten_message(message)],
         _ => vec![message_of(role, text)],
     }
 }
@@ -231,8 +236,11 @@ fn messages_of(text: &str, role: &str) -> Vec<Value> {
 /// A message of `role` from a field that holds its text or its parts as JSON (`[{"type":
 /// "text", "content": ..}]`, as rig writes `gen_ai.system_instructions`).
 fn message_of(role: &str, text: &str) -> Value {
+    let is_part = |p: &Value| p.get("type").is_some_and(Value::is_string);
     let content = match serde_json::from_str::<Value>(text) {
-        Ok(Value::Array(parts)) => parts_content(parts),
+        Ok(Value::Array(parts)) if !parts.is_empty() && parts.iter().all(is_part) => {
+            parts_content(parts)
+        }
         _ => Value::String(text.to_owned()),
     };
     let mut m = Map::new();
@@ -327,6 +335,15 @@ mod tests {
         assert_eq!(
             messages_of(r#"{"role":"user","content":"x"}"#, "user"),
             vec![json!({"role": "user", "content": "x"})]
+        );
+        // A structured answer is the message's text, not messages.
+        assert_eq!(
+            messages_of(r#"{"city":"Paris"}"#, "assistant"),
+            vec![json!({"role": "assistant", "content": r#"{"city":"Paris"}"#})]
+        );
+        assert_eq!(
+            messages_of("[1, 2]", "assistant"),
+            vec![json!({"role": "assistant", "content": "[1, 2]"})]
         );
         assert_eq!(
             message_of("system", r#"[{"type":"text","content":"Be brief."}]"#),
