@@ -267,6 +267,7 @@ fn meta_static(sig: &Signature, options: &Options, names: &[Ident]) -> TokenStre
             capture_result: #capture_result,
             enh_prompt: #enh_prompt,
             auto_enhance_after: #auto_enhance_after,
+            defined_at: ::core::option::Option::None,
         };
     }
 }

@@ -115,15 +115,21 @@ fn write_uuid_field<W: Write + ?Sized>(w: &mut W, key: &[u8], id: u64) -> io::Re
 }
 
 impl Cache {
+    /// The callsite: the caller's `location` if the record has one, else where its event is
+    /// defined (a `tracing` span's file and line), else null.
     fn callsite<W: Write + ?Sized>(
         &mut self,
         w: &mut W,
         location: Option<&'static std::panic::Location<'static>>,
+        meta: Option<&'static FnMeta>,
     ) -> io::Result<()> {
-        let Some(loc) = location else {
-            return w.write_all(b"null");
+        let (key, file, line) = match (location, meta.and_then(|m| m.defined_at)) {
+            (Some(loc), _) => (loc as *const _ as usize, loc.file(), loc.line()),
+            (None, Some((file, line))) => {
+                (meta.map_or(0, |m| m as *const FnMeta as usize), file, line)
+            }
+            (None, None) => return w.write_all(b"null"),
         };
-        let key = loc as *const _ as usize;
         if let Some((k, _)) = self.last_callsite.filter(|(k, _)| *k == key) {
             return w.write_all(&self.callsites[&k]);
         }
@@ -133,9 +139,9 @@ impl Cache {
         }
         let mut text = Vec::new();
         text.extend_from_slice(br#"{"file":"#);
-        write_str(&mut text, loc.file())?;
+        write_str(&mut text, file)?;
         text.extend_from_slice(br#","line":"#);
-        text.extend_from_slice(itoa::Buffer::new().format(loc.line()).as_bytes());
+        text.extend_from_slice(itoa::Buffer::new().format(line).as_bytes());
         text.extend_from_slice(br#","function":null}"#);
         w.write_all(&text)?;
         self.callsites.insert(key, text);
@@ -301,7 +307,7 @@ impl Cache {
         self.value_or_null(h.flags & flag::ERROR != 0, payload, pos, w)?;
         write_times(item, h, w)?;
         w.write_all(br#","callsite":"#)?;
-        self.callsite(w, h.location)?;
+        self.callsite(w, h.location, h.meta)?;
         write_uuid_field(w, br#","span_id":"#, h.span)?;
         write_uuid_field(w, br#","parent_span_id":"#, h.parent)
     }

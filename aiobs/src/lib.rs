@@ -41,6 +41,8 @@
 
 mod autoflush;
 mod budget;
+#[cfg(feature = "tracing")]
+pub mod bridge;
 mod capture;
 mod clock;
 mod collector;

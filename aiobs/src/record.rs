@@ -40,6 +40,9 @@ pub struct FnMeta {
     pub capture_result: bool,
     pub enh_prompt: bool,
     pub auto_enhance_after: Option<u64>,
+    /// Where the event is defined (file, line), written as its `callsite` when the record has
+    /// no caller `Location`: a `tracing` span's metadata. `None` for observed functions.
+    pub defined_at: Option<(&'static str, u32)>,
 }
 
 /// `Some(type_name::<Self>)` for functions inside an `impl`, else `None`.

@@ -14,6 +14,7 @@ static META: FnMeta = FnMeta {
     capture_result: false,
     enh_prompt: false,
     auto_enhance_after: None,
+    defined_at: None,
 };
 
 /// Opens `depth` calls, each inside the previous one, then closes them innermost first: the
