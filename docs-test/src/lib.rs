@@ -20,6 +20,7 @@ chapters! {
     Readme => "../../README.md",
     Introduction => "../../docs/src/introduction.md",
     GettingStarted => "../../docs/src/getting-started.md",
+    FromPython => "../../docs/src/from-python.md",
     SessionsAndLabels => "../../docs/src/sessions-and-labels.md",
     ObservingFunctions => "../../docs/src/observing-functions.md",
     AsyncAndThreads => "../../docs/src/async-and-threads.md",
