@@ -40,9 +40,9 @@
 #![warn(missing_docs)]
 
 mod autoflush;
-mod budget;
 #[cfg(feature = "tracing")]
 pub mod bridge;
+mod budget;
 mod capture;
 mod clock;
 mod collector;

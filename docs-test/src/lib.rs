@@ -32,7 +32,10 @@ chapters! {
     Privacy => "../../docs/src/privacy.md",
     Remote => "../../docs/src/remote.md",
     Services => "../../docs/src/services.md",
+    Tracing => "../../docs/src/tracing.md",
     JsonFormat => "../../docs/src/json-format.md",
+    Cli => "../../docs/src/cli.md",
+    Html => "../../docs/src/html.md",
     Performance => "../../docs/src/performance.md",
 }
 
