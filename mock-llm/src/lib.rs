@@ -7,7 +7,7 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `POST */chat/completions` | OpenAI `chat.completion`; with `"stream": true` SSE chunks and `data: [DONE]` (a usage chunk when `stream_options.include_usage`); `tool_calls` when the request has `tools` |
+//! | `POST */chat/completions` | OpenAI `chat.completion`; with `"stream": true` SSE chunks and `data: [DONE]` (a usage chunk when `stream_options.include_usage`); `tool_calls` when the request has `tools`, unless its last message is a `tool` result (then the text answer, as an agent's final turn) |
 //! | `POST */embeddings` | OpenAI embedding list, one 8-float vector per input |
 //! | `POST */models/{model}:generateContent` | Gemini `GenerateContentResponse` |
 //! | `POST */models/{model}:streamGenerateContent` | with `?alt=sse` SSE events, else the chunked JSON array |

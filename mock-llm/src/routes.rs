@@ -137,7 +137,8 @@ fn chat_completions(body: &Value, stream: bool, cut: bool) -> Reply {
             true => events(SSE, LONG_STREAM.as_str(), "\n\n", cut),
         };
     }
-    let tools = !body["tools"].is_null();
+    // An agent loop: once the last message is a tool's result, the model answers with text.
+    let tools = !body["tools"].is_null() && !last_message_is_tool(body);
     let usage = body["stream_options"]["include_usage"] == true;
     let fixture = match (stream, tools, usage) {
         (false, false, _) => return full(200, JSON, fx::OPENAI_CHAT_COMPLETION),
@@ -148,6 +149,14 @@ fn chat_completions(body: &Value, stream: bool, cut: bool) -> Reply {
         (true, true, true) => fx::OPENAI_CHAT_STREAM_TOOLS_USAGE,
     };
     events(SSE, fixture, "\n\n", cut)
+}
+
+/// Whether the conversation ends with a `tool` message (a tool's result sent back).
+fn last_message_is_tool(body: &Value) -> bool {
+    body["messages"]
+        .as_array()
+        .and_then(|messages| messages.last())
+        .is_some_and(|last| last["role"] == "tool")
 }
 
 /// One embedding per input: a string is one input, an array of strings or of token arrays one
@@ -191,5 +200,43 @@ fn events(content_type: &'static str, text: &'static str, separator: &str, cut: 
         content_type,
         pieces,
         cut,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_of(reply: Reply) -> &'static str {
+        match reply {
+            Reply::Full {
+                body: Cow::Borrowed(body),
+                ..
+            } => body,
+            other => panic!("not a borrowed full reply: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn tools_get_a_tool_call_until_a_tool_result_comes_back() {
+        let user = serde_json::json!({
+            "model": "gpt-4o-mini", "tools": [{"type": "function"}],
+            "messages": [{"role": "user", "content": "Weather?"}],
+        });
+        let reply = chat_completions(&user, false, false);
+        assert_eq!(body_of(reply), fx::OPENAI_CHAT_COMPLETION_TOOLS);
+
+        let mut after_tool = user.clone();
+        after_tool["messages"] = serde_json::json!([
+            {"role": "user", "content": "Weather?"},
+            {"role": "assistant", "tool_calls": [{"id": "call_mock0001"}]},
+            {"role": "tool", "tool_call_id": "call_mock0001", "content": "sunny"},
+        ]);
+        let reply = chat_completions(&after_tool, false, false);
+        assert_eq!(body_of(reply), fx::OPENAI_CHAT_COMPLETION);
+        match chat_completions(&after_tool, true, false) {
+            Reply::Stream { pieces, .. } => assert_eq!(pieces.concat(), fx::OPENAI_CHAT_STREAM),
+            other => panic!("not a stream: {other:?}"),
+        }
     }
 }
