@@ -109,7 +109,7 @@ pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<Merged, Error> {
 
 /// Writes `export` as JSON to `out`, atomically. Serializing nests as deep as the tree, so it
 /// runs on a thread with room for it.
-fn write_export(export: &ObservabilityExport, out: &Path) -> Result<(), Error> {
+fn write_export(export: &ObservabilityExport, out: &Path) -> Result<u64, Error> {
     crate::atomic::write_atomically(out, |w| {
         let result = std::thread::scope(|s| {
             std::thread::Builder::new()

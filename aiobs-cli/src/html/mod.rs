@@ -127,7 +127,7 @@ pub fn write_file(input: &Path, output: &Path, options: &HtmlOptions) -> Result<
         models: &built.models,
         rows: &built.rows,
     };
-    let bytes = page::write_atomically(output, &|w| {
+    let bytes = crate::atomic::write_atomically(output, |w| {
         page::write_page(w, title, &|w| serde_json::to_writer(w, &data))
     })?;
     Ok(Written {

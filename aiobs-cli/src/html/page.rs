@@ -1,10 +1,7 @@
-//! The page: `template.html` with the style, the script and the data put in its places, written
-//! atomically (a temporary file beside the output, renamed over it once whole).
+//! The page: `template.html` with the style, the script and the data put in its places (the
+//! caller writes it atomically, with [`crate::atomic::write_atomically`]).
 
-use std::io::{self, BufWriter, Write};
-use std::path::Path;
-
-use crate::Error;
+use std::io::{self, Write};
 
 /// The page around the parts.
 pub const TEMPLATE: &str = include_str!("template.html");
@@ -81,41 +78,6 @@ pub fn write_page(
         rest = &rest[close + 2..];
     }
     w.write_all(rest.as_bytes())
-}
-
-/// Writes what `fill` writes to a temporary file beside `out`, then renames it over `out`;
-/// returns the bytes written. On failure `out` is untouched and the temporary file removed.
-pub fn write_atomically(
-    out: &Path,
-    fill: &dyn Fn(&mut dyn Write) -> io::Result<()>,
-) -> Result<u64, Error> {
-    let name = out
-        .file_name()
-        .ok_or_else(|| Error::in_file(out, "not a file name"))?;
-    let mut tmp_name = name.to_os_string();
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = out.with_file_name(tmp_name);
-    let written = (|| -> Result<u64, Error> {
-        let file = std::fs::File::create(&tmp)
-            .map_err(|e| Error::in_file(out, format!("cannot create: {e}")))?;
-        let mut w = BufWriter::with_capacity(1 << 20, file);
-        fill(&mut w).map_err(|e| Error::in_file(out, format!("cannot write: {e}")))?;
-        let file = w
-            .into_inner()
-            .map_err(|e| Error::in_file(out, format!("cannot write: {}", e.error())))?;
-        let bytes = file
-            .metadata()
-            .map_err(|e| Error::in_file(out, format!("cannot write: {e}")))?
-            .len();
-        drop(file);
-        std::fs::rename(&tmp, out)
-            .map_err(|e| Error::in_file(out, format!("cannot replace: {e}")))?;
-        Ok(bytes)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
 }
 
 #[cfg(test)]
