@@ -54,7 +54,7 @@ fn batch(worker: usize, stop: &AtomicBool, events: &AtomicU64) -> u64 {
         request((worker as u64) << 32 | n);
         events.fetch_add(4, Ordering::Relaxed);
         n += 1;
-        std::thread::sleep(Duration::from_millis(2)); // a request every 2 ms or so
+        std::thread::sleep(Duration::from_millis(4)); // a request every 4 ms or so
     }
     n
 }
