@@ -245,24 +245,23 @@ impl Log {
         }
     }
 
-    /// Appends a record: the header and then the payload pieces. Returns `false` if the
-    /// collector's [`Capacity`](crate::Capacity) (`budget`) refused it (it is counted as
-    /// dropped).
+    /// Appends a record: the header and then the payload pieces; a record the collector's
+    /// [`Capacity`](crate::Capacity) (`budget`) refuses is counted as dropped instead.
     ///
     /// # Safety
     /// Only one thread, the log's owner, may ever call this.
-    pub(crate) unsafe fn push(&self, budget: &Budget, header: &Header, payload: &[&[u8]]) -> bool {
+    pub(crate) unsafe fn push(&self, budget: &Budget, header: &Header, payload: &[&[u8]]) {
         let payload_len: usize = payload.iter().map(|p| p.len()).sum();
         if payload_len != header.payload_len as usize {
-            return false; // a payload over 4 GiB: its length did not fit the header
+            return; // a payload over 4 GiB: its length did not fit the header
         }
         // Only the owner stores `permits`: a plain load and store, no read-modify-write.
         let mut permits = self.permits.load(Ordering::Relaxed);
         if permits == 0 {
             permits = budget.take_events();
             if permits == 0 {
-                self.refuse(header);
-                return false;
+                self.count_refused(header.session);
+                return;
             }
         }
         let size = HEADER + payload_len;
@@ -272,20 +271,17 @@ impl Log {
         let mut seg = unsafe { &**tail };
         let mut used = seg.len.load(Ordering::Relaxed); // only this thread stores it
         if seg.capacity - used < size {
+            let capacity = size.max(SEGMENT_BYTES);
+            if !budget.take_bytes(capacity as u64, false) {
+                self.permits.store(permits, Ordering::Relaxed);
+                self.count_refused(header.session);
+                return;
+            }
             let spare = if size <= SEGMENT_BYTES {
                 lock(&self.spare).pop()
             } else {
                 None
             };
-            let capacity = size.max(SEGMENT_BYTES);
-            if !budget.take_bytes(capacity as u64, false) {
-                if let Some(spare) = spare {
-                    lock(&self.spare).push(spare);
-                }
-                self.permits.store(permits, Ordering::Relaxed);
-                self.refuse(header);
-                return false;
-            }
             let fresh = match spare {
                 Some(SparePtr(spare)) => spare,
                 None => Segment::allocate(capacity),
@@ -309,23 +305,14 @@ impl Log {
         }
         seg.len.store(used + size, Ordering::Release);
         self.permits.store(permits - 1, Ordering::Relaxed);
-        true
-    }
-
-    /// Counts a record the budget refused.
-    #[cold]
-    fn refuse(&self, header: &Header) {
-        self.count_refused(header.session);
     }
 
     /// Counts an event of `session` that the budget refused (a record refused here, or a call
-    /// refused before it captured anything because the collector was full). Returns `false`:
-    /// nothing was stored.
+    /// refused before it captured anything because the collector was full).
     #[cold]
-    pub(crate) fn count_refused(&self, session: u32) -> bool {
+    pub(crate) fn count_refused(&self, session: u32) {
         self.dropped_session.store(session, Ordering::Relaxed);
         self.dropped.fetch_add(1, Ordering::Release);
-        false
     }
 
     /// Permits taken and not spent (exact only when read by the owner).

@@ -74,7 +74,7 @@ impl ThreadState {
 
     /// Runs `f` on this thread's log in `inner`, registering the log on first use.
     #[inline]
-    fn with_log(&self, inner: &Arc<Inner>, f: impl FnOnce(&Log) -> bool) {
+    fn with_log(&self, inner: &Arc<Inner>, f: impl FnOnce(&Log)) {
         let Ok(mut logs) = self.logs.try_borrow_mut() else {
             return; // only reachable from a recording made inside a recording
         };
