@@ -131,6 +131,7 @@ impl Opened {
         }
     }
 
+    #[inline(always)]
     fn header(&self, start: Instant, end: Instant, payload_len: usize, flags: u8) -> Header {
         Header {
             span: self.span,
@@ -360,11 +361,11 @@ fn enter_recording_with(
 
 impl SyncCall {
     #[inline(never)]
-    fn complete(self, end: Instant, write_outcome: impl FnOnce(&mut Outcome<'_>)) {
+    fn complete(&self, end: Instant, write_outcome: impl FnOnce(&mut Outcome<'_>)) {
         let _ = thread::with(|t| {
             t.span.set(self.opened.parent);
             if self.opened.dropped() {
-                push(t, self.collector, &self.opened.dropped_header(end), &[]);
+                push(t, self.collector, self.opened.dropped_header(end), &[]);
                 return;
             }
             if self.opened.refused {
@@ -387,7 +388,7 @@ impl SyncCall {
                     cap::fit_event(&mut own, 0, false, limits.event_bytes);
                     let (payload, flags) = fit(&own, flags, meta);
                     let header = self.opened.header(self.start, end, payload.len(), flags);
-                    push(t, self.collector, &header, &[payload]);
+                    push(t, self.collector, header, &[payload]);
                     return;
                 }
             };
@@ -417,7 +418,7 @@ impl SyncCall {
             );
             let (payload, flags) = fit(&scratch[self.scratch_start..], flags, meta);
             let header = self.opened.header(self.start, end, payload.len(), flags);
-            push(t, self.collector, &header, &[payload]);
+            push(t, self.collector, header, &[payload]);
             scratch.truncate(self.scratch_start);
         });
     }
@@ -444,12 +445,18 @@ fn lost_flag(meta: &FnMeta) -> u8 {
 /// Pushes a record into the thread's log of the collector `collector_id`, if that collector is
 /// still the current one (a scope that ended mid-call loses the call rather than mixing
 /// collectors).
-fn push(t: &ThreadState, collector_id: u64, header: &Header, payload: &[&[u8]]) {
-    t.with_collector(|c| {
-        if c.inner.id == collector_id {
-            t.push(&c.inner, header, payload);
-        }
-    });
+#[inline(always)]
+fn push(t: &ThreadState, collector_id: u64, header: Header, payload: &[&[u8]]) {
+    // No closure here: everything from building the header to writing it into the log is
+    // inlined into one function, so the header goes from registers into the log.
+    let current = t.collector.try_borrow();
+    let c = match current.as_deref() {
+        Ok(Some(c)) => c,
+        _ => crate::collector::global(),
+    };
+    if c.inner.id == collector_id {
+        t.push(&c.inner, header, payload);
+    }
 }
 
 /// Counts a call the capacity refused in the thread's log of the collector `collector_id`.
@@ -470,9 +477,12 @@ pub fn finish<R>(
     body: impl FnOnce() -> R,
     outcome: impl FnOnce(&mut Outcome<'_>, &R),
 ) -> R {
-    match call {
+    // Matched by reference: moving the call out of the `Option` would copy it to another
+    // stack slot right after `enter` wrote it, and read it back before those stores retired.
+    match &call {
         None => body(),
-        Some(call) => run_recorded(call, body, outcome),
+        Some(recorded) if recorded.opened.skipped() => run_dropped(call, body),
+        Some(recorded) => run_recorded(recorded, body, outcome),
     }
 }
 
@@ -480,13 +490,10 @@ pub fn finish<R>(
 /// than being moved into a call), and records the call out of line.
 #[inline(always)]
 fn run_recorded<R>(
-    call: SyncCall,
+    call: &SyncCall,
     body: impl FnOnce() -> R,
     outcome: impl FnOnce(&mut Outcome<'_>, &R),
 ) -> R {
-    if call.opened.skipped() {
-        return run_dropped(call, body);
-    }
     match panic::catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => {
             let end = clock::now();
@@ -506,8 +513,8 @@ fn run_recorded<R>(
 /// Out of line, so that the recorded path stays as it was.
 #[inline(never)]
 #[cold]
-fn run_dropped<R>(call: SyncCall, body: impl FnOnce() -> R) -> R {
-    let _dropped = DroppedRoot(Some(call));
+fn run_dropped<R>(call: Option<SyncCall>, body: impl FnOnce() -> R) -> R {
+    let _dropped = DroppedRoot(call);
     body()
 }
 
@@ -596,7 +603,7 @@ impl AsyncCall {
             .unwrap_or_else(|| crate::collector::global());
         if self.opened.dropped() {
             let header = self.opened.dropped_header(end);
-            let _ = thread::with(|t| t.push(&collector.inner, &header, &[]));
+            let _ = thread::with(|t| t.push(&collector.inner, header, &[]));
             return;
         }
         if self.opened.refused {
@@ -629,7 +636,7 @@ impl AsyncCall {
         let (payload, flags) = fit(&self.bytes, flags, meta);
         let header = self.opened.header(start, end, payload.len(), flags);
         let inner: &Arc<Inner> = &collector.inner;
-        let _ = thread::with(|t| t.push(inner, &header, &[payload]));
+        let _ = thread::with(|t| t.push(inner, header, &[payload]));
     }
 }
 

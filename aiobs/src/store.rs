@@ -248,54 +248,39 @@ impl Log {
     /// Appends a record: the header and then the payload pieces; a record the collector's
     /// [`Capacity`](crate::Capacity) (`budget`) refuses is counted as dropped instead.
     ///
+    /// The common case (a permit in hand, room in the tail segment) is inlined into the caller;
+    /// taking permits and segments is out of line.
+    ///
     /// # Safety
     /// Only one thread, the log's owner, may ever call this.
-    pub(crate) unsafe fn push(&self, budget: &Budget, header: &Header, payload: &[&[u8]]) {
+    #[inline(always)]
+    pub(crate) unsafe fn push(&self, budget: &Budget, header: Header, payload: &[&[u8]]) {
         let payload_len: usize = payload.iter().map(|p| p.len()).sum();
         if payload_len != header.payload_len as usize {
             return; // a payload over 4 GiB: its length did not fit the header
         }
-        // Only the owner stores `permits`: a plain load and store, no read-modify-write.
-        let mut permits = self.permits.load(Ordering::Relaxed);
-        if permits == 0 {
-            permits = budget.take_events();
-            if permits == 0 {
-                self.count_refused(header.session);
-                return;
-            }
-        }
         let size = HEADER + payload_len;
-        // SAFETY: the owner is the only user of `tail` (the contract).
-        let tail = unsafe { &mut *self.tail.get() };
-        // SAFETY: the tail segment is alive: the reader frees only segments with a successor.
-        let mut seg = unsafe { &**tail };
-        let mut used = seg.len.load(Ordering::Relaxed); // only this thread stores it
-        if seg.capacity - used < size {
-            let capacity = size.max(SEGMENT_BYTES);
-            if !budget.take_bytes(capacity as u64, false) {
-                self.permits.store(permits, Ordering::Relaxed);
-                self.count_refused(header.session);
-                return;
+        // Only the owner stores `permits`: a plain load and store, no read-modify-write.
+        let permits = self.permits.load(Ordering::Relaxed);
+        // SAFETY: the owner is the only user of `tail` (the contract); the tail segment is
+        // alive: the reader frees only segments with a successor.
+        let seg = unsafe { &**self.tail.get() };
+        let used = seg.len.load(Ordering::Relaxed); // only this thread stores it
+        let (seg, used, permits) = if permits != 0 && seg.capacity - used >= size {
+            (seg, used, permits)
+        } else {
+            // SAFETY: the owner, per the contract.
+            match unsafe { self.make_room(budget, size, header.session) } {
+                Some((seg, permits)) => (seg, seg.len.load(Ordering::Relaxed), permits),
+                None => return,
             }
-            let spare = if size <= SEGMENT_BYTES {
-                lock(&self.spare).pop()
-            } else {
-                None
-            };
-            let fresh = match spare {
-                Some(SparePtr(spare)) => spare,
-                None => Segment::allocate(capacity),
-            };
-            seg.next.store(fresh, Ordering::Release);
-            *tail = fresh;
-            // SAFETY: just allocated.
-            seg = unsafe { &*fresh };
-            used = 0;
-        }
+        };
         // SAFETY: `used + size <= capacity`, and bytes past `len` are seen by no reader.
         unsafe {
             let at = seg.data.add(used);
-            ptr::copy_nonoverlapping(header as *const Header as *const u8, at, HEADER);
+            // Written field by field from the caller's values: a header built on the stack and
+            // copied would be read back before its stores retired (a store-forwarding stall).
+            ptr::write_unaligned(at.cast::<Header>(), header);
             let mut p = at.add(HEADER);
             for piece in payload {
                 ptr::copy_nonoverlapping(piece.as_ptr(), p, piece.len());
@@ -305,6 +290,56 @@ impl Log {
         }
         seg.len.store(used + size, Ordering::Release);
         self.permits.store(permits - 1, Ordering::Relaxed);
+    }
+
+    /// Takes an event permit if none is in hand, and links a new tail segment if the tail has
+    /// no room for `size` bytes; `None` when the budget refuses (the record is counted as
+    /// dropped). Returns the tail segment and the permits in hand.
+    ///
+    /// # Safety
+    /// Only the log's owner may call this.
+    #[cold]
+    #[inline(never)]
+    unsafe fn make_room(
+        &self,
+        budget: &Budget,
+        size: usize,
+        session: u32,
+    ) -> Option<(&Segment, u64)> {
+        let mut permits = self.permits.load(Ordering::Relaxed);
+        if permits == 0 {
+            permits = budget.take_events();
+            if permits == 0 {
+                self.count_refused(session);
+                return None;
+            }
+        }
+        // SAFETY: the owner is the only user of `tail` (the contract).
+        let tail = unsafe { &mut *self.tail.get() };
+        // SAFETY: the tail segment is alive: the reader frees only segments with a successor.
+        let seg = unsafe { &**tail };
+        if seg.capacity - seg.len.load(Ordering::Relaxed) >= size {
+            return Some((seg, permits));
+        }
+        let capacity = size.max(SEGMENT_BYTES);
+        if !budget.take_bytes(capacity as u64, false) {
+            self.permits.store(permits, Ordering::Relaxed);
+            self.count_refused(session);
+            return None;
+        }
+        let spare = if size <= SEGMENT_BYTES {
+            lock(&self.spare).pop()
+        } else {
+            None
+        };
+        let fresh = match spare {
+            Some(SparePtr(spare)) => spare,
+            None => Segment::allocate(capacity),
+        };
+        seg.next.store(fresh, Ordering::Release);
+        *tail = fresh;
+        // SAFETY: just allocated or taken back from the spares (emptied by `commit`).
+        Some((unsafe { &*fresh }, permits))
     }
 
     /// Counts an event of `session` that the budget refused (a record refused here, or a call
@@ -482,7 +517,7 @@ mod tests {
         let big = vec![7u8; SEGMENT_BYTES + 10]; // needs a segment of its own
         for i in 1..=3000u64 {
             let payload: &[u8] = if i == 1500 { &big } else { &i.to_le_bytes() };
-            unsafe { log.push(&Budget::new(), &header(i, payload.len() as u32), &[payload]) };
+            unsafe { log.push(&Budget::new(), header(i, payload.len() as u32), &[payload]) };
         }
         let mut got = Vec::new();
         let mark = log.read(&mut got);
@@ -499,7 +534,7 @@ mod tests {
         let mark = log.read(&mut got);
         assert!(got.is_empty(), "a committed record is not read again");
         log.commit(mark, &Budget::new());
-        unsafe { log.push(&Budget::new(), &header(9, 0), &[]) };
+        unsafe { log.push(&Budget::new(), header(9, 0), &[]) };
         log.read(&mut got);
         assert_eq!(got.len(), 1);
     }
@@ -507,7 +542,7 @@ mod tests {
     #[test]
     fn uncommitted_records_are_read_again() {
         let log = Log::new(&Budget::new());
-        unsafe { log.push(&Budget::new(), &header(1, 0), &[]) };
+        unsafe { log.push(&Budget::new(), header(1, 0), &[]) };
         let mut got = Vec::new();
         let _failed_flush = log.read(&mut got);
         got.clear();
@@ -522,7 +557,7 @@ mod tests {
             let log = log.clone();
             std::thread::spawn(move || {
                 for i in 1..=50_000u64 {
-                    unsafe { log.push(&Budget::new(), &header(i, 8), &[&i.to_le_bytes()]) };
+                    unsafe { log.push(&Budget::new(), header(i, 8), &[&i.to_le_bytes()]) };
                 }
             })
         };

@@ -2,7 +2,7 @@
 //! global one), its logs (one per collector it recorded into), and a scratch buffer where
 //! synchronous calls capture their values before the record is pushed.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, RefMut};
 use std::sync::{Arc, Weak};
 
 use crate::collector::{Collector, Inner, global};
@@ -53,42 +53,53 @@ impl ThreadState {
     /// Runs `f` with the collector current on this thread.
     #[inline]
     pub(crate) fn with_collector<R>(&self, f: impl FnOnce(&Collector) -> R) -> R {
-        match self.collector.try_borrow().as_deref() {
-            Ok(Some(c)) => f(c),
-            _ => f(global()),
-        }
+        let current = self.collector.try_borrow();
+        // One call of `f`, so that it is inlined here.
+        let c = match current.as_deref() {
+            Ok(Some(c)) => c,
+            _ => global(),
+        };
+        f(c)
     }
 
     /// Appends a record to this thread's log in `inner`, registering the log on first use.
-    pub(crate) fn push(&self, inner: &Arc<Inner>, header: &Header, payload: &[&[u8]]) {
-        // SAFETY: this log is reachable for writing only from this thread's state.
-        self.with_log(inner, |log| unsafe {
-            log.push(&inner.budget, header, payload)
-        });
+    #[inline(always)]
+    pub(crate) fn push(&self, inner: &Arc<Inner>, header: Header, payload: &[&[u8]]) {
+        if let Some(log) = self.log(inner) {
+            // SAFETY: this log is reachable for writing only from this thread's state, and
+            // the borrow of `logs` keeps a recording made inside this push out of it.
+            unsafe { log.push(&inner.budget, header, payload) }
+        }
     }
 
     /// Counts a call of `session` that the capacity refused, in this thread's log in `inner`.
     pub(crate) fn refuse(&self, inner: &Arc<Inner>, session: u32) {
-        self.with_log(inner, |log| log.count_refused(session));
+        if let Some(log) = self.log(inner) {
+            log.count_refused(session);
+        }
     }
 
-    /// Runs `f` on this thread's log in `inner`, registering the log on first use.
-    #[inline]
-    fn with_log(&self, inner: &Arc<Inner>, f: impl FnOnce(&Log)) {
-        let Ok(mut logs) = self.logs.try_borrow_mut() else {
-            return; // only reachable from a recording made inside a recording
+    /// This thread's log in `inner`, registered on first use; borrowed, so that a recording
+    /// made while it is written (from an allocator, say) finds it busy and records nothing.
+    #[inline(always)]
+    fn log(&self, inner: &Arc<Inner>) -> Option<RefMut<'_, Arc<Log>>> {
+        let mut logs = self.logs.try_borrow_mut().ok()?;
+        let i = match logs.iter().position(|(id, _, _)| *id == inner.id) {
+            Some(i) => i,
+            None => register(&mut logs, inner),
         };
-        let log = match logs.iter().position(|(id, _, _)| *id == inner.id) {
-            Some(i) => &logs[i].2,
-            None => {
-                // Forget the logs of collectors that are gone.
-                logs.retain(|(_, owner, _)| owner.strong_count() > 0);
-                let log = Arc::new(Log::new(&inner.budget));
-                inner.register_log(log.clone());
-                logs.push((inner.id, Arc::downgrade(inner), log));
-                &logs[logs.len() - 1].2
-            }
-        };
-        f(log);
+        Some(RefMut::map(logs, |logs| &mut logs[i].2))
     }
+}
+
+/// Makes this thread's log in `inner`, the first time the thread records into it.
+#[cold]
+#[inline(never)]
+fn register(logs: &mut Vec<ThreadLog>, inner: &Arc<Inner>) -> usize {
+    // Forget the logs of collectors that are gone.
+    logs.retain(|(_, owner, _)| owner.strong_count() > 0);
+    let log = Arc::new(Log::new(&inner.budget));
+    inner.register_log(log.clone());
+    logs.push((inner.id, Arc::downgrade(inner), log));
+    logs.len() - 1
 }

@@ -597,3 +597,43 @@ fn async_trait_methods_record_the_callsite_and_parent() {
         );
     }
 }
+
+/// An argument whose `Debug` calls an observed function: that call runs while the outer call's
+/// arguments are being captured.
+struct Chatty(u32);
+
+impl std::fmt::Debug for Chatty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Chatty({})", leaf(self.0))
+    }
+}
+
+#[observe]
+fn listens(c: Chatty, n: u32) -> u32 {
+    c.0 + leaf(n)
+}
+
+#[test]
+fn a_call_made_while_arguments_are_captured_is_recorded_without_its_arguments() {
+    let (obs, _scope) = session();
+    assert_eq!(listens(Chatty(5), 7), 19);
+    let f = flush(&obs);
+    let outer = f.call("listens");
+    // The inner call's result is in the outer call's captured argument.
+    assert_eq!(outer.event.args, Some(vec![json!("Chatty(10)"), json!(7)]));
+    assert_eq!(outer.event.result, Some(json!(19)));
+    let leaves = f.calls("leaf");
+    assert_eq!(leaves.len(), 2, "{leaves:#?}");
+    // The call made inside the capture keeps its result, but not its arguments: the thread's
+    // capture buffer was in use.
+    let inside = leaves
+        .iter()
+        .find(|e| e.event.args.is_none())
+        .expect("one leaf without its arguments");
+    assert_eq!(inside.event.result, Some(json!(10)));
+    assert_eq!(f.parent_name(inside), Some("listens"));
+    let body = f.call_with("leaf", json!(7));
+    assert_eq!(body.event.result, Some(json!(14)));
+    assert_eq!(f.parent_name(body), Some("listens"));
+    support::validate_export(&[&f.path]);
+}

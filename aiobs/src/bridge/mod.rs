@@ -224,7 +224,7 @@ impl SpanState {
             flags,
             pad: [0; 6],
         };
-        let _ = thread::with(|t| t.push(&collector.inner, &header, &[payload]));
+        let _ = thread::with(|t| t.push(&collector.inner, header, &[payload]));
     }
 }
 

@@ -153,7 +153,7 @@ impl ProviderCall {
             flags,
             pad: [0; 6],
         };
-        let _ = thread::with(|t| t.push(&self.collector.inner, &header, payload));
+        let _ = thread::with(|t| t.push(&self.collector.inner, header, payload));
     }
 }
 
