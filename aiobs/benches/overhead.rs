@@ -13,6 +13,9 @@
 //!
 //! Batches of 10,000 calls are timed; between batches (untimed) the recorded data is dropped so
 //! memory stays flat for every contender.
+//!
+//! Before the criterion groups it prints a steadier view of `add` and `greet` (best of 40
+//! interleaved batches), with `#[observe(capture_args = false, capture_result = false)]` too.
 
 use std::hint::black_box;
 use std::sync::{Arc, Mutex};
@@ -50,6 +53,20 @@ mod observed {
     #[aiobs::observe]
     pub async fn add_async(a: u64, b: u64) -> u64 {
         a + b
+    }
+}
+
+/// As `observed`, recording the call without its arguments and result (what fastrace records).
+mod uncaptured {
+    #[aiobs::observe(capture_args = false, capture_result = false)]
+    #[inline(never)]
+    pub fn add(a: u64, b: u64) -> u64 {
+        a + b
+    }
+    #[aiobs::observe(capture_args = false, capture_result = false)]
+    #[inline(never)]
+    pub fn greet(name: &str, tags: Vec<String>) -> String {
+        format!("hello {name} ({})", tags.len())
     }
 }
 
@@ -302,12 +319,80 @@ fn compare(
     g.finish();
 }
 
+/// The steady view, printed before the criterion groups: per call, the best of `ROUNDS`
+/// batches of `BATCH` calls, the contenders interleaved within each round, so that a slow
+/// stretch of the machine or of the allocator hits them all alike. Criterion's medians of
+/// `greet` move by 20% between runs on a shared VM; these move by a nanosecond or two.
+fn steady(k: &Contenders) {
+    const ROUNDS: usize = 40;
+    type Call<'a> = (&'a str, &'a dyn Fn(u64));
+    let rows: [(&str, [Call<'_>; 4]); 2] = [
+        (
+            "add(a: u64, b: u64) -> u64",
+            [
+                ("bare", &|i| {
+                    black_box(bare::add(black_box(1), black_box(i)));
+                }),
+                ("observe", &|i| {
+                    black_box(observed::add(black_box(1), black_box(i)));
+                }),
+                ("observe, no capture", &|i| {
+                    black_box(uncaptured::add(black_box(1), black_box(i)));
+                }),
+                ("fastrace", &|i| {
+                    black_box(fast::add(black_box(1), black_box(i)));
+                }),
+            ],
+        ),
+        (
+            "greet(name: &str, tags: Vec<String>) -> String",
+            [
+                ("bare", &|_| {
+                    black_box(bare::greet(black_box("world"), tags()));
+                }),
+                ("observe", &|_| {
+                    black_box(observed::greet(black_box("world"), tags()));
+                }),
+                ("observe, no capture", &|_| {
+                    black_box(uncaptured::greet(black_box("world"), tags()));
+                }),
+                ("fastrace", &|_| {
+                    black_box(fast::greet(black_box("world"), tags()));
+                }),
+            ],
+        ),
+    ];
+    println!("steady view: ns per call, best of {ROUNDS} interleaved batches of {BATCH} calls");
+    for (function, calls) in rows {
+        let mut best = [f64::MAX; 4];
+        for _ in 0..ROUNDS {
+            for (slot, (contender, call)) in calls.iter().enumerate() {
+                let took = match *contender {
+                    "bare" => batches(BATCH, call, || ()),
+                    "fastrace" => fastrace_batches(BATCH, &k.fastrace_kept, call),
+                    _ => aiobs_batches(BATCH, &k.obs, call),
+                };
+                best[slot] = best[slot].min(took.as_nanos() as f64 / BATCH as f64);
+            }
+        }
+        println!("  {function}");
+        for (slot, (contender, _)) in calls.iter().enumerate() {
+            let added = best[slot] - best[0];
+            println!("    {contender:<20} {:>7.1} ns  (+{added:.1})", best[slot]);
+        }
+    }
+}
+
 fn tags() -> Vec<String> {
     vec!["a".to_owned(), "bb".to_owned(), "ccc".to_owned()]
 }
 
 fn main() {
     let k = contenders();
+    // Not when criterion only lists the benchmarks or runs each once as a test.
+    if !std::env::args().any(|a| a == "--list" || a == "--test") {
+        steady(&k);
+    }
     let mut c = Criterion::default().configure_from_args();
     compare(
         &mut c,
