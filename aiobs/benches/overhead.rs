@@ -15,7 +15,8 @@
 //! memory stays flat for every contender.
 //!
 //! Before the criterion groups it prints a steadier view of `add` and `greet` (best of 40
-//! interleaved batches), with `#[observe(capture_args = false, capture_result = false)]` too.
+//! interleaved batches), with no session and with
+//! `#[observe(capture_args = false, capture_result = false)]` too.
 
 use std::hint::black_box;
 use std::sync::{Arc, Mutex};
@@ -326,12 +327,15 @@ fn compare(
 fn steady(k: &Contenders) {
     const ROUNDS: usize = 40;
     type Call<'a> = (&'a str, &'a dyn Fn(u64));
-    let rows: [(&str, [Call<'_>; 4]); 2] = [
+    let rows: [(&str, [Call<'_>; 5]); 2] = [
         (
             "add(a: u64, b: u64) -> u64",
             [
                 ("bare", &|i| {
                     black_box(bare::add(black_box(1), black_box(i)));
+                }),
+                ("observe, no session", &|i| {
+                    black_box(observed::add(black_box(1), black_box(i)));
                 }),
                 ("observe", &|i| {
                     black_box(observed::add(black_box(1), black_box(i)));
@@ -350,6 +354,9 @@ fn steady(k: &Contenders) {
                 ("bare", &|_| {
                     black_box(bare::greet(black_box("world"), tags()));
                 }),
+                ("observe, no session", &|_| {
+                    black_box(observed::greet(black_box("world"), tags()));
+                }),
                 ("observe", &|_| {
                     black_box(observed::greet(black_box("world"), tags()));
                 }),
@@ -364,11 +371,11 @@ fn steady(k: &Contenders) {
     ];
     println!("steady view: ns per call, best of {ROUNDS} interleaved batches of {BATCH} calls");
     for (function, calls) in rows {
-        let mut best = [f64::MAX; 4];
+        let mut best = [f64::MAX; 5];
         for _ in 0..ROUNDS {
             for (slot, (contender, call)) in calls.iter().enumerate() {
                 let took = match *contender {
-                    "bare" => batches(BATCH, call, || ()),
+                    "bare" | "observe, no session" => batches(BATCH, call, || ()),
                     "fastrace" => fastrace_batches(BATCH, &k.fastrace_kept, call),
                     _ => aiobs_batches(BATCH, &k.obs, call),
                 };
@@ -378,7 +385,7 @@ fn steady(k: &Contenders) {
         println!("  {function}");
         for (slot, (contender, _)) in calls.iter().enumerate() {
             let added = best[slot] - best[0];
-            println!("    {contender:<20} {:>7.1} ns  (+{added:.1})", best[slot]);
+            println!("    {contender:<20} {:>7.1} ns  ({added:+.1})", best[slot]);
         }
     }
 }
