@@ -335,7 +335,7 @@ fn enter_recording_with(
             });
         }
         // Read before the arguments are captured: the time stamp counter waits for the work
-        // before it, and reading it here lets that wait overlap the capture (2 to 3 ns less
+        // before it, and reading it here lets that wait overlap the capture (about 2 ns less
         // per call); the duration includes the capture, as it does in the Python SDK.
         let start = clock::now();
         let (scratch_start, args_lost) = match t.scratch.try_borrow_mut() {
