@@ -326,24 +326,35 @@ fn compare(
 /// `greet` move by 20% between runs on a shared VM; these move by a nanosecond or two.
 fn steady(k: &Contenders) {
     const ROUNDS: usize = 40;
-    type Call<'a> = (&'a str, &'a dyn Fn(u64));
+    /// How a contender's batches are run.
+    #[derive(Clone, Copy)]
+    enum Harness {
+        /// No session anywhere.
+        Plain,
+        /// An aiobs session active.
+        Session,
+        /// Under a fastrace root span per 1,000 calls.
+        Fastrace,
+    }
+    use Harness::{Fastrace, Plain, Session};
+    type Call<'a> = (&'a str, Harness, &'a dyn Fn(u64));
     let rows: [(&str, [Call<'_>; 5]); 2] = [
         (
             "add(a: u64, b: u64) -> u64",
             [
-                ("bare", &|i| {
+                ("bare", Plain, &|i| {
                     black_box(bare::add(black_box(1), black_box(i)));
                 }),
-                ("observe, no session", &|i| {
+                ("observe, no session", Plain, &|i| {
                     black_box(observed::add(black_box(1), black_box(i)));
                 }),
-                ("observe", &|i| {
+                ("observe", Session, &|i| {
                     black_box(observed::add(black_box(1), black_box(i)));
                 }),
-                ("observe, no capture", &|i| {
+                ("observe, no capture", Session, &|i| {
                     black_box(uncaptured::add(black_box(1), black_box(i)));
                 }),
-                ("fastrace", &|i| {
+                ("fastrace", Fastrace, &|i| {
                     black_box(fast::add(black_box(1), black_box(i)));
                 }),
             ],
@@ -351,19 +362,19 @@ fn steady(k: &Contenders) {
         (
             "greet(name: &str, tags: Vec<String>) -> String",
             [
-                ("bare", &|_| {
+                ("bare", Plain, &|_| {
                     black_box(bare::greet(black_box("world"), tags()));
                 }),
-                ("observe, no session", &|_| {
+                ("observe, no session", Plain, &|_| {
                     black_box(observed::greet(black_box("world"), tags()));
                 }),
-                ("observe", &|_| {
+                ("observe", Session, &|_| {
                     black_box(observed::greet(black_box("world"), tags()));
                 }),
-                ("observe, no capture", &|_| {
+                ("observe, no capture", Session, &|_| {
                     black_box(uncaptured::greet(black_box("world"), tags()));
                 }),
-                ("fastrace", &|_| {
+                ("fastrace", Fastrace, &|_| {
                     black_box(fast::greet(black_box("world"), tags()));
                 }),
             ],
@@ -373,17 +384,17 @@ fn steady(k: &Contenders) {
     for (function, calls) in rows {
         let mut best = [f64::MAX; 5];
         for _ in 0..ROUNDS {
-            for (slot, (contender, call)) in calls.iter().enumerate() {
-                let took = match *contender {
-                    "bare" | "observe, no session" => batches(BATCH, call, || ()),
-                    "fastrace" => fastrace_batches(BATCH, &k.fastrace_kept, call),
-                    _ => aiobs_batches(BATCH, &k.obs, call),
+            for (slot, &(_, harness, call)) in calls.iter().enumerate() {
+                let took = match harness {
+                    Plain => batches(BATCH, call, || ()),
+                    Session => aiobs_batches(BATCH, &k.obs, call),
+                    Fastrace => fastrace_batches(BATCH, &k.fastrace_kept, call),
                 };
                 best[slot] = best[slot].min(took.as_nanos() as f64 / BATCH as f64);
             }
         }
         println!("  {function}");
-        for (slot, (contender, _)) in calls.iter().enumerate() {
+        for (slot, (contender, _, _)) in calls.iter().enumerate() {
             let added = best[slot] - best[0];
             println!("    {contender:<20} {:>7.1} ns  ({added:+.1})", best[slot]);
         }

@@ -453,11 +453,7 @@ fn lost_flag(meta: &FnMeta) -> u8 {
 fn push(t: &ThreadState, collector_id: u64, header: Header, payload: &[&[u8]]) {
     // No closure here: everything from building the header to writing it into the log is
     // inlined into one function, so the header goes from registers into the log.
-    let current = t.collector.try_borrow();
-    let c = match current.as_deref() {
-        Ok(Some(c)) => c,
-        _ => crate::collector::global(),
-    };
+    let c = t.current();
     if c.inner.id == collector_id {
         t.push(&c.inner, header, payload);
     }

@@ -2,7 +2,8 @@
 //! global one), its logs (one per collector it recorded into), and a scratch buffer where
 //! synchronous calls capture their values before the record is pushed.
 
-use std::cell::{Cell, RefCell, RefMut};
+use std::cell::{BorrowError, Cell, Ref, RefCell, RefMut};
+use std::ops::Deref;
 use std::sync::{Arc, Weak};
 
 use crate::collector::{Collector, Inner, global};
@@ -24,6 +25,22 @@ impl Drop for ThreadState {
         for (_, collector, log) in self.logs.get_mut().iter() {
             let collector = collector.upgrade();
             log.owner_exited(collector.as_deref().map(|c| &c.budget));
+        }
+    }
+}
+
+/// The collector current on a thread (see [`ThreadState::current`]): the one set for it, else
+/// the global one.
+pub(crate) struct Current<'a>(Result<Ref<'a, Option<Collector>>, BorrowError>);
+
+impl Deref for Current<'_> {
+    type Target = Collector;
+
+    #[inline(always)]
+    fn deref(&self) -> &Collector {
+        match self.0.as_deref() {
+            Ok(Some(c)) => c,
+            _ => global(),
         }
     }
 }
@@ -50,16 +67,18 @@ pub(crate) fn with<R>(f: impl FnOnce(&ThreadState) -> R) -> Option<R> {
 }
 
 impl ThreadState {
+    /// The collector current on this thread, borrowed for as long as the guard lives. Used
+    /// without a closure on the recorded path, so that a call's header goes from registers
+    /// into the log.
+    #[inline(always)]
+    pub(crate) fn current(&self) -> Current<'_> {
+        Current(self.collector.try_borrow())
+    }
+
     /// Runs `f` with the collector current on this thread.
     #[inline]
     pub(crate) fn with_collector<R>(&self, f: impl FnOnce(&Collector) -> R) -> R {
-        let current = self.collector.try_borrow();
-        // One call of `f`, so that it is inlined here.
-        let c = match current.as_deref() {
-            Ok(Some(c)) => c,
-            _ => global(),
-        };
-        f(c)
+        f(&self.current())
     }
 
     /// Appends a record to this thread's log in `inner`, registering the log on first use.

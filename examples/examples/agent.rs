@@ -1,13 +1,13 @@
 //! An async agent with tools, recorded end to end: the example to run after the quickstart.
 //!
-//! `run_agent` loops: it calls the model (async-openai through aiobs's `ReqwestMiddleware`, so
-//! every call is an OpenAI provider event), runs the tool calls the model returns (each on its
-//! own tokio task, kept in the trace with `in_current_span`), sends the results back, and stops
-//! at the model's text answer. The `get_weather` tool nests calls of its own, two of them
-//! concurrent (`futures::join!`), and one of those fails: the trace keeps its error while the
-//! tool still answers. The model is a mock OpenAI server on loopback that the example starts
-//! itself (no network, no API key): it asks for `get_weather` while the last message is the
-//! user's, and answers with text once a tool result comes back.
+//! `run_agent` loops: it calls the model (async-openai through aiobs's `ReqwestMiddleware`,
+//! `examples::openai_client`, so every call is an OpenAI provider event), runs the tool calls the
+//! model returns (each on its own tokio task, kept in the trace with `in_current_span`), sends
+//! the results back, and stops at the model's text answer. The `get_weather` tool nests calls of
+//! its own, two of them concurrent (`futures::join!`), and one of those fails: the trace keeps
+//! its error while the tool still answers. The model is a mock OpenAI server on loopback that
+//! the example starts itself (no network, no API key): it asks for `get_weather` while the last
+//! message is the user's, and answers with text once a tool result comes back.
 //!
 //! ```sh
 //! cargo run -p examples --example agent
@@ -17,11 +17,8 @@
 //! (`target/aiobs/agent.json`, or the path `LLM_OBS_OUT` names): `run_agent` above two model
 //! calls and the tool calls between them, with durations, results and the error.
 
-use aiobs::providers::ReqwestMiddleware;
 use aiobs::{FlushOptions, FutureExt, ObserveOptions, observe};
-use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;
-use async_openai::middleware::HttpRequestFactory;
 use async_openai::types::chat::{
     ChatCompletionMessageToolCalls, ChatCompletionRequestAssistantMessageArgs,
     ChatCompletionRequestMessage, ChatCompletionRequestSystemMessageArgs,
@@ -32,31 +29,8 @@ use async_openai::types::chat::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-type OpenAi = async_openai::Client<OpenAIConfig>;
-
 /// The most model calls one question may take before the agent gives up.
 const MAX_TURNS: usize = 4;
-
-/// An async-openai client whose HTTP goes through aiobs's middleware (as in `async_openai.rs`).
-fn openai_client(api_base: String) -> OpenAi {
-    let http = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-        .with(ReqwestMiddleware::new())
-        .build();
-    let service = tower::service_fn(move |factory: HttpRequestFactory| {
-        let http = http.clone();
-        async move {
-            let request = factory.build().await?;
-            http.execute(request).await.map_err(|e| match e {
-                reqwest_middleware::Error::Reqwest(e) => OpenAIError::Reqwest(e),
-                other => OpenAIError::Boxed(other.into()),
-            })
-        }
-    });
-    let config = OpenAIConfig::new()
-        .with_api_base(api_base)
-        .with_api_key("sk-example-not-a-key");
-    async_openai::Client::with_config(config).with_http_service(service)
-}
 
 // ---- The tools -------------------------------------------------------------------------------
 
@@ -200,7 +174,7 @@ fn tool_specs() -> Result<Vec<ChatCompletionTools>, OpenAIError> {
 /// One model turn: the conversation so far, with the tools on offer.
 #[observe(skip(client, tools))]
 async fn call_model(
-    client: &OpenAi,
+    client: &examples::OpenAi,
     messages: &[ChatCompletionRequestMessage],
     tools: &[ChatCompletionTools],
 ) -> Result<ChatCompletionResponseMessage, OpenAIError> {
@@ -219,7 +193,7 @@ async fn call_model(
 }
 
 #[observe(skip(client))]
-async fn run_agent(client: &OpenAi, question: &str) -> Result<String, OpenAIError> {
+async fn run_agent(client: &examples::OpenAi, question: &str) -> Result<String, OpenAIError> {
     let tools = tool_specs()?;
     // Ground the conversation in the docs before the first turn.
     let docs = search_docs(question, 2);
@@ -288,7 +262,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .session_name("agent")
             .label("example", "agent"),
     )?;
-    let client = openai_client(format!("{}/v1", server.url()));
+    let client = examples::openai_client(format!("{}/v1", server.url()));
     let question = "What's the weather in Paris?";
     // The mock model's final answer is always "Hello from the mock.".
     let answer = run_agent(&client, question).await?;

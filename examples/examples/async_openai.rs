@@ -1,5 +1,6 @@
 //! async-openai calls recorded: its client sends through a `reqwest-middleware` client that
-//! carries aiobs's `ReqwestMiddleware` (wired in with `Client::with_http_service`). A completion
+//! carries aiobs's `ReqwestMiddleware`, wired in with `Client::with_http_service` (see
+//! `openai_client` in `examples/src/lib.rs`, which the `agent` example uses too). A completion
 //! and a stream, inside observed `async fn`s, against a mock OpenAI server on loopback that the
 //! example starts itself.
 //!
@@ -7,39 +8,13 @@
 //! cargo run -p examples --example async_openai
 //! ```
 
-use aiobs::providers::ReqwestMiddleware;
 use aiobs::{FlushOptions, ObserveOptions, observe};
-use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;
-use async_openai::middleware::HttpRequestFactory;
 use async_openai::types::chat::{
     ChatCompletionRequestUserMessageArgs, CreateChatCompletionRequest,
     CreateChatCompletionRequestArgs,
 };
 use futures::StreamExt;
-
-type OpenAi = async_openai::Client<OpenAIConfig>;
-
-/// An async-openai client whose HTTP goes through aiobs's middleware.
-fn openai_client(api_base: String) -> OpenAi {
-    let http = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-        .with(ReqwestMiddleware::new())
-        .build();
-    let service = tower::service_fn(move |factory: HttpRequestFactory| {
-        let http = http.clone();
-        async move {
-            let request = factory.build().await?;
-            http.execute(request).await.map_err(|e| match e {
-                reqwest_middleware::Error::Reqwest(e) => OpenAIError::Reqwest(e),
-                other => OpenAIError::Boxed(other.into()),
-            })
-        }
-    });
-    let config = OpenAIConfig::new()
-        .with_api_base(api_base)
-        .with_api_key("sk-example-not-a-key");
-    async_openai::Client::with_config(config).with_http_service(service)
-}
 
 fn request(question: &str) -> Result<CreateChatCompletionRequest, OpenAIError> {
     CreateChatCompletionRequestArgs::default()
@@ -52,7 +27,7 @@ fn request(question: &str) -> Result<CreateChatCompletionRequest, OpenAIError> {
 }
 
 #[observe(skip(client))]
-async fn complete(client: &OpenAi, question: &str) -> Result<String, OpenAIError> {
+async fn complete(client: &examples::OpenAi, question: &str) -> Result<String, OpenAIError> {
     let response = client.chat().create(request(question)?).await?;
     Ok(response.choices[0]
         .message
@@ -62,7 +37,7 @@ async fn complete(client: &OpenAi, question: &str) -> Result<String, OpenAIError
 }
 
 #[observe(skip(client))]
-async fn stream(client: &OpenAi, question: &str) -> Result<String, OpenAIError> {
+async fn stream(client: &examples::OpenAi, question: &str) -> Result<String, OpenAIError> {
     let mut chunks = client.chat().create_stream(request(question)?).await?;
     let mut text = String::new();
     while let Some(chunk) = chunks.next().await {
@@ -74,7 +49,7 @@ async fn stream(client: &OpenAi, question: &str) -> Result<String, OpenAIError> 
 }
 
 #[observe(skip(client))]
-async fn both(client: &OpenAi, question: &str) -> (String, String) {
+async fn both(client: &examples::OpenAi, question: &str) -> (String, String) {
     let (a, b) = tokio::join!(complete(client, question), stream(client, question));
     (
         a.unwrap_or_else(|e| e.to_string()),
@@ -87,7 +62,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = mock_llm::MockServer::start()?;
     let obs = aiobs::observer();
     obs.observe(ObserveOptions::new().session_name("async-openai"))?;
-    let client = openai_client(format!("{}/v1", server.url()));
+    let client = examples::openai_client(format!("{}/v1", server.url()));
     let (completed, streamed) = both(&client, "Say hello").await;
     println!("completion: {completed}\nstream:     {streamed}");
     obs.end();
