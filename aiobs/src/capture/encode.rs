@@ -70,38 +70,75 @@ pub(crate) fn put_str(out: &mut Vec<u8>, s: &str, max: usize) {
 #[inline(always)]
 fn put_tagged(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
     let n = bytes.len();
-    // 16 spare bytes: the short copies below may write up to 16 bytes past the tag and length.
-    out.reserve(5 + n.max(16));
+    // `SHORT` spare bytes: the word moves of short text may write that far past the length.
+    out.reserve(5 + n.max(SHORT));
     let at = out.len();
-    // SAFETY: `reserve` made room for `5 + max(n, 16)` bytes from `at`; the bytes up to the
+    // SAFETY: `reserve` made room for `5 + max(n, SHORT)` bytes from `at`; the bytes up to the
     // new length are all written before `set_len`, and `bytes` doesn't overlap `out`.
     unsafe {
-        let p = out.as_mut_ptr().add(at);
+        write_text(out.as_mut_ptr().add(at), tag, bytes);
+        out.set_len(at + 5 + n);
+    }
+}
+
+/// The longest text [`put_short`] writes.
+pub(crate) const SHORT: usize = 16;
+/// The spare capacity [`put_short`] needs: the tag, the length and up to 16 bytes.
+pub(crate) const SHORT_ROOM: usize = 5 + SHORT;
+
+/// Writes `tag`, the length and `bytes` (at most [`SHORT`] of them) with word moves.
+///
+/// # Safety
+///
+/// `out` has at least [`SHORT_ROOM`] bytes of spare capacity, and `bytes.len() <= SHORT`.
+#[inline(always)]
+pub(crate) unsafe fn put_short(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+    debug_assert!(bytes.len() <= SHORT && out.capacity() - out.len() >= SHORT_ROOM);
+    let at = out.len();
+    // SAFETY: the caller guarantees the room; the bytes up to the new length are all written
+    // before `set_len`.
+    unsafe {
+        write_text(out.as_mut_ptr().add(at), tag, bytes);
+        out.set_len(at + 5 + bytes.len());
+    }
+}
+
+/// Writes `tag`, the length (u32) and `bytes` at `p`, and returns where they end. Text of up
+/// to [`SHORT`] bytes is copied with two overlapping word moves rather than a `memcpy` call.
+///
+/// # Safety
+///
+/// `p` is valid for writing `5 + max(bytes.len(), SHORT)` bytes, which don't overlap `bytes`,
+/// and `bytes.len()` fits a u32.
+#[inline(always)]
+pub(crate) unsafe fn write_text(p: *mut u8, tag: u8, bytes: &[u8]) -> *mut u8 {
+    let n = bytes.len();
+    // SAFETY: the caller's contract.
+    unsafe {
         p.write(tag);
         p.add(1)
             .cast::<[u8; 4]>()
             .write_unaligned((n as u32).to_le_bytes());
         let (src, dst) = (bytes.as_ptr(), p.add(5));
-        if n <= 16 {
-            if n >= 8 {
-                let head = src.cast::<u64>().read_unaligned();
-                let tail = src.add(n - 8).cast::<u64>().read_unaligned();
-                dst.cast::<u64>().write_unaligned(head);
-                dst.add(n - 8).cast::<u64>().write_unaligned(tail);
-            } else if n >= 4 {
-                let head = src.cast::<u32>().read_unaligned();
-                let tail = src.add(n - 4).cast::<u32>().read_unaligned();
-                dst.cast::<u32>().write_unaligned(head);
-                dst.add(n - 4).cast::<u32>().write_unaligned(tail);
-            } else {
-                for i in 0..n {
-                    dst.add(i).write(*src.add(i));
-                }
-            }
-        } else {
+        if n > SHORT {
             std::ptr::copy_nonoverlapping(src, dst, n);
+        } else if n >= 8 {
+            let head = src.cast::<u64>().read_unaligned();
+            let tail = src.add(n - 8).cast::<u64>().read_unaligned();
+            dst.cast::<u64>().write_unaligned(head);
+            dst.add(n - 8).cast::<u64>().write_unaligned(tail);
+        } else if n >= 4 {
+            let head = src.cast::<u32>().read_unaligned();
+            let tail = src.add(n - 4).cast::<u32>().read_unaligned();
+            dst.cast::<u32>().write_unaligned(head);
+            dst.add(n - 4).cast::<u32>().write_unaligned(tail);
+        } else if n > 0 {
+            // 1 to 3 bytes: the first, the middle and the last (some of them the same).
+            dst.write(*src);
+            dst.add(n / 2).write(*src.add(n / 2));
+            dst.add(n - 1).write(*src.add(n - 1));
         }
-        out.set_len(at + 5 + n);
+        dst.add(n)
     }
 }
 

@@ -39,8 +39,26 @@ impl<'a> Sink<'a> {
         }
     }
 
-    #[inline]
+    /// Captures a string. Short text inside every limit, with room in the buffer, is written
+    /// inline; anything else takes the out-of-line path that cuts and grows.
+    #[inline(always)]
     fn put_str(&mut self, s: &str) {
+        let n = s.len();
+        let len = self.out.len();
+        if n <= encode::SHORT
+            && n <= self.limits.str_chars
+            && len + n <= self.budget_end
+            && self.out.capacity() - len >= encode::SHORT_ROOM
+        {
+            // SAFETY: there are `SHORT_ROOM` spare bytes, and `n <= SHORT`.
+            unsafe { encode::put_short(self.out, tag::STR, s.as_bytes()) }
+        } else {
+            self.put_str_slow(s);
+        }
+    }
+
+    #[inline(never)]
+    fn put_str_slow(&mut self, s: &str) {
         let max = encode::str_room(self.out, self.limits, self.budget_end);
         encode::put_str(self.out, s, max);
     }
@@ -523,6 +541,40 @@ mod tests {
             "Box<dyn Error + Send>"
         );
         assert_eq!(short_type_name("(u64, &str)"), "(u64, &str)");
+    }
+
+    /// The inline path for short text writes exactly what the general path writes, at every
+    /// length around its bounds, under every limit, budget and spare capacity.
+    #[test]
+    fn short_text_is_written_as_the_general_path_writes_it() {
+        let texts: Vec<String> = (0..=20)
+            .map(|n| "abcdefghijklmnopqrstu"[..n].to_owned())
+            .chain(["é", "éé", "aé", "日本語", "日本語日本語", "🦀🦀🦀🦀x"].map(String::from))
+            .collect();
+        for text in &texts {
+            for chars in [0, 1, 2, 3, 4, 8, 15, 16, 17, 500] {
+                let limits = Limits::new().max_str_chars(chars);
+                for budget in [0, 1, 3, 8, 16, 21, 100] {
+                    for spare in [0, 5, 20, 21, 64] {
+                        let mut fast = Vec::with_capacity(3 + spare);
+                        fast.extend_from_slice(b"pre");
+                        let mut sink = Sink {
+                            out: &mut fast,
+                            limits: &limits,
+                            budget_end: 3 + budget,
+                        };
+                        sink.put_str(text);
+                        let mut general = b"pre".to_vec();
+                        let max = encode::str_room(&general, &limits, 3 + budget);
+                        encode::put_str(&mut general, text, max);
+                        assert_eq!(
+                            fast, general,
+                            "{text:?}, {chars} chars, budget {budget}, {spare} spare"
+                        );
+                    }
+                }
+            }
+        }
     }
 }
 
