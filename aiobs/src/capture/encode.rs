@@ -70,10 +70,9 @@ pub(crate) fn put_str(out: &mut Vec<u8>, s: &str, max: usize) {
 #[inline(always)]
 fn put_tagged(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
     let n = bytes.len();
-    // `SHORT` spare bytes: the word moves of short text may write that far past the length.
-    out.reserve(5 + n.max(SHORT));
+    out.reserve(5 + n);
     let at = out.len();
-    // SAFETY: `reserve` made room for `5 + max(n, SHORT)` bytes from `at`; the bytes up to the
+    // SAFETY: `reserve` made room for `5 + n` bytes from `at`; the bytes up to the
     // new length are all written before `set_len`, and `bytes` doesn't overlap `out`.
     unsafe {
         write_text(out.as_mut_ptr().add(at), tag, bytes);
@@ -81,19 +80,17 @@ fn put_tagged(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
     }
 }
 
-/// The longest text [`put_short`] writes.
-pub(crate) const SHORT: usize = 16;
-/// The spare capacity [`put_short`] needs: the tag, the length and up to 16 bytes.
-pub(crate) const SHORT_ROOM: usize = 5 + SHORT;
+/// The longest text [`put_short`] writes: ids, names, model names, short messages.
+pub(crate) const SHORT: usize = 32;
 
 /// Writes `tag`, the length and `bytes` (at most [`SHORT`] of them) with word moves.
 ///
 /// # Safety
 ///
-/// `out` has at least [`SHORT_ROOM`] bytes of spare capacity, and `bytes.len() <= SHORT`.
+/// `out` has room for `5 + bytes.len()` more bytes, and `bytes.len() <= SHORT`.
 #[inline(always)]
 pub(crate) unsafe fn put_short(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
-    debug_assert!(bytes.len() <= SHORT && out.capacity() - out.len() >= SHORT_ROOM);
+    debug_assert!(bytes.len() <= SHORT && out.capacity() - out.len() >= 5 + bytes.len());
     let at = out.len();
     // SAFETY: the caller guarantees the room; the bytes up to the new length are all written
     // before `set_len`.
@@ -104,11 +101,12 @@ pub(crate) unsafe fn put_short(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
 }
 
 /// Writes `tag`, the length (u32) and `bytes` at `p`, and returns where they end. Text of up
-/// to [`SHORT`] bytes is copied with two overlapping word moves rather than a `memcpy` call.
+/// to [`SHORT`] bytes is copied with two overlapping moves (inside its own bytes) rather than
+/// a `memcpy` call.
 ///
 /// # Safety
 ///
-/// `p` is valid for writing `5 + max(bytes.len(), SHORT)` bytes, which don't overlap `bytes`,
+/// `p` is valid for writing `5 + bytes.len()` bytes, which don't overlap `bytes`,
 /// and `bytes.len()` fits a u32.
 #[inline(always)]
 pub(crate) unsafe fn write_text(p: *mut u8, tag: u8, bytes: &[u8]) -> *mut u8 {
@@ -122,6 +120,11 @@ pub(crate) unsafe fn write_text(p: *mut u8, tag: u8, bytes: &[u8]) -> *mut u8 {
         let (src, dst) = (bytes.as_ptr(), p.add(5));
         if n > SHORT {
             std::ptr::copy_nonoverlapping(src, dst, n);
+        } else if n >= 16 {
+            let head = src.cast::<u128>().read_unaligned();
+            let tail = src.add(n - 16).cast::<u128>().read_unaligned();
+            dst.cast::<u128>().write_unaligned(head);
+            dst.add(n - 16).cast::<u128>().write_unaligned(tail);
         } else if n >= 8 {
             let head = src.cast::<u64>().read_unaligned();
             let tail = src.add(n - 8).cast::<u64>().read_unaligned();

@@ -48,9 +48,9 @@ impl<'a> Sink<'a> {
         if n <= encode::SHORT
             && n <= self.limits.str_chars
             && len + n <= self.budget_end
-            && self.out.capacity() - len >= encode::SHORT_ROOM
+            && self.out.capacity() - len >= 5 + n
         {
-            // SAFETY: there are `SHORT_ROOM` spare bytes, and `n <= SHORT`.
+            // SAFETY: there is room for `5 + n` bytes, and `n <= SHORT`.
             unsafe { encode::put_short(self.out, tag::STR, s.as_bytes()) }
         } else {
             self.put_str_slow(s);
@@ -547,15 +547,27 @@ mod tests {
     /// length around its bounds, under every limit, budget and spare capacity.
     #[test]
     fn short_text_is_written_as_the_general_path_writes_it() {
-        let texts: Vec<String> = (0..=20)
-            .map(|n| "abcdefghijklmnopqrstu"[..n].to_owned())
-            .chain(["é", "éé", "aé", "日本語", "日本語日本語", "🦀🦀🦀🦀x"].map(String::from))
+        let letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let texts: Vec<String> = (0..=40)
+            .map(|n| letters[..n].to_owned())
+            .chain(
+                [
+                    "é",
+                    "éé",
+                    "aé",
+                    "日本語",
+                    "日本語日本語",
+                    "🦀🦀🦀🦀x",
+                    "🦀🦀🦀🦀🦀🦀🦀🦀x",
+                ]
+                .map(String::from),
+            )
             .collect();
         for text in &texts {
-            for chars in [0, 1, 2, 3, 4, 8, 15, 16, 17, 500] {
+            for chars in [0, 1, 2, 3, 4, 8, 15, 16, 17, 31, 32, 33, 500] {
                 let limits = Limits::new().max_str_chars(chars);
-                for budget in [0, 1, 3, 8, 16, 21, 100] {
-                    for spare in [0, 5, 20, 21, 64] {
+                for budget in [0, 1, 3, 8, 16, 21, 36, 37, 38, 100] {
+                    for spare in [0, 5, 20, 21, 36, 37, 64] {
                         let mut fast = Vec::with_capacity(3 + spare);
                         fast.extend_from_slice(b"pre");
                         let mut sink = Sink {
