@@ -43,6 +43,7 @@ mod autoflush;
 #[cfg(feature = "tracing")]
 pub mod bridge;
 mod budget;
+mod bytes;
 mod capture;
 mod clock;
 mod collector;

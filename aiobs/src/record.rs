@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 
 use crate::capture::limits::CaptureSettings;
 use crate::capture::mask::{self, MaskFn, PathSegment};
-use crate::capture::{Sink, cap, encode, tag};
+use crate::capture::{Sink, cap, tag};
 use crate::clock::{self, Instant};
 use crate::collector::{Collector, Inner, RECORDING};
 use crate::id;
@@ -168,7 +168,7 @@ impl ArgSink<'_> {
     /// Records an argument marked `secret(..)`: the marker, never the value.
     #[inline]
     pub fn redacted(&mut self) {
-        encode::put_str(self.sink.out, crate::scrub::REDACTED, usize::MAX);
+        self.sink.put_text(crate::scrub::REDACTED);
     }
 }
 
@@ -182,16 +182,19 @@ pub struct Outcome<'a> {
 }
 
 impl<'a> Outcome<'a> {
+    #[inline(always)]
     fn new(out: &'a mut Vec<u8>, opened: &Opened, budget_end: usize, flags: u8) -> Outcome<'a> {
         Outcome {
-            sink: Sink {
-                out,
-                limits: &opened.settings.limits,
-                budget_end,
-            },
+            sink: Sink::with_budget(out, &opened.settings.limits, budget_end),
             capture_result: opened.meta.capture_result,
             flags,
         }
+    }
+
+    /// Ends the capture (the buffer's length is written back) and returns the record's flags.
+    #[inline(always)]
+    fn finish(self) -> u8 {
+        self.flags
     }
 
     /// The call returned a value (or `Ok`): capture it unless `capture_result = false`.
@@ -207,7 +210,7 @@ impl<'a> Outcome<'a> {
     pub fn err(&mut self, text: impl FnOnce() -> String) {
         let text = panic::catch_unwind(AssertUnwindSafe(text))
             .unwrap_or_else(|_| "<error: its Display panicked>".to_owned());
-        encode::put_str(self.sink.out, &text, usize::MAX);
+        self.sink.put_text(&text);
         self.flags |= flag::ERROR;
     }
 
@@ -217,13 +220,13 @@ impl<'a> Outcome<'a> {
             .copied()
             .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("Box<dyn Any>");
-        encode::put_str(self.sink.out, &format!("panic: {message}"), usize::MAX);
+        self.sink.put_text(&format!("panic: {message}"));
         self.flags |= flag::ERROR;
     }
 
     fn cancelled(&mut self) {
         let text = "cancelled: the future was dropped before it completed";
-        encode::put_str(self.sink.out, text, usize::MAX);
+        self.sink.put_text(text);
         self.flags |= flag::ERROR;
     }
 }
@@ -387,7 +390,7 @@ impl SyncCall {
                     let budget = limits.capture_budget();
                     let mut outcome = Outcome::new(&mut own, &self.opened, budget, lost_flag(meta));
                     write_outcome(&mut outcome);
-                    let flags = outcome.flags;
+                    let flags = outcome.finish();
                     self.opened.mask_payload(&mut own, 0, flags);
                     cap::fit_event(&mut own, 0, false, limits.event_bytes);
                     let (payload, flags) = fit(&own, flags, meta);
@@ -411,7 +414,7 @@ impl SyncCall {
                 .saturating_add(self.opened.settings.limits.capture_budget());
             let mut outcome = Outcome::new(&mut scratch, &self.opened, budget_end, flags);
             write_outcome(&mut outcome);
-            let flags = outcome.flags;
+            let flags = outcome.finish();
             self.opened
                 .mask_payload(&mut scratch, self.scratch_start, flags);
             cap::fit_event(
@@ -624,7 +627,7 @@ impl AsyncCall {
             flags,
         );
         write_outcome(&mut outcome);
-        let flags = outcome.flags;
+        let flags = outcome.finish();
         self.opened.mask_payload(&mut self.bytes, 0, flags);
         cap::fit_event(
             &mut self.bytes,

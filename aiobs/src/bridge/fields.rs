@@ -83,17 +83,14 @@ impl Raw {
     /// Writes the value in the byte form, cut to the limits.
     fn capture(&self, sink: &mut Sink<'_>) {
         match self {
-            Raw::Str(s) => {
-                let max = encode::str_room(sink.out, sink.limits, sink.budget_end);
-                encode::put_str(sink.out, s, max);
-            }
+            Raw::Str(s) => sink.put_str(s),
             Raw::Text(s) => capture_debug(sink, &Verbatim(s)),
-            Raw::I64(v) => scalar(sink.out, tag::I64, &v.to_le_bytes()),
-            Raw::U64(v) => scalar(sink.out, tag::U64, &v.to_le_bytes()),
-            Raw::I128(v) => scalar(sink.out, tag::I128, &v.to_le_bytes()),
-            Raw::U128(v) => scalar(sink.out, tag::U128, &v.to_le_bytes()),
-            Raw::F64(v) => scalar(sink.out, tag::F64, &v.to_le_bytes()),
-            Raw::Bool(v) => sink.out.push(if *v { tag::TRUE } else { tag::FALSE }),
+            Raw::I64(v) => sink.put_word(tag::I64, v.to_le_bytes()),
+            Raw::U64(v) => sink.put_word(tag::U64, v.to_le_bytes()),
+            Raw::I128(v) => sink.spill(|out, _, _| scalar(out, tag::I128, &v.to_le_bytes())),
+            Raw::U128(v) => sink.spill(|out, _, _| scalar(out, tag::U128, &v.to_le_bytes())),
+            Raw::F64(v) => sink.put_word(tag::F64, v.to_le_bytes()),
+            Raw::Bool(v) => sink.put_tag(if *v { tag::TRUE } else { tag::FALSE }),
         }
     }
 }
@@ -262,11 +259,9 @@ impl Values {
         if site.gen_ai {
             for &field in site.arg_fields.iter() {
                 match self.raw(field) {
-                    Some(value) => value.capture(&mut Sink {
-                        out: &mut *out,
-                        limits,
-                        budget_end,
-                    }),
+                    Some(value) => {
+                        value.capture(&mut Sink::with_budget(&mut *out, limits, budget_end));
+                    }
                     None => out.push(tag::NULL),
                 }
             }
@@ -411,11 +406,11 @@ impl Recorder<'_> {
                     v.bytes.extend_from_slice(&index.to_le_bytes());
                     // The span's values together get the budget of one event.
                     let budget_end = self.limits.capture_budget();
-                    capture(&mut Sink {
-                        out: &mut v.bytes,
-                        limits: self.limits,
+                    capture(&mut Sink::with_budget(
+                        &mut v.bytes,
+                        self.limits,
                         budget_end,
-                    });
+                    ));
                 }
             }
             Role::Error => v.errors().error = Some(text(raw())),
@@ -465,24 +460,14 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.field(
-            field,
-            || Raw::Str(value.to_owned()),
-            |s| {
-                let max = encode::str_room(s.out, s.limits, s.budget_end);
-                encode::put_str(s.out, value, max);
-            },
-        );
+        self.field(field, || Raw::Str(value.to_owned()), |s| s.put_str(value));
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         self.field(
             field,
             || Raw::Str(error_chain(value)),
-            |s| {
-                let max = encode::str_room(s.out, s.limits, s.budget_end);
-                encode::put_str(s.out, &error_chain(value), max);
-            },
+            |s| s.put_str(&error_chain(value)),
         );
     }
 
@@ -518,11 +503,7 @@ impl EventRecorder<'_> {
     fn result(&mut self, capture: impl FnOnce(&mut Sink<'_>)) {
         let mut out = Vec::new();
         let budget_end = self.limits.capture_budget();
-        capture(&mut Sink {
-            out: &mut out,
-            limits: self.limits,
-            budget_end,
-        });
+        capture(&mut Sink::with_budget(&mut out, self.limits, budget_end));
         self.values.result = Some(out.into_boxed_slice());
     }
 
@@ -560,10 +541,7 @@ impl Visit for EventRecorder<'_> {
 
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "return" {
-            self.result(|s| {
-                let max = encode::str_room(s.out, s.limits, s.budget_end);
-                encode::put_str(s.out, value, max);
-            });
+            self.result(|s| s.put_str(value));
         }
         self.error(field, || value.to_owned());
     }

@@ -80,25 +80,8 @@ fn put_tagged(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
     }
 }
 
-/// The longest text [`put_short`] writes: ids, names, model names, short messages.
+/// The longest text the sink's inline path writes: ids, names, model names, short messages.
 pub(crate) const SHORT: usize = 32;
-
-/// Writes `tag`, the length and `bytes` (at most [`SHORT`] of them) with word moves.
-///
-/// # Safety
-///
-/// `out` has room for `5 + bytes.len()` more bytes, and `bytes.len() <= SHORT`.
-#[inline(always)]
-pub(crate) unsafe fn put_short(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
-    debug_assert!(bytes.len() <= SHORT && out.capacity() - out.len() >= 5 + bytes.len());
-    let at = out.len();
-    // SAFETY: the caller guarantees the room; the bytes up to the new length are all written
-    // before `set_len`.
-    unsafe {
-        write_text(out.as_mut_ptr().add(at), tag, bytes);
-        out.set_len(at + 5 + bytes.len());
-    }
-}
 
 /// Writes `tag`, the length (u32) and `bytes` at `p`, and returns where they end. Text of up
 /// to [`SHORT`] bytes is copied with two overlapping moves (inside its own bytes) rather than
@@ -117,31 +100,33 @@ pub(crate) unsafe fn write_text(p: *mut u8, tag: u8, bytes: &[u8]) -> *mut u8 {
         p.add(1)
             .cast::<[u8; 4]>()
             .write_unaligned((n as u32).to_le_bytes());
-        let (src, dst) = (bytes.as_ptr(), p.add(5));
         if n > SHORT {
-            std::ptr::copy_nonoverlapping(src, dst, n);
-        } else if n >= 16 {
-            let head = src.cast::<u128>().read_unaligned();
-            let tail = src.add(n - 16).cast::<u128>().read_unaligned();
-            dst.cast::<u128>().write_unaligned(head);
-            dst.add(n - 16).cast::<u128>().write_unaligned(tail);
-        } else if n >= 8 {
-            let head = src.cast::<u64>().read_unaligned();
-            let tail = src.add(n - 8).cast::<u64>().read_unaligned();
-            dst.cast::<u64>().write_unaligned(head);
-            dst.add(n - 8).cast::<u64>().write_unaligned(tail);
-        } else if n >= 4 {
-            let head = src.cast::<u32>().read_unaligned();
-            let tail = src.add(n - 4).cast::<u32>().read_unaligned();
-            dst.cast::<u32>().write_unaligned(head);
-            dst.add(n - 4).cast::<u32>().write_unaligned(tail);
-        } else if n > 0 {
-            // 1 to 3 bytes: the first, the middle and the last (some of them the same).
-            dst.write(*src);
-            dst.add(n / 2).write(*src.add(n / 2));
-            dst.add(n - 1).write(*src.add(n - 1));
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), p.add(5), n);
+        } else {
+            crate::bytes::copy_short(bytes.as_ptr(), p.add(5), n);
         }
-        dst.add(n)
+        p.add(5 + n)
+    }
+}
+
+/// As [`write_text`] for text of at most [`SHORT`] bytes, with room for three bytes more:
+/// the tag and the length are stored as one 8-byte word (its last three bytes are then
+/// overwritten by the text, or lie past it), and there is no `memcpy` branch.
+///
+/// # Safety
+///
+/// `p` is valid for writing `8 + bytes.len()` bytes, which don't overlap `bytes`, and
+/// `bytes.len() <= SHORT`.
+#[inline(always)]
+pub(crate) unsafe fn write_short(p: *mut u8, tag: u8, bytes: &[u8]) {
+    let n = bytes.len();
+    debug_assert!(n <= SHORT);
+    // SAFETY: the caller's contract.
+    unsafe {
+        std::hint::assert_unchecked(n <= SHORT);
+        let word = u64::from(tag) | ((n as u64) << 8);
+        p.cast::<[u8; 8]>().write_unaligned(word.to_le_bytes());
+        crate::bytes::copy_short(bytes.as_ptr(), p.add(5), n);
     }
 }
 

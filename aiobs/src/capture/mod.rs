@@ -13,56 +13,12 @@ pub(crate) mod encode;
 pub(crate) mod limits;
 pub mod mask;
 pub(crate) mod render;
+mod sink;
 
 use std::fmt::{self, Write as _};
 
 pub use limits::Limits;
-
-/// Where a value is captured: the buffer, the limits that apply, and how far the buffer may
-/// grow for this event. For the generated code only.
-#[doc(hidden)]
-pub struct Sink<'a> {
-    pub(crate) out: &'a mut Vec<u8>,
-    pub(crate) limits: &'a Limits,
-    /// Containers stop once `out` is longer than this: the event's cap.
-    pub(crate) budget_end: usize,
-}
-
-impl<'a> Sink<'a> {
-    /// A sink for one event that starts at the current end of `out`.
-    pub(crate) fn new(out: &'a mut Vec<u8>, limits: &'a Limits) -> Sink<'a> {
-        let budget_end = out.len().saturating_add(limits.capture_budget());
-        Sink {
-            out,
-            limits,
-            budget_end,
-        }
-    }
-
-    /// Captures a string. Short text inside every limit, with room in the buffer, is written
-    /// inline; anything else takes the out-of-line path that cuts and grows.
-    #[inline(always)]
-    fn put_str(&mut self, s: &str) {
-        let n = s.len();
-        let len = self.out.len();
-        if n <= encode::SHORT
-            && n <= self.limits.str_chars
-            && len + n <= self.budget_end
-            && self.out.capacity() - len >= 5 + n
-        {
-            // SAFETY: there is room for `5 + n` bytes, and `n <= SHORT`.
-            unsafe { encode::put_short(self.out, tag::STR, s.as_bytes()) }
-        } else {
-            self.put_str_slow(s);
-        }
-    }
-
-    #[inline(never)]
-    fn put_str_slow(&mut self, s: &str) {
-        let max = encode::str_room(self.out, self.limits, self.budget_end);
-        encode::put_str(self.out, s, max);
-    }
-}
+pub use sink::Sink;
 
 /// The tags of the byte form.
 pub(crate) mod tag {
@@ -99,32 +55,49 @@ pub(crate) fn put_type_name(out: &mut Vec<u8>, name: &'static str) {
     out.extend_from_slice(&name.len().to_le_bytes());
 }
 
-/// Runs a capture, and writes the type-name placeholder if it fails or panics.
+/// Runs a capture on the buffer, and writes the type-name placeholder if it fails or panics.
 fn guarded(
-    sink: &mut Sink<'_>,
+    out: &mut Vec<u8>,
     name: &'static str,
-    write: impl FnOnce(&mut Sink<'_>) -> Result<(), ()>,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), ()>,
 ) {
-    let start = sink.out.len();
-    let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&mut *sink)));
+    let start = out.len();
+    let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&mut *out)));
     if !matches!(ok, Ok(Ok(()))) {
-        sink.out.truncate(start);
-        put_type_name(sink.out, name);
+        out.truncate(start);
+        put_type_name(out, name);
     }
 }
 
 /// Captures a `Serialize` value into the byte form, limits applied.
 pub(crate) fn capture_serialize<T: serde::Serialize + ?Sized>(sink: &mut Sink<'_>, value: &T) {
-    guarded(sink, std::any::type_name::<T>(), |s| {
-        encode::encode(s.out, value, s.limits, s.budget_end)
+    sink.spill(|out, limits, budget_end| serialize_guarded(out, limits, budget_end, value));
+}
+
+fn serialize_guarded<T: serde::Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    limits: &Limits,
+    budget_end: usize,
+    value: &T,
+) {
+    guarded(out, std::any::type_name::<T>(), |out| {
+        encode::encode(out, value, limits, budget_end)
     });
 }
 
 /// Captures a `Debug` value as its (cut) Debug text.
 pub(crate) fn capture_debug<T: fmt::Debug + ?Sized>(sink: &mut Sink<'_>, value: &T) {
-    guarded(sink, std::any::type_name::<T>(), |sink| {
-        let max = encode::str_room(sink.out, sink.limits, sink.budget_end);
-        let out = &mut *sink.out;
+    sink.spill(|out, limits, budget_end| debug_guarded(out, limits, budget_end, value));
+}
+
+fn debug_guarded<T: fmt::Debug + ?Sized>(
+    out: &mut Vec<u8>,
+    limits: &Limits,
+    budget_end: usize,
+    value: &T,
+) {
+    guarded(out, std::any::type_name::<T>(), |out| {
+        let max = encode::str_room(out, limits, budget_end);
         let start = out.len();
         out.push(tag::DEBUG);
         out.extend_from_slice(&[0; 4]);
@@ -147,8 +120,8 @@ pub(crate) fn capture_debug<T: fmt::Debug + ?Sized>(sink: &mut Sink<'_>, value: 
 }
 
 /// Captures anything as `"<TypeName>"`.
-pub(crate) fn capture_type_name<T: ?Sized>(out: &mut Vec<u8>) {
-    put_type_name(out, std::any::type_name::<T>());
+pub(crate) fn capture_type_name<T: ?Sized>(sink: &mut Sink<'_>) {
+    sink.spill(|out, _, _| put_type_name(out, std::any::type_name::<T>()));
 }
 
 /// A `fmt::Write` that keeps the first `max` characters and then stops the formatting with an
@@ -256,9 +229,11 @@ impl<T: ?Sized> Copy for Wrap<'_, T> {}
 pub trait Plain: serde::Serialize {
     #[inline]
     fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
-        if encode::encode(sink.out, self, sink.limits, sink.budget_end).is_err() {
-            put_type_name(sink.out, std::any::type_name::<Self>());
-        }
+        sink.spill(|out, limits, budget_end| {
+            if encode::encode(out, self, limits, budget_end).is_err() {
+                put_type_name(out, std::any::type_name::<Self>());
+            }
+        });
     }
 }
 
@@ -267,8 +242,7 @@ macro_rules! plain_number {
         impl Plain for $t {
             #[inline]
             fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
-                sink.out.push(tag::$tag);
-                sink.out.extend_from_slice(&<$wide>::from(*self).to_le_bytes());
+                sink.put_word(tag::$tag, <$wide>::from(*self).to_le_bytes());
             }
         }
     )*};
@@ -291,7 +265,7 @@ impl Plain for String {
 impl Plain for bool {
     #[inline]
     fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
-        sink.out.push(if *self { tag::TRUE } else { tag::FALSE });
+        sink.put_tag(if *self { tag::TRUE } else { tag::FALSE });
     }
 }
 impl Plain for char {}
@@ -324,27 +298,28 @@ impl<T: Plain> Plain for Option<T> {
     fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
         match self {
             Some(v) => v.__aiobs_encode(sink),
-            None => sink.out.push(tag::NULL),
+            None => sink.put_tag(tag::NULL),
         }
     }
 }
 impl<T: Plain> Plain for [T] {
     #[inline]
     fn __aiobs_encode(&self, sink: &mut Sink<'_>) {
-        sink.out.push(tag::SEQ);
-        let max = sink.limits.items;
-        let mut written = 0;
-        for item in self.iter().take(max) {
-            if sink.out.len() > sink.budget_end {
-                break; // the event's budget: the rest is counted in the marker
+        sink.put_tag(tag::SEQ);
+        let items = &self[..self.len().min(sink.limits.items)];
+        let mut written = items.len();
+        for (i, item) in items.iter().enumerate() {
+            if sink.len() > sink.budget_end {
+                written = i; // the event's budget: the rest is counted in the marker
+                break;
             }
             item.__aiobs_encode(sink);
-            written += 1;
         }
         if self.len() > written && sink.limits.markers {
-            encode::put_more(sink.out, false, Some(self.len() - written));
+            let more = self.len() - written;
+            sink.spill(|out, _, _| encode::put_more(out, false, Some(more)));
         }
-        sink.out.push(tag::END);
+        sink.put_tag(tag::END);
     }
 }
 impl<T: Plain> Plain for Vec<T> {
@@ -398,7 +373,7 @@ pub trait ViaTypeName {
 impl<T: ?Sized> ViaTypeName for Wrap<'_, T> {
     #[inline]
     fn __aiobs_capture(self, sink: &mut Sink<'_>) {
-        capture_type_name::<T>(sink.out);
+        capture_type_name::<T>(sink);
     }
 }
 
@@ -541,52 +516,6 @@ mod tests {
             "Box<dyn Error + Send>"
         );
         assert_eq!(short_type_name("(u64, &str)"), "(u64, &str)");
-    }
-
-    /// The inline path for short text writes exactly what the general path writes, at every
-    /// length around its bounds, under every limit, budget and spare capacity.
-    #[test]
-    fn short_text_is_written_as_the_general_path_writes_it() {
-        let letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        let texts: Vec<String> = (0..=40)
-            .map(|n| letters[..n].to_owned())
-            .chain(
-                [
-                    "é",
-                    "éé",
-                    "aé",
-                    "日本語",
-                    "日本語日本語",
-                    "🦀🦀🦀🦀x",
-                    "🦀🦀🦀🦀🦀🦀🦀🦀x",
-                ]
-                .map(String::from),
-            )
-            .collect();
-        for text in &texts {
-            for chars in [0, 1, 2, 3, 4, 8, 15, 16, 17, 31, 32, 33, 500] {
-                let limits = Limits::new().max_str_chars(chars);
-                for budget in [0, 1, 3, 8, 16, 21, 36, 37, 38, 100] {
-                    for spare in [0, 5, 20, 21, 36, 37, 64] {
-                        let mut fast = Vec::with_capacity(3 + spare);
-                        fast.extend_from_slice(b"pre");
-                        let mut sink = Sink {
-                            out: &mut fast,
-                            limits: &limits,
-                            budget_end: 3 + budget,
-                        };
-                        sink.put_str(text);
-                        let mut general = b"pre".to_vec();
-                        let max = encode::str_room(&general, &limits, 3 + budget);
-                        encode::put_str(&mut general, text, max);
-                        assert_eq!(
-                            fast, general,
-                            "{text:?}, {chars} chars, budget {budget}, {spare} spare"
-                        );
-                    }
-                }
-            }
-        }
     }
 }
 
