@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 
 use crate::capture::limits::CaptureSettings;
 use crate::capture::mask::{self, MaskFn, PathSegment};
-use crate::capture::{Sink, cap, tag};
+use crate::capture::{Limits, Sink, cap, encode, tag};
 use crate::clock::{self, Instant};
 use crate::collector::{Collector, Inner, RECORDING};
 use crate::id;
@@ -173,10 +173,13 @@ impl ArgSink<'_> {
 }
 
 /// Where the outcome of a call is written; the generated code calls [`Outcome::ok`] or
-/// [`Outcome::err`].
+/// [`Outcome::err`]. The sink is made only when a value is captured, so a call recorded with
+/// `capture_result = false` builds none.
 #[doc(hidden)]
 pub struct Outcome<'a> {
-    sink: Sink<'a>,
+    out: &'a mut Vec<u8>,
+    limits: &'a Limits,
+    budget_end: usize,
     capture_result: bool,
     flags: u8,
 }
@@ -185,23 +188,29 @@ impl<'a> Outcome<'a> {
     #[inline(always)]
     fn new(out: &'a mut Vec<u8>, opened: &Opened, budget_end: usize, flags: u8) -> Outcome<'a> {
         Outcome {
-            sink: Sink::with_budget(out, &opened.settings.limits, budget_end),
+            out,
+            limits: &opened.settings.limits,
+            budget_end,
             capture_result: opened.meta.capture_result,
             flags,
         }
     }
 
-    /// Ends the capture (the buffer's length is written back) and returns the record's flags.
+    /// Ends the capture and returns the record's flags.
     #[inline(always)]
     fn finish(self) -> u8 {
         self.flags
     }
 
     /// The call returned a value (or `Ok`): capture it unless `capture_result = false`.
-    #[inline]
+    #[inline(always)]
     pub fn ok(&mut self, capture: impl FnOnce(&mut Sink<'_>)) {
         if self.capture_result {
-            capture(&mut self.sink);
+            capture(&mut Sink::with_budget(
+                self.out,
+                self.limits,
+                self.budget_end,
+            ));
             self.flags |= flag::RESULT;
         }
     }
@@ -210,8 +219,7 @@ impl<'a> Outcome<'a> {
     pub fn err(&mut self, text: impl FnOnce() -> String) {
         let text = panic::catch_unwind(AssertUnwindSafe(text))
             .unwrap_or_else(|_| "<error: its Display panicked>".to_owned());
-        self.sink.put_text(&text);
-        self.flags |= flag::ERROR;
+        self.put_error(&text);
     }
 
     fn panicked(&mut self, payload: &(dyn Any + Send)) {
@@ -220,13 +228,16 @@ impl<'a> Outcome<'a> {
             .copied()
             .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("Box<dyn Any>");
-        self.sink.put_text(&format!("panic: {message}"));
-        self.flags |= flag::ERROR;
+        self.put_error(&format!("panic: {message}"));
     }
 
     fn cancelled(&mut self) {
-        let text = "cancelled: the future was dropped before it completed";
-        self.sink.put_text(text);
+        self.put_error("cancelled: the future was dropped before it completed");
+    }
+
+    /// Writes the error text whole (no limit applies to it here; the event cap does).
+    fn put_error(&mut self, text: &str) {
+        encode::put_str(self.out, text, usize::MAX);
         self.flags |= flag::ERROR;
     }
 }

@@ -283,7 +283,7 @@ impl Log {
             ptr::write_unaligned(at.cast::<Header>(), header);
             let mut p = at.add(HEADER);
             for piece in payload {
-                crate::bytes::copy(piece.as_ptr(), p, piece.len());
+                ptr::copy_nonoverlapping(piece.as_ptr(), p, piece.len());
                 p = p.add(piece.len());
             }
             debug_assert_eq!(p as usize - at as usize, size);

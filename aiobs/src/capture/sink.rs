@@ -41,8 +41,10 @@ pub struct Sink<'a> {
     pub(crate) budget_end: usize,
 }
 
-/// Bytes a sink makes room for when it starts, so that the first values of a call on a new
-/// buffer (an `async fn`'s own) take the inline paths.
+/// Bytes a sink makes room for when it starts on a buffer that has none, so that the first
+/// values of a call on a new buffer (an `async fn`'s own) take the inline paths. A buffer that
+/// has room already is left as it is: the inline paths check the room they need, and growing
+/// it again for every sink would reallocate an `async fn`'s buffer for its result.
 const INITIAL_ROOM: usize = 128;
 
 impl<'a> Sink<'a> {
@@ -62,7 +64,9 @@ impl<'a> Sink<'a> {
         limits: &'a Limits,
         budget_end: usize,
     ) -> Sink<'a> {
-        out.reserve(INITIAL_ROOM);
+        if out.capacity() == 0 {
+            out.reserve(INITIAL_ROOM);
+        }
         let mut sink = Sink {
             ptr: out.as_mut_ptr(),
             len: out.len(),
