@@ -139,7 +139,10 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, names: &[Ident]) -> 
         });
         quote!(|#c| { #( #each )* })
     });
-    let outcome = quote!(|__aiobs_o, __aiobs_r| ::aiobs::__observe_outcome!(__aiobs_o, __aiobs_r));
+    let errors_only = (!options.capture_result).then(|| quote!(errors_only));
+    let outcome = quote!(
+        |__aiobs_o, __aiobs_r| ::aiobs::__observe_outcome!(#errors_only __aiobs_o, __aiobs_r)
+    );
     let track_caller = track_caller(&outer, &sig);
     // An `async fn` only builds its future: rustc inlines that into the caller, and an observed
     // one must stay as inlinable (its unrecorded path is a load, a branch and the future).

@@ -16,7 +16,8 @@
 //!
 //! Before the criterion groups it prints a steadier view of `add` and `greet` (best of 40
 //! interleaved batches), with no session and with
-//! `#[observe(capture_args = false, capture_result = false)]` too.
+//! `#[observe(capture_args = false, capture_result = false)]` too, and `greet` capturing only
+//! its arguments or only its result.
 
 use std::hint::black_box;
 use std::sync::{Arc, Mutex};
@@ -54,6 +55,20 @@ mod observed {
     #[aiobs::observe]
     pub async fn add_async(a: u64, b: u64) -> u64 {
         a + b
+    }
+}
+
+/// `greet` capturing only its arguments, or only its result: where the capture time goes.
+mod half_captured {
+    #[aiobs::observe(capture_result = false)]
+    #[inline(never)]
+    pub fn greet_args(name: &str, tags: Vec<String>) -> String {
+        format!("hello {name} ({})", tags.len())
+    }
+    #[aiobs::observe(capture_args = false)]
+    #[inline(never)]
+    pub fn greet_result(name: &str, tags: Vec<String>) -> String {
+        format!("hello {name} ({})", tags.len())
     }
 }
 
@@ -338,10 +353,10 @@ fn steady(k: &Contenders) {
     }
     use Harness::{Fastrace, Plain, Session};
     type Call<'a> = (&'a str, Harness, &'a dyn Fn(u64));
-    let rows: [(&str, [Call<'_>; 5]); 2] = [
+    let rows: [(&str, Vec<Call<'_>>); 2] = [
         (
             "add(a: u64, b: u64) -> u64",
-            [
+            vec![
                 ("bare", Plain, &|i| {
                     black_box(bare::add(black_box(1), black_box(i)));
                 }),
@@ -361,7 +376,7 @@ fn steady(k: &Contenders) {
         ),
         (
             "greet(name: &str, tags: Vec<String>) -> String",
-            [
+            vec![
                 ("bare", Plain, &|_| {
                     black_box(bare::greet(black_box("world"), tags()));
                 }),
@@ -374,6 +389,12 @@ fn steady(k: &Contenders) {
                 ("observe, no capture", Session, &|_| {
                     black_box(uncaptured::greet(black_box("world"), tags()));
                 }),
+                ("observe, args only", Session, &|_| {
+                    black_box(half_captured::greet_args(black_box("world"), tags()));
+                }),
+                ("observe, result only", Session, &|_| {
+                    black_box(half_captured::greet_result(black_box("world"), tags()));
+                }),
                 ("fastrace", Fastrace, &|_| {
                     black_box(fast::greet(black_box("world"), tags()));
                 }),
@@ -382,7 +403,7 @@ fn steady(k: &Contenders) {
     ];
     println!("steady view: ns per call, best of {ROUNDS} interleaved batches of {BATCH} calls");
     for (function, calls) in rows {
-        let mut best = [f64::MAX; 5];
+        let mut best = vec![f64::MAX; calls.len()];
         for _ in 0..ROUNDS {
             for (slot, &(_, harness, call)) in calls.iter().enumerate() {
                 let took = match harness {

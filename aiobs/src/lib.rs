@@ -112,10 +112,24 @@ macro_rules! __observe_arg {
 }
 
 /// Captures a call's outcome: the value (the `Ok` value of a `Result`), or the error text
-/// (generated code only).
+/// (generated code only). With `errors_only` (`capture_result = false`), only the error text:
+/// the value's capture is not even compiled in, so the recording path stays small.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __observe_outcome {
+    (errors_only $outcome:expr, $result:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::{
+            ErrViaBox as _, ErrViaBoxSend as _, ErrViaBoxSendSync as _, ErrViaDebug as _,
+            ErrViaDisplay as _, ErrViaError as _, ErrViaTypeName as _, SplitPlain as _,
+            SplitResult as _,
+        };
+        if let ::core::result::Result::Err(__aiobs_error) =
+            (&$crate::__private::Wrap($result)).__aiobs_split()
+        {
+            $outcome.err(|| (&&&&&$crate::__private::Wrap(__aiobs_error)).__aiobs_error())
+        }
+    }};
     ($outcome:expr, $result:expr) => {{
         #[allow(unused_imports)]
         use $crate::__private::{

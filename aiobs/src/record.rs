@@ -378,8 +378,23 @@ fn enter_recording_with(
 }
 
 impl SyncCall {
+    /// Records the call that returned `value`. The outcome closure is called from here
+    /// directly (not through a closure made by the caller), so that the value's capture is
+    /// inlined into this function.
     #[inline(never)]
-    fn complete(&self, end: Instant, write_outcome: impl FnOnce(&mut Outcome<'_>)) {
+    fn complete<R>(&self, end: Instant, value: &R, outcome: impl FnOnce(&mut Outcome<'_>, &R)) {
+        self.complete_with(end, |o| outcome(o, value));
+    }
+
+    /// Records the call that panicked with `payload`, or (with nothing to write) ends a
+    /// dropped root.
+    #[inline(never)]
+    fn complete_other(&self, end: Instant, write_outcome: impl FnOnce(&mut Outcome<'_>)) {
+        self.complete_with(end, write_outcome);
+    }
+
+    #[inline(always)]
+    fn complete_with(&self, end: Instant, write_outcome: impl FnOnce(&mut Outcome<'_>)) {
         let _ = thread::with(|t| {
             t.span.set(self.opened.parent);
             if self.opened.dropped() {
@@ -511,12 +526,12 @@ fn run_recorded<R>(
     match panic::catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => {
             let end = clock::now();
-            call.complete(end, |o| outcome(o, &value));
+            call.complete(end, &value, outcome);
             value
         }
         Err(payload) => {
             let end = clock::now();
-            call.complete(end, |o| o.panicked(&*payload));
+            call.complete_other(end, |o| o.panicked(&*payload));
             panic::resume_unwind(payload)
         }
     }
@@ -538,7 +553,7 @@ struct DroppedRoot(Option<SyncCall>);
 impl Drop for DroppedRoot {
     fn drop(&mut self) {
         if let Some(call) = self.0.take() {
-            call.complete(clock::epoch(), |_| {});
+            call.complete_other(clock::epoch(), |_| {});
         }
     }
 }
