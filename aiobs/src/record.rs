@@ -438,20 +438,32 @@ impl SyncCall {
             let budget_end = self
                 .scratch_start
                 .saturating_add(self.opened.settings.limits.capture_budget());
+            let outcome_at = scratch.len();
             let mut outcome = Outcome::new(&mut scratch, &self.opened, budget_end, flags);
             write_outcome(&mut outcome);
             let flags = outcome.finish();
+            let masked = self.opened.settings.mask.is_some();
             self.opened
                 .mask_payload(&mut scratch, self.scratch_start, flags);
-            cap::fit_event(
+            let cut = cap::fit_event(
                 &mut scratch,
                 self.scratch_start,
                 flags & flag::ARGS != 0,
                 self.opened.settings.limits.event_bytes,
             );
+            let whole = scratch.len() - self.scratch_start;
             let (payload, flags) = fit(&scratch[self.scratch_start..], flags, meta);
             let header = self.opened.header(self.start, end, payload.len(), flags);
-            push(t, self.collector, header, &[payload]);
+            if !masked && !cut && payload.len() == whole {
+                // Copied as two pieces: the arguments, written before the body ran, and the
+                // outcome, written just now. A copy of the whole reads both with one wide
+                // load, which can't take bytes still in flight from the outcome's stores and
+                // waits for them: measured 10 ns more per call on `greet` in some builds.
+                let (args, outcome) = payload.split_at(outcome_at - self.scratch_start);
+                push(t, self.collector, header, &[args, outcome]);
+            } else {
+                push(t, self.collector, header, &[payload]);
+            }
             scratch.truncate(self.scratch_start);
         });
     }
