@@ -172,6 +172,20 @@ impl ArgSink<'_> {
     }
 }
 
+/// Captures a call's arguments at the end of `out` as a whole list (`SEQ`, the arguments,
+/// `END`). The list is closed here, when the call starts, rather than when it completes: the
+/// completion then copies the arguments into the log without reading a byte it has just
+/// written (such a read waits for the store).
+#[inline(always)]
+fn capture_args(out: &mut Vec<u8>, limits: &Limits, args: impl FnOnce(&mut ArgSink<'_>)) {
+    out.push(tag::SEQ);
+    let mut sink = ArgSink {
+        sink: Sink::new(out, limits),
+    };
+    args(&mut sink);
+    sink.sink.put_tag(tag::END);
+}
+
 /// Where the outcome of a call is written; the generated code calls [`Outcome::ok`] or
 /// [`Outcome::err`]. The sink is made only when a value is captured, so a call recorded with
 /// `capture_result = false` builds none.
@@ -356,10 +370,7 @@ fn enter_recording_with(
             Ok(mut s) => {
                 let at = s.len();
                 if meta.capture_args {
-                    s.push(tag::SEQ);
-                    args(&mut ArgSink {
-                        sink: Sink::new(&mut s, &opened.settings.limits),
-                    });
+                    capture_args(&mut s, &opened.settings.limits, args);
                 }
                 (at, false)
             }
@@ -431,7 +442,6 @@ impl SyncCall {
                     scratch.truncate(self.scratch_start);
                     flags |= flag::ARGS_LOST;
                 } else {
-                    scratch.push(tag::END);
                     flags |= flag::ARGS;
                 }
             }
@@ -454,12 +464,14 @@ impl SyncCall {
             let whole = scratch.len() - self.scratch_start;
             let (payload, flags) = fit(&scratch[self.scratch_start..], flags, meta);
             let header = self.opened.header(self.start, end, payload.len(), flags);
-            if !masked && !cut && payload.len() == whole {
+            let args_len = outcome_at - self.scratch_start;
+            let two = args_len != 0 && args_len != whole && !masked && !cut;
+            if two && payload.len() == whole {
                 // Copied as two pieces: the arguments, written before the body ran, and the
                 // outcome, written just now. A copy of the whole reads both with one wide
                 // load, which can't take bytes still in flight from the outcome's stores and
                 // waits for them: measured 10 ns more per call on `greet` in some builds.
-                let (args, outcome) = payload.split_at(outcome_at - self.scratch_start);
+                let (args, outcome) = payload.split_at(args_len);
                 push(t, self.collector, header, &[args, outcome]);
             } else {
                 push(t, self.collector, header, &[payload]);
@@ -623,10 +635,7 @@ fn enter_async_recording(
     .flatten()?;
     let mut bytes = Vec::new();
     if meta.capture_args && !opened.skipped() {
-        bytes.push(tag::SEQ);
-        args(&mut ArgSink {
-            sink: Sink::new(&mut bytes, &opened.settings.limits),
-        });
+        capture_args(&mut bytes, &opened.settings.limits, args);
     }
     Some(Box::new(AsyncCall {
         opened,
@@ -654,7 +663,6 @@ impl AsyncCall {
         let meta = self.opened.meta;
         let mut flags = 0;
         if meta.capture_args {
-            self.bytes.push(tag::END);
             flags |= flag::ARGS;
         }
         let limits = &self.opened.settings.limits;

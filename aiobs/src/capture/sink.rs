@@ -9,9 +9,9 @@
 //! local whose address never escapes) and writes the vector's length back only when it hands
 //! the vector to out-of-line code ([`Sink::spill`]) and when it is dropped.
 //!
-//! The inline paths check one bound each: text of up to [`encode::SHORT`] bytes inside the
-//! character limit is written if `len + 5 + n <= room`, where `room` folds the buffer's
-//! capacity and the event's budget into one number (see [`Sink::reload`]).
+//! The inline text path writes text of up to [`encode::SHORT`] bytes that is inside the
+//! character limit and the event's budget, when the buffer has room for it and three bytes
+//! more (the tag and the length are stored as one 8-byte word).
 
 use super::limits::Limits;
 use super::{encode, tag};
@@ -29,13 +29,6 @@ pub struct Sink<'a> {
     len: usize,
     /// `out`'s capacity, as of the last reload.
     cap: usize,
-    /// The inline text path writes while `len + 5 + n <= room`: three bytes short of the
-    /// capacity (it stores the tag and the length as one 8-byte word), or the budget plus the
-    /// 5 bytes of tag and length, whichever is less.
-    room: usize,
-    /// The longest text the inline path writes: [`encode::SHORT`], or the character limit if
-    /// it is less (text that short is never cut, whatever its characters).
-    short_max: usize,
     pub(crate) limits: &'a Limits,
     /// Containers stop once the buffer is longer than this: the event's cap.
     pub(crate) budget_end: usize,
@@ -67,18 +60,14 @@ impl<'a> Sink<'a> {
         if out.capacity() == 0 {
             out.reserve(INITIAL_ROOM);
         }
-        let mut sink = Sink {
+        Sink {
             ptr: out.as_mut_ptr(),
             len: out.len(),
             cap: out.capacity(),
-            room: 0,
-            short_max: encode::SHORT.min(limits.str_chars),
             out,
             limits,
             budget_end,
-        };
-        sink.reload();
-        sink
+        }
     }
 
     /// The buffer's length: where the next byte goes.
@@ -94,10 +83,6 @@ impl<'a> Sink<'a> {
         self.ptr = self.out.as_mut_ptr();
         self.len = self.out.len();
         self.cap = self.out.capacity();
-        self.room = self
-            .cap
-            .saturating_sub(3)
-            .min(self.budget_end.saturating_add(5));
     }
 
     /// Hands the buffer, with its length up to date, to `write` (out-of-line code: serde, a
@@ -150,9 +135,13 @@ impl<'a> Sink<'a> {
     #[inline(always)]
     pub(crate) fn put_str(&mut self, s: &str) {
         let n = s.len();
-        if n <= self.short_max && self.len + 5 + n <= self.room {
-            // SAFETY: `8 + n` bytes from `len` are inside the buffer (`room <= cap - 3`), and
-            // `n <= short_max <= SHORT`.
+        // Text that short is never cut at the character limit, whatever its characters.
+        if n <= encode::SHORT
+            && n <= self.limits.str_chars
+            && self.len + n <= self.budget_end
+            && self.cap - self.len >= 8 + n
+        {
+            // SAFETY: `8 + n` bytes from `len` are inside the buffer, and `n <= SHORT`.
             unsafe { encode::write_short(self.ptr.add(self.len), tag::STR, s.as_bytes()) };
             self.len += 5 + n;
         } else {
@@ -217,7 +206,6 @@ mod tests {
                         }
                         let at = sink.len();
                         sink.budget_end = at.saturating_add(budget);
-                        sink.spill(|_, _, _| ()); // takes the new budget into `room`
                         sink.put_str(text);
                         drop(sink);
                         let mut general = fast[..at].to_vec();
