@@ -71,51 +71,37 @@ fn guarded(
 
 /// Captures a `Serialize` value into the byte form, limits applied.
 pub(crate) fn capture_serialize<T: serde::Serialize + ?Sized>(sink: &mut Sink<'_>, value: &T) {
-    sink.spill(|out, limits, budget_end| serialize_guarded(out, limits, budget_end, value));
-}
-
-fn serialize_guarded<T: serde::Serialize + ?Sized>(
-    out: &mut Vec<u8>,
-    limits: &Limits,
-    budget_end: usize,
-    value: &T,
-) {
-    guarded(out, std::any::type_name::<T>(), |out| {
-        encode::encode(out, value, limits, budget_end)
+    sink.spill(|out, limits, budget_end| {
+        guarded(out, std::any::type_name::<T>(), |out| {
+            encode::encode(out, value, limits, budget_end)
+        });
     });
 }
 
 /// Captures a `Debug` value as its (cut) Debug text.
 pub(crate) fn capture_debug<T: fmt::Debug + ?Sized>(sink: &mut Sink<'_>, value: &T) {
-    sink.spill(|out, limits, budget_end| debug_guarded(out, limits, budget_end, value));
-}
-
-fn debug_guarded<T: fmt::Debug + ?Sized>(
-    out: &mut Vec<u8>,
-    limits: &Limits,
-    budget_end: usize,
-    value: &T,
-) {
-    guarded(out, std::any::type_name::<T>(), |out| {
-        let max = encode::str_room(out, limits, budget_end);
-        let start = out.len();
-        out.push(tag::DEBUG);
-        out.extend_from_slice(&[0; 4]);
-        let mut w = Limited {
-            out: &mut *out,
-            chars: 0,
-            max,
-            cut: false,
-        };
-        let res = write!(w, "{value:?}");
-        let cut = w.cut;
-        if res.is_err() && !cut {
-            return Err(()); // the Debug impl itself failed
-        }
-        let len = (out.len() - start - 5) as u32;
-        out[start] = if cut { tag::DEBUG_CUT } else { tag::DEBUG };
-        out[start + 1..start + 5].copy_from_slice(&len.to_le_bytes());
-        Ok(())
+    sink.spill(|out, limits, budget_end| {
+        guarded(out, std::any::type_name::<T>(), |out| {
+            let max = encode::str_room(out, limits, budget_end);
+            let start = out.len();
+            out.push(tag::DEBUG);
+            out.extend_from_slice(&[0; 4]);
+            let mut w = Limited {
+                out: &mut *out,
+                chars: 0,
+                max,
+                cut: false,
+            };
+            let res = write!(w, "{value:?}");
+            let cut = w.cut;
+            if res.is_err() && !cut {
+                return Err(()); // the Debug impl itself failed
+            }
+            let len = (out.len() - start - 5) as u32;
+            out[start] = if cut { tag::DEBUG_CUT } else { tag::DEBUG };
+            out[start + 1..start + 5].copy_from_slice(&len.to_le_bytes());
+            Ok(())
+        });
     });
 }
 
