@@ -168,7 +168,8 @@ impl ArgSink<'_> {
     /// Records an argument marked `secret(..)`: the marker, never the value.
     #[inline]
     pub fn redacted(&mut self) {
-        self.sink.put_text(crate::scrub::REDACTED);
+        self.sink
+            .spill(|out, _, _| encode::put_str(out, crate::scrub::REDACTED, usize::MAX));
     }
 }
 
@@ -178,10 +179,15 @@ impl ArgSink<'_> {
 /// written (such a read waits for the store).
 #[inline(always)]
 fn capture_args(out: &mut Vec<u8>, limits: &Limits, args: impl FnOnce(&mut ArgSink<'_>)) {
-    out.push(tag::SEQ);
+    // The event's budget counts from after the list's opening tag.
+    let budget_end = out
+        .len()
+        .saturating_add(1)
+        .saturating_add(limits.capture_budget());
     let mut sink = ArgSink {
-        sink: Sink::new(out, limits),
+        sink: Sink::with_budget(out, limits, budget_end),
     };
+    sink.sink.put_tag(tag::SEQ);
     args(&mut sink);
     sink.sink.put_tag(tag::END);
 }
@@ -208,12 +214,6 @@ impl<'a> Outcome<'a> {
             capture_result: opened.meta.capture_result,
             flags,
         }
-    }
-
-    /// Ends the capture and returns the record's flags.
-    #[inline(always)]
-    fn finish(self) -> u8 {
-        self.flags
     }
 
     /// The call returned a value (or `Ok`): capture it unless `capture_result = false`.
@@ -427,7 +427,7 @@ impl SyncCall {
                     let budget = limits.capture_budget();
                     let mut outcome = Outcome::new(&mut own, &self.opened, budget, lost_flag(meta));
                     write_outcome(&mut outcome);
-                    let flags = outcome.finish();
+                    let flags = outcome.flags;
                     self.opened.mask_payload(&mut own, 0, flags);
                     cap::fit_event(&mut own, 0, false, limits.event_bytes);
                     let (payload, flags) = fit(&own, flags, meta);
@@ -451,7 +451,7 @@ impl SyncCall {
             let outcome_at = scratch.len();
             let mut outcome = Outcome::new(&mut scratch, &self.opened, budget_end, flags);
             write_outcome(&mut outcome);
-            let flags = outcome.finish();
+            let flags = outcome.flags;
             let masked = self.opened.settings.mask.is_some();
             self.opened
                 .mask_payload(&mut scratch, self.scratch_start, flags);
@@ -461,20 +461,21 @@ impl SyncCall {
                 flags & flag::ARGS != 0,
                 self.opened.settings.limits.event_bytes,
             );
-            let whole = scratch.len() - self.scratch_start;
             let (payload, flags) = fit(&scratch[self.scratch_start..], flags, meta);
             let header = self.opened.header(self.start, end, payload.len(), flags);
+            // Copied as two pieces: the arguments, written before the body ran, and the
+            // outcome, written just now. A copy of the whole reads both with one wide load,
+            // which can't take bytes still in flight from the outcome's stores and waits for
+            // them: measured 10 ns more per call on `greet` in some builds. A payload the mask
+            // or the cap rewrote (or `fit` dropped) has no such boundary: one piece.
             let args_len = outcome_at - self.scratch_start;
-            let two = args_len != 0 && args_len != whole && !masked && !cut;
-            if two && payload.len() == whole {
-                // Copied as two pieces: the arguments, written before the body ran, and the
-                // outcome, written just now. A copy of the whole reads both with one wide
-                // load, which can't take bytes still in flight from the outcome's stores and
-                // waits for them: measured 10 ns more per call on `greet` in some builds.
-                let (args, outcome) = payload.split_at(args_len);
-                push(t, self.collector, header, &[args, outcome]);
-            } else {
-                push(t, self.collector, header, &[payload]);
+            match payload.split_at_checked(args_len) {
+                Some((args, outcome))
+                    if !masked && !cut && !args.is_empty() && !outcome.is_empty() =>
+                {
+                    push(t, self.collector, header, &[args, outcome]);
+                }
+                _ => push(t, self.collector, header, &[payload]),
             }
             scratch.truncate(self.scratch_start);
         });
@@ -673,7 +674,7 @@ impl AsyncCall {
             flags,
         );
         write_outcome(&mut outcome);
-        let flags = outcome.finish();
+        let flags = outcome.flags;
         self.opened.mask_payload(&mut self.bytes, 0, flags);
         cap::fit_event(
             &mut self.bytes,

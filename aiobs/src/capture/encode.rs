@@ -120,8 +120,7 @@ pub(crate) unsafe fn write_text(p: *mut u8, tag: u8, bytes: &[u8]) -> *mut u8 {
 #[inline(always)]
 pub(crate) unsafe fn write_short(p: *mut u8, tag: u8, bytes: &[u8]) {
     let n = bytes.len();
-    debug_assert!(n <= SHORT);
-    // SAFETY: the caller's contract.
+    // SAFETY: the caller's contract (checked in debug builds by `assert_unchecked`).
     unsafe {
         std::hint::assert_unchecked(n <= SHORT);
         let word = u64::from(tag) | ((n as u64) << 8);

@@ -42,8 +42,8 @@ const INITIAL_ROOM: usize = 128;
 
 impl<'a> Sink<'a> {
     /// A sink for one event that starts at the current end of `out`, with the event's whole
-    /// capture budget ahead of it.
-    #[inline(always)]
+    /// capture budget ahead of it (the tests' way to capture one value).
+    #[cfg(test)]
     pub(crate) fn new(out: &'a mut Vec<u8>, limits: &'a Limits) -> Sink<'a> {
         let budget_end = out.len().saturating_add(limits.capture_budget());
         Sink::with_budget(out, limits, budget_end)
@@ -147,11 +147,6 @@ impl<'a> Sink<'a> {
         } else {
             self.spill(|out, limits, budget_end| put_str_slow(out, limits, budget_end, s));
         }
-    }
-
-    /// Writes `text` whole (no limit applies): error and panic messages, markers.
-    pub(crate) fn put_text(&mut self, text: &str) {
-        self.spill(|out, _, _| encode::put_str(out, text, usize::MAX));
     }
 }
 
