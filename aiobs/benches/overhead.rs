@@ -16,8 +16,9 @@
 //!
 //! Before the criterion groups it prints a steadier view of `add` and `greet` (best of 40
 //! interleaved batches), with no session and with
-//! `#[observe(capture_args = false, capture_result = false)]` too, and `greet` capturing only
-//! its arguments or only its result.
+//! `#[observe(capture_args = false, capture_result = false)]` too, `greet` capturing only its
+//! arguments or only its result, and the floor (module `floor`): a hand-written recorder that
+//! does only what keeping those calls needs at least, to show how close each contender comes.
 
 use std::hint::black_box;
 use std::sync::{Arc, Mutex};
@@ -117,6 +118,236 @@ mod fast {
     #[fastrace::trace]
     pub async fn add_async(a: u64, b: u64) -> u64 {
         a + b
+    }
+}
+
+/// The floor: what any recorder that keeps what `#[observe]` keeps must do per call at least,
+/// written by hand with everything else left out. Two clock reads (the clock `#[observe]` and
+/// fastrace read), a random span id, the parent swapped in and out, a 56-byte header (ids,
+/// times, the name, the callsite, the payload's length) and the values copied into a
+/// thread-local buffer that stays hot, with one room check per call and one per string. No
+/// session, collector, limit, budget, mask, sampling or panic guard; leaf calls only (a
+/// nested call would write over its caller's arguments). Not a recorder: a measuring stick
+/// for how close `#[observe]` and fastrace come to the least that can be done.
+mod floor {
+    use std::cell::{Cell, RefCell};
+    use std::panic::Location;
+
+    use minstant::Instant;
+
+    const SEQ: u8 = 11;
+    const END: u8 = 13;
+    const STR: u8 = 9;
+    const U64: u8 = 4;
+
+    /// Room made in the buffer before each call: its header and its values fit in it.
+    const ROOM: usize = 256;
+
+    #[repr(C)]
+    struct Header {
+        span: u64,
+        parent: u64,
+        start: Instant,
+        end: Instant,
+        name: &'static &'static str,
+        callsite: &'static Location<'static>,
+        payload_len: u64,
+    }
+    const HEADER: usize = size_of::<Header>();
+
+    thread_local! {
+        static RECORDS: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(4 << 20));
+        static SPAN: Cell<u64> = const { Cell::new(0) };
+        static RNG: Cell<u64> = const { Cell::new(0x2545_f491_4f6c_dd1d) };
+    }
+
+    /// Drops the recorded calls (untimed, between batches).
+    pub fn clear() {
+        RECORDS.with(|r| r.borrow_mut().clear());
+    }
+
+    /// Writes values at the end of the buffer, past the room for the header; the buffer's
+    /// length is set once the record is whole.
+    struct Writer {
+        base: *mut u8,
+        at: usize,
+        end: usize,
+    }
+
+    impl Writer {
+        #[inline(always)]
+        fn fits(&self, n: usize) {
+            assert!(self.end - self.at >= n, "the floor's values fit its room");
+        }
+        #[inline(always)]
+        fn tag(&mut self, t: u8) {
+            self.fits(1);
+            // SAFETY: checked just above: the byte is inside the buffer's capacity.
+            unsafe { self.base.add(self.at).write(t) };
+            self.at += 1;
+        }
+        #[inline(always)]
+        fn u64(&mut self, v: u64) {
+            self.fits(9);
+            // SAFETY: 9 bytes from `at` are inside the buffer's capacity.
+            unsafe {
+                let p = self.base.add(self.at);
+                p.write(U64);
+                p.add(1).cast::<u64>().write_unaligned(v);
+            }
+            self.at += 9;
+        }
+        /// Tag and length as one word, then the text (up to 16 bytes: two overlapping moves).
+        #[inline(always)]
+        fn str(&mut self, s: &str) {
+            let n = s.len();
+            self.fits(8 + n);
+            // SAFETY: `8 + n` bytes from `at` are inside the buffer's capacity; `src` is
+            // valid for `n` bytes, and every move stays inside the first `n`.
+            unsafe {
+                let p = self.base.add(self.at);
+                p.cast::<u64>()
+                    .write_unaligned(u64::from(STR) | (n as u64) << 8);
+                let (src, dst) = (s.as_ptr(), p.add(5));
+                if n > 16 {
+                    std::ptr::copy_nonoverlapping(src, dst, n);
+                } else if n >= 8 {
+                    let tail = src.add(n - 8).cast::<u64>().read_unaligned();
+                    dst.cast::<u64>()
+                        .write_unaligned(src.cast::<u64>().read_unaligned());
+                    dst.add(n - 8).cast::<u64>().write_unaligned(tail);
+                } else if n >= 4 {
+                    let tail = src.add(n - 4).cast::<u32>().read_unaligned();
+                    dst.cast::<u32>()
+                        .write_unaligned(src.cast::<u32>().read_unaligned());
+                    dst.add(n - 4).cast::<u32>().write_unaligned(tail);
+                } else if n > 0 {
+                    dst.write(*src);
+                    dst.add(n / 2).write(*src.add(n / 2));
+                    dst.add(n - 1).write(*src.add(n - 1));
+                }
+            }
+            self.at += 5 + n;
+        }
+    }
+
+    struct Call {
+        span: u64,
+        parent: u64,
+        start: Instant,
+        record: usize,
+        values_end: usize,
+    }
+
+    #[inline(always)]
+    fn open(capture: bool, args: impl FnOnce(&mut Writer)) -> Call {
+        let start = Instant::now();
+        let span = RNG.with(|r| {
+            // wyrand, as `#[observe]`'s ids.
+            let s = r.get().wrapping_add(0xa076_1d64_78bd_642f);
+            r.set(s);
+            let t = u128::from(s) * u128::from(s ^ 0xe703_7ed1_a0b4_28db);
+            ((t >> 64) as u64) ^ (t as u64)
+        });
+        let parent = SPAN.replace(span);
+        let (record, values_end) = RECORDS.with(|r| {
+            let mut r = r.borrow_mut();
+            r.reserve(ROOM);
+            let record = r.len();
+            let mut w = Writer {
+                base: r.as_mut_ptr(),
+                at: record + HEADER,
+                end: record + ROOM,
+            };
+            if capture {
+                args(&mut w);
+            }
+            (record, w.at)
+        });
+        Call {
+            span,
+            parent,
+            start,
+            record,
+            values_end,
+        }
+    }
+
+    #[inline(always)]
+    fn close(
+        call: Call,
+        name: &'static &'static str,
+        callsite: &'static Location<'static>,
+        capture: bool,
+        result: impl FnOnce(&mut Writer),
+    ) {
+        let end = Instant::now();
+        SPAN.set(call.parent);
+        RECORDS.with(|r| {
+            let mut r = r.borrow_mut();
+            let mut w = Writer {
+                base: r.as_mut_ptr(),
+                at: call.values_end,
+                end: call.record + ROOM,
+            };
+            if capture {
+                result(&mut w);
+            }
+            let header = Header {
+                span: call.span,
+                parent: call.parent,
+                start: call.start,
+                end,
+                name,
+                callsite,
+                payload_len: (w.at - call.record - HEADER) as u64,
+            };
+            // SAFETY: the header's room was reserved at `record` when the call opened, and
+            // every byte up to `w.at` is written now: the header, the values after it.
+            unsafe {
+                r.as_mut_ptr()
+                    .add(call.record)
+                    .cast::<Header>()
+                    .write_unaligned(header);
+                r.set_len(w.at);
+            }
+        });
+    }
+
+    #[inline(never)]
+    #[track_caller]
+    pub fn add(a: u64, b: u64, capture: bool) -> u64 {
+        let callsite = Location::caller();
+        let call = open(capture, |w| {
+            w.tag(SEQ);
+            w.u64(a);
+            w.u64(b);
+            w.tag(END);
+        });
+        let result = a + b;
+        close(call, &"add", callsite, capture, |w| w.u64(result));
+        result
+    }
+
+    #[inline(never)]
+    #[track_caller]
+    pub fn greet(name: &str, tags: Vec<String>, capture: bool) -> String {
+        let callsite = Location::caller();
+        let call = open(capture, |w| {
+            w.tag(SEQ);
+            w.str(name);
+            w.tag(SEQ);
+            for tag in &tags {
+                w.str(tag);
+            }
+            w.tag(END);
+            w.tag(END);
+        });
+        // The body; `tags` is dropped in it, as in the observed function's body.
+        let result = format!("hello {name} ({})", tags.len());
+        drop(tags);
+        close(call, &"greet", callsite, capture, |w| w.str(&result));
+        result
     }
 }
 
@@ -350,8 +581,10 @@ fn steady(k: &Contenders) {
         Session,
         /// Under a fastrace root span per 1,000 calls.
         Fastrace,
+        /// The floor's records dropped between batches.
+        Floor,
     }
-    use Harness::{Fastrace, Plain, Session};
+    use Harness::{Fastrace, Floor, Plain, Session};
     type Call<'a> = (&'a str, Harness, &'a dyn Fn(u64));
     let rows: [(&str, Vec<Call<'_>>); 2] = [
         (
@@ -371,6 +604,12 @@ fn steady(k: &Contenders) {
                 }),
                 ("fastrace", Fastrace, &|i| {
                     black_box(fast::add(black_box(1), black_box(i)));
+                }),
+                ("floor, no capture", Floor, &|i| {
+                    black_box(floor::add(black_box(1), black_box(i), false));
+                }),
+                ("floor", Floor, &|i| {
+                    black_box(floor::add(black_box(1), black_box(i), true));
                 }),
             ],
         ),
@@ -398,6 +637,12 @@ fn steady(k: &Contenders) {
                 ("fastrace", Fastrace, &|_| {
                     black_box(fast::greet(black_box("world"), tags()));
                 }),
+                ("floor, no capture", Floor, &|_| {
+                    black_box(floor::greet(black_box("world"), tags(), false));
+                }),
+                ("floor", Floor, &|_| {
+                    black_box(floor::greet(black_box("world"), tags(), true));
+                }),
             ],
         ),
     ];
@@ -410,6 +655,7 @@ fn steady(k: &Contenders) {
                     Plain => batches(BATCH, call, || ()),
                     Session => aiobs_batches(BATCH, &k.obs, call),
                     Fastrace => fastrace_batches(BATCH, &k.fastrace_kept, call),
+                    Floor => batches(BATCH, call, floor::clear),
                 };
                 best[slot] = best[slot].min(took.as_nanos() as f64 / BATCH as f64);
             }
