@@ -6,7 +6,7 @@
 
 use std::any::Any;
 use std::future::Future;
-use std::mem;
+use std::mem::{self, ManuallyDrop};
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -729,7 +729,9 @@ pin_project_lite::pin_project! {
     #[doc(hidden)]
     pub struct Observed<F, C> {
         // Boxed: an unrecorded call's future stays one word larger than the body's.
-        call: Option<Box<AsyncCall>>,
+        // `ManuallyDrop`: the call is dropped by `PinnedDrop` (or taken when it completes), so
+        // an unrecorded future has no drop glue for it, not even a call that finds `None`.
+        call: ManuallyDrop<Option<Box<AsyncCall>>>,
         // `Fn`, not `FnOnce`: the outcome closure captures nothing, and a plain field (no
         // `Option` flag) keeps the unrecorded future as small as the body's plus one word.
         outcome: C,
@@ -767,7 +769,7 @@ where
     C: Fn(&mut Outcome<'_>, &F::Output),
 {
     Observed {
-        call,
+        call: ManuallyDrop::new(call),
         outcome,
         future,
     }
@@ -783,9 +785,10 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        match this.call {
+        let call: &mut Option<Box<AsyncCall>> = this.call;
+        match call {
             None => this.future.poll(cx),
-            Some(_) => poll_recorded(this.call, this.outcome, this.future, cx),
+            Some(_) => poll_recorded(call, this.outcome, this.future, cx),
         }
     }
 }
@@ -828,6 +831,98 @@ where
                 call.complete(end, |o| o.panicked(&*payload));
             }
             panic::resume_unwind(payload)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ObserveOptions;
+
+    static META: FnMeta = FnMeta {
+        name: "job",
+        ident: "job",
+        module: module_path!(),
+        arg_names: &[],
+        safe_args: &[],
+        capture_args: true,
+        capture_result: true,
+        enh_prompt: false,
+        auto_enhance_after: None,
+        defined_at: None,
+    };
+
+    fn poll_once<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
+        f.poll(&mut Context::from_waker(std::task::Waker::noop()))
+    }
+
+    /// A recorded call holds the collector it records into; however its future ends (never
+    /// polled, dropped while pending, completed), the call is dropped with it: the collector
+    /// is held exactly as often as before.
+    #[test]
+    fn a_recorded_future_releases_its_call_however_it_ends() {
+        type Body = Pin<Box<dyn Future<Output = u32>>>;
+        let c = Collector::new();
+        let _scope = c.set_default();
+        c.observe(ObserveOptions::new()).expect("observe");
+        let held = || Arc::strong_count(&c.inner);
+        let before = held();
+        let recorded = |body: Body| observed(enter_async(&META, None), body, |_, _: &u32| {});
+
+        let never_polled = recorded(Box::pin(async { 1 }));
+        assert_eq!(held(), before + 1, "the call holds the collector");
+        drop(never_polled);
+        assert_eq!(held(), before);
+
+        let mut pending = Box::pin(recorded(Box::pin(std::future::pending())));
+        assert!(poll_once(pending.as_mut()).is_pending());
+        drop(pending);
+        assert_eq!(held(), before);
+
+        let mut done = Box::pin(recorded(Box::pin(async { 2 })));
+        assert_eq!(poll_once(done.as_mut()), Poll::Ready(2));
+        assert_eq!(held(), before, "released when it completed");
+        drop(done);
+        assert_eq!(held(), before);
+
+        // The one dropped while pending is recorded as cancelled, the completed one with its
+        // result; the one never polled is not recorded.
+        let reported = c.flush_to(&Errors, false).expect("flush").metadata;
+        let mut errors: Vec<String> = reported["errors"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        errors.sort();
+        assert_eq!(
+            errors,
+            [
+                "\"cancelled: the future was dropped before it completed\"",
+                "null"
+            ]
+        );
+    }
+
+    /// An exporter that reports each function event's error.
+    struct Errors;
+    impl crate::Exporter for Errors {
+        fn export(
+            &self,
+            doc: &crate::ExportDocument<'_>,
+        ) -> std::result::Result<crate::ExportResult, crate::BoxError> {
+            let errors = doc
+                .to_model()?
+                .function_events
+                .into_iter()
+                .map(|e| e.event.error);
+            let mut result = crate::ExportResult::default();
+            result.metadata.insert(
+                "errors".to_owned(),
+                serde_json::json!(errors.collect::<Vec<_>>()),
+            );
+            Ok(result)
         }
     }
 }
