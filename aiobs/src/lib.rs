@@ -117,32 +117,36 @@ macro_rules! __observe_arg {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __observe_outcome {
-    (errors_only $outcome:expr, $result:expr) => {{
+    // The error's text: through `Error`, a boxed error, `Display`, `Debug`, or its type name.
+    (@error $outcome:expr, $error:expr) => {{
         #[allow(unused_imports)]
         use $crate::__private::{
             ErrViaBox as _, ErrViaBoxSend as _, ErrViaBoxSendSync as _, ErrViaDebug as _,
-            ErrViaDisplay as _, ErrViaError as _, ErrViaTypeName as _, SplitPlain as _,
-            SplitResult as _,
+            ErrViaDisplay as _, ErrViaError as _, ErrViaTypeName as _,
         };
+        $outcome.err(|| (&&&&&$crate::__private::Wrap($error)).__aiobs_error())
+    }};
+    (errors_only $outcome:expr, $result:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::{SplitPlain as _, SplitResult as _};
         if let ::core::result::Result::Err(__aiobs_error) =
             (&$crate::__private::Wrap($result)).__aiobs_split()
         {
-            $outcome.err(|| (&&&&&$crate::__private::Wrap(__aiobs_error)).__aiobs_error())
+            $crate::__observe_outcome!(@error $outcome, __aiobs_error)
         }
     }};
     ($outcome:expr, $result:expr) => {{
         #[allow(unused_imports)]
         use $crate::__private::{
-            ErrViaBox as _, ErrViaBoxSend as _, ErrViaBoxSendSync as _, ErrViaDebug as _,
-            ErrViaDisplay as _, ErrViaError as _, ErrViaTypeName as _, SplitPlain as _,
-            SplitResult as _, ViaDebug as _, ViaPlain as _, ViaSerialize as _, ViaTypeName as _,
+            SplitPlain as _, SplitResult as _, ViaDebug as _, ViaPlain as _, ViaSerialize as _,
+            ViaTypeName as _,
         };
         match (&$crate::__private::Wrap($result)).__aiobs_split() {
             ::core::result::Result::Ok(__aiobs_value) => $outcome.ok(|__aiobs_out| {
                 (&&&&$crate::__private::Wrap(__aiobs_value)).__aiobs_capture(__aiobs_out)
             }),
             ::core::result::Result::Err(__aiobs_error) => {
-                $outcome.err(|| (&&&&&$crate::__private::Wrap(__aiobs_error)).__aiobs_error())
+                $crate::__observe_outcome!(@error $outcome, __aiobs_error)
             }
         }
     }};
