@@ -101,7 +101,7 @@ fn benches(c: &mut Criterion) {
         })
     });
     g.bench_function("validate (in process)", |b| {
-        b.iter(|| aiobs_cli::validate::validate_file(&path).is_valid())
+        b.iter(|| aiobs_cli::validate::validate_file(&path, Default::default()).is_valid())
     });
     let p = path.to_str().expect("utf-8 path");
     for sub in ["view", "stats"] {

@@ -61,6 +61,10 @@ enum Command {
         /// The exports to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Also reject a file without a trace tree (`trace_tree` null or absent), which the
+        /// format allows.
+        #[arg(long)]
+        require_tree: bool,
     },
     /// Join the numbered files of an auto-flushed session into one export.
     Merge {
@@ -139,10 +143,14 @@ fn run(command: Command, out: &mut dyn Write) -> Result<ExitCode, Error> {
                 aiobs_cli::stats::write_table(&rows, out)?;
             }
         }
-        Command::Validate { files } => {
+        Command::Validate {
+            files,
+            require_tree,
+        } => {
+            let options = aiobs_cli::validate::ValidateOptions { require_tree };
             let mut invalid = 0;
             for file in &files {
-                let report = aiobs_cli::validate::validate_file(file);
+                let report = aiobs_cli::validate::validate_file(file, options);
                 if report.is_valid() {
                     writeln!(out, "{}: valid", file.display())?;
                 } else {

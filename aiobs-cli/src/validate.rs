@@ -1,5 +1,5 @@
-//! `aiobs validate`: the rules of the format, as `../shared/compat/validate_export.py` checks
-//! them: the Python SDK's models in strict mode (required fields and their types), the key sets
+//! `aiobs validate`: the rules of the format, written out once, here: the Python SDK's models
+//! in strict mode (required fields and their types), the key sets
 //! (no unknown key, none missing), no duplicate key, and the tree rules: span ids unique, every
 //! event exactly once in `trace_tree` and equal to its flat copy, a child's `parent_span_id` its
 //! parent's span, roots and children ordered by `started_at`, `enh_prompt_traces` in pre-order,
@@ -42,8 +42,26 @@ impl Report {
     }
 }
 
+/// What to ask of a file beyond the format itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ValidateOptions {
+    /// Reject a file whose `trace_tree` is null or absent. The format allows that (the Python
+    /// SDK writes null when asked not to build the tree); a flush with the tree must not.
+    pub require_tree: bool,
+}
+
 /// Checks the file at `path`.
-pub fn validate_file(path: &Path) -> Report {
+///
+/// ```no_run
+/// use aiobs_cli::validate::{ValidateOptions, validate_file};
+///
+/// let report = validate_file("trace.json".as_ref(), ValidateOptions { require_tree: true });
+/// for problem in &report.problems {
+///     eprintln!("{problem}");
+/// }
+/// assert!(report.is_valid());
+/// ```
+pub fn validate_file(path: &Path, options: ValidateOptions) -> Report {
     let name = path.display().to_string();
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
@@ -51,7 +69,7 @@ pub fn validate_file(path: &Path) -> Report {
     };
     let run = std::thread::Builder::new()
         .stack_size(STACK_SIZE)
-        .spawn(move || validate_bytes(&name, &bytes));
+        .spawn(move || validate_bytes(&name, &bytes, options));
     match run.map(|handle| handle.join()) {
         Ok(Ok(report)) => report,
         Ok(Err(_)) => single(
@@ -73,9 +91,17 @@ fn single(name: &str, message: &str) -> Report {
 }
 
 /// Checks an export held in memory; `name` is used in the messages.
-pub fn validate_bytes(name: &str, bytes: &[u8]) -> Report {
+///
+/// ```
+/// use aiobs_cli::validate::{ValidateOptions, validate_bytes};
+///
+/// let report = validate_bytes("empty.json", b"{}", ValidateOptions::default());
+/// assert!(report.problems[0].starts_with("empty.json: top level: missing key(s)"));
+/// ```
+pub fn validate_bytes(name: &str, bytes: &[u8], options: ValidateOptions) -> Report {
     let mut c = Checker {
         name,
+        options,
         problems: Vec::new(),
         more: 0,
     };
@@ -88,6 +114,7 @@ pub fn validate_bytes(name: &str, bytes: &[u8]) -> Report {
 
 struct Checker<'n> {
     name: &'n str,
+    options: ValidateOptions,
     problems: Vec<String>,
     more: usize,
 }
@@ -422,6 +449,28 @@ const FUNCTION_EVENT: &[Field] = &[
     ("auto_enhance_after", Ty::Int, true),
     ("session_id", Ty::Str, false),
 ];
+/// The Python SDK's models as this validator checks them: each model's name (its Python class),
+/// and its fields in order with whether each may be null. Tests hold this table to the models
+/// of the installed Python package.
+///
+/// ```
+/// let models = aiobs_cli::validate::model_fields();
+/// let (name, fields) = &models[0];
+/// assert_eq!(*name, "ObservabilityExport");
+/// assert_eq!(fields[0], ("sessions", false));
+/// ```
+pub fn model_fields() -> Vec<(&'static str, Vec<(&'static str, bool)>)> {
+    let names = |fields: &[Field]| fields.iter().map(|&(n, _, null)| (n, null)).collect();
+    vec![
+        ("ObservabilityExport", names(TOP)),
+        ("Session", names(SESSION)),
+        ("SessionMeta", names(META)),
+        ("Callsite", names(CALLSITE)),
+        ("ObservedEvent", names(EVENT)),
+        ("ObservedFunctionEvent", names(FUNCTION_EVENT)),
+    ]
+}
+
 /// Keys a port may add to function events (and function nodes).
 const FUNCTION_EXTRA: &[&str] = &["arg_names"];
 /// Keys every trace-tree node adds to its event.
@@ -765,6 +814,9 @@ fn check_document(c: &mut Checker<'_>, bytes: &[u8]) {
         .get("enh_prompt_traces")
         .filter(|r| kind(r) != Kind::Null);
     let Some(tree) = top.get("trace_tree").filter(|r| kind(r) != Kind::Null) else {
+        if c.options.require_tree {
+            c.fail("trace_tree", "missing or null (--require-tree)");
+        }
         if enh.is_some() {
             c.fail(
                 "enh_prompt_traces",

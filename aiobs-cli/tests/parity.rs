@@ -1,14 +1,19 @@
-//! `aiobs validate` and `validate_export.py` give the same verdict on hundreds of single
-//! changes to real files: each key of each kind of entry removed or given a value of every JSON
-//! type, in the flat list alone or in the tree too, and the tree's rules broken one at a time.
+//! `aiobs validate` against the Python SDK aiobs 0.1.5's own pydantic models
+//! (`compat/check_python_models.py`):
+//!
+//! - its table of the models' fields is the one the installed package has;
+//! - on hundreds of single changes to real files (each key of each kind of entry removed or
+//!   given a value of every JSON type, in the flat list alone or in the tree too, and the
+//!   tree's rules broken one at a time), every file the models reject it rejects too, and
+//!   every file it accepts the models accept. Where it rejects what the models accept, the
+//!   break is one of the format's own rules (key sets, the tree, sessions, timing, labels),
+//!   and the test names those cases, so that the list cannot grow unseen.
 
 mod common;
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use common::{arg, python_fixture, runtime_trace, validator_python, workspace_root};
+use common::{python_fixture, runtime_trace};
 use serde_json::{Value, json};
 
 fn values() -> [(&'static str, Value); 7] {
@@ -113,102 +118,107 @@ fn mutations(base: &Value) -> Vec<(String, Value)> {
     out
 }
 
-/// The files `validate_export.py` rejects among `paths`. It is run on a few files at a time;
-/// a file that makes it crash (it does on some shapes, e.g. `events` a number) is rejected: a
-/// batch that crashes is split in halves until the crashing files are found alone.
-fn python_rejects(python: &Path, paths: &[PathBuf]) -> BTreeSet<String> {
-    let mut rejected = BTreeSet::new();
-    for batch in paths.chunks(100) {
-        python_batch(python, batch, &mut rejected);
-    }
-    rejected
+/// What `aiobs validate` says of `path`: its problems, none when it is valid.
+fn our_problems(path: &Path) -> Vec<String> {
+    aiobs_cli::validate::validate_file(path, Default::default()).problems
 }
 
-/// Runs the Python validator on `batch`, adding the files it rejects to `rejected`.
-fn python_batch(python: &Path, batch: &[PathBuf], rejected: &mut BTreeSet<String>) {
-    let out = Command::new(python)
-        .arg(workspace_root().join("../shared/compat/validate_export.py"))
-        .args(batch)
-        .output()
-        .unwrap();
-    let crashed = String::from_utf8_lossy(&out.stderr).contains("Traceback");
-    if crashed && batch.len() > 1 {
-        let (a, b) = batch.split_at(batch.len() / 2);
-        python_batch(python, a, rejected);
-        python_batch(python, b, rejected);
-        return;
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    for p in batch {
-        let p = p.display().to_string();
-        let failed = text.lines().any(|l| l.starts_with(&format!("FAIL {p}: ")));
-        let single_failed = batch.len() == 1 && out.status.code().is_some_and(|c| c != 0);
-        if failed || crashed || single_failed {
-            rejected.insert(p);
-        }
-    }
+/// Whether a problem claims a value has the wrong type for its model field: the models' own
+/// ground, where the two must agree. The tree's shape (`trace_tree` is a list of anything to
+/// the models) is a rule of the format.
+fn is_type_claim(problem: &str) -> bool {
+    !problem.contains("trace_tree")
+        && ["expected a ", "expected an ", "expected true or false"]
+            .iter()
+            .any(|t| problem.contains(t))
 }
 
-/// The files `aiobs validate` rejects among `paths`.
-fn ours_rejects(paths: &[PathBuf]) -> BTreeSet<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_aiobs"))
-        .arg("validate")
-        .args(paths)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .filter(|p| !text.lines().any(|l| l == format!("{p}: valid")))
-        .collect()
-}
-
-fn same_verdicts(name: &str, base_file: &Path) {
-    let Some(python) = validator_python() else {
-        eprintln!("note: no Python with aiobs 0.1.5: parity with validate_export.py not checked");
-        return;
-    };
+/// For every change to `base_file`: what changed, whether the models reject it, and what
+/// `aiobs validate` says of it.
+fn verdicts(name: &str, base_file: &Path) -> Vec<(String, bool, Vec<String>)> {
     let base: Value = serde_json::from_slice(&std::fs::read(base_file).unwrap()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cases = mutations(&base);
     let mut paths = Vec::new();
-    let mut names = Vec::new();
-    for (i, (what, doc)) in cases.iter().enumerate() {
+    for (i, (_, doc)) in cases.iter().enumerate() {
         let path = dir.path().join(format!("{name}-{i}.json"));
         std::fs::write(&path, serde_json::to_vec(doc).unwrap()).unwrap();
         paths.push(path);
-        names.push(what.clone());
     }
-    let python_says = python_rejects(&python, &paths);
-    let we_say = ours_rejects(&paths);
-    let differ: Vec<&String> = paths
-        .iter()
-        .zip(&names)
-        .filter(|(p, _)| {
-            let p = p.display().to_string();
-            python_says.contains(&p) != we_say.contains(&p)
-        })
-        .map(|(_, n)| n)
+    let models_reject = aiobs_compat::python_models_reject(&paths);
+    let verdicts: Vec<(String, bool, Vec<String>)> = cases
+        .into_iter()
+        .zip(&paths)
+        .map(|((what, _), p)| (what, models_reject.contains(p), our_problems(p)))
         .collect();
-    assert!(differ.is_empty(), "the validators disagree on: {differ:?}");
+    assert!(verdicts[0].2.is_empty(), "the unchanged file is valid");
+    assert!(!verdicts[0].1, "the models accept the unchanged file");
+    let rejected = verdicts.iter().filter(|v| !v.2.is_empty()).count();
+    assert!(rejected > verdicts.len() / 2, "most changes break the file");
     assert!(
-        !we_say.contains(arg(&paths[0])),
-        "the unchanged file is valid"
+        verdicts.iter().filter(|v| v.1).count() > verdicts.len() / 4,
+        "the models reject many of them"
     );
+    verdicts
+}
+
+fn same_verdicts(name: &str, base_file: &Path) {
+    let verdicts = verdicts(name, base_file);
+    let too_lax: Vec<&String> = verdicts
+        .iter()
+        .filter(|(_, models_reject, ours)| *models_reject && ours.is_empty())
+        .map(|(what, ..)| what)
+        .collect();
     assert!(
-        we_say.len() > cases.len() / 2,
-        "most changes break the file"
+        too_lax.is_empty(),
+        "aiobs validate accepts what the models reject: {too_lax:?}"
+    );
+    let wrong_type_claims: Vec<(&String, &String)> = verdicts
+        .iter()
+        .filter(|(_, models_reject, _)| !models_reject)
+        .flat_map(|(what, _, ours)| {
+            ours.iter()
+                .filter(|p| is_type_claim(p))
+                .map(move |p| (what, p))
+        })
+        .collect();
+    assert!(
+        wrong_type_claims.is_empty(),
+        "aiobs validate calls a type wrong that the models accept: {wrong_type_claims:?}"
     );
 }
 
 #[test]
-fn both_validators_agree_on_changes_to_a_runtime_trace() {
+fn the_field_table_is_the_installed_models() {
+    let models: Vec<(String, Vec<(String, bool)>)> = aiobs_compat::python_model_fields();
+    let ours: Vec<(String, Vec<(String, bool)>)> = aiobs_cli::validate::model_fields()
+        .into_iter()
+        .map(|(m, fields)| {
+            let fields = fields.into_iter().map(|(f, n)| (f.to_owned(), n)).collect();
+            (m.to_owned(), fields)
+        })
+        .collect();
+    let mut models_sorted = models.clone();
+    models_sorted.sort();
+    let mut ours_sorted = ours.clone();
+    ours_sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    // Same models, same fields in the same order, same nullability.
+    assert_eq!(
+        ours_sorted.iter().map(|m| &m.0).collect::<Vec<_>>(),
+        models_sorted.iter().map(|m| &m.0).collect::<Vec<_>>()
+    );
+    for ((model, ours), (_, theirs)) in ours_sorted.iter().zip(&models_sorted) {
+        assert_eq!(ours, theirs, "the fields of {model}");
+    }
+}
+
+#[test]
+fn the_validator_and_the_models_agree_on_changes_to_a_runtime_trace() {
     let dir = tempfile::tempdir().unwrap();
     same_verdicts("runtime", &runtime_trace(dir.path()));
 }
 
 #[test]
-fn both_validators_agree_on_changes_to_the_python_fixture() {
+fn the_validator_and_the_models_agree_on_changes_to_the_python_fixture() {
     same_verdicts("python", &python_fixture());
 }

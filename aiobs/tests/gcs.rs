@@ -669,7 +669,7 @@ fn now_seconds() -> u64 {
 
 /// The UTC date of Unix seconds, by Python (independent of the exporter's arithmetic).
 fn python_utc_date(seconds: u64) -> String {
-    let python = support::validator_python();
+    let python = aiobs_compat::python();
     let out = std::process::Command::new(python)
         .args([
             "-c",

@@ -1,5 +1,5 @@
-//! Every Rust snippet of the guide (`docs/src/`) and of the README, compiled and run as
-//! doc-tests: `cargo test -p docs-test --doc`.
+//! Every Rust snippet of the guide (`docs/src/`), of the README and of each published crate's
+//! README, compiled and run as doc-tests: `cargo test -p docs-test --doc`.
 //!
 //! Each chapter is included as the documentation of an item that exists only when rustdoc
 //! collects doc-tests, so its ```` ```rust ```` blocks are tests; lines starting with `# ` are
@@ -18,6 +18,9 @@ macro_rules! chapters {
 
 chapters! {
     Readme => "../../README.md",
+    AiobsReadme => "../../aiobs/README.md",
+    AiobsMacrosReadme => "../../aiobs-macros/README.md",
+    AiobsCliReadme => "../../aiobs-cli/README.md",
     Introduction => "../../docs/src/introduction.md",
     GettingStarted => "../../docs/src/getting-started.md",
     FromPython => "../../docs/src/from-python.md",

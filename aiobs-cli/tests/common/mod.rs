@@ -1,11 +1,10 @@
-//! Shared helpers for the command's tests: running the built `aiobs`, the Python validator,
-//! and traces written by the runtime.
+//! Shared helpers for the command's tests: running the built `aiobs`, the Python SDK's models
+//! (from the workspace's `aiobs-compat` crate), and traces written by the runtime.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
 use aiobs::{Collector, FlushOptions, ObserveOptions, llm_call, observe};
 use serde_json::json;
@@ -54,50 +53,11 @@ pub fn arg(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
 }
 
-/// A Python that can run `validate_export.py` (has `aiobs` 0.1.5 and `pydantic`):
-/// `AIOBS_PYTHON`, else the workspace's `.venv`, else none (the cross-check is skipped, and
-/// says so).
-pub fn validator_python() -> Option<PathBuf> {
-    static PYTHON: OnceLock<Option<PathBuf>> = OnceLock::new();
-    PYTHON
-        .get_or_init(|| {
-            let candidates = [
-                std::env::var_os("AIOBS_PYTHON")
-                    .filter(|v| !v.is_empty())
-                    .map(PathBuf::from),
-                Some(workspace_root().join(".venv/bin/python")),
-            ];
-            candidates.into_iter().flatten().find(|python| {
-                Command::new(python)
-                    .args(["-c", "import aiobs.models, pydantic"])
-                    .current_dir(std::env::temp_dir())
-                    .output()
-                    .is_ok_and(|o| o.status.success())
-            })
-        })
-        .clone()
-}
-
-/// The Python validator's verdict on `path` (`--require-tree`), or none without a Python.
-pub fn python_accepts(path: &Path) -> Option<bool> {
-    let Some(python) = validator_python() else {
-        eprintln!(
-            "note: no Python with aiobs 0.1.5: the cross-check with validate_export.py is skipped"
-        );
-        return None;
-    };
-    let script = workspace_root().join("../shared/compat/validate_export.py");
-    if !script.is_file() {
-        eprintln!("note: {} not found: cross-check skipped", script.display());
-        return None;
-    }
-    let out = Command::new(python)
-        .arg(&script)
-        .arg("--require-tree")
-        .arg(path)
-        .output()
-        .expect("run validate_export.py");
-    Some(out.status.success())
+/// Whether the Python SDK aiobs 0.1.5's own models accept `path` (lax and strict), through
+/// `compat/check_python_models.py`. Never skipped: without a Python it panics saying how to get
+/// one.
+pub fn python_accepts(path: &Path) -> bool {
+    aiobs_compat::python_models_reject(&[path.to_owned()]).is_empty()
 }
 
 #[observe]

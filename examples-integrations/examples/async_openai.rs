@@ -5,7 +5,7 @@
 //! example starts itself.
 //!
 //! ```sh
-//! cargo run -p examples --example async_openai
+//! cargo run -p examples-integrations --example async_openai
 //! ```
 
 use aiobs::{FlushOptions, ObserveOptions, observe};
@@ -27,7 +27,10 @@ fn request(question: &str) -> Result<CreateChatCompletionRequest, OpenAIError> {
 }
 
 #[observe(skip(client))]
-async fn complete(client: &examples::OpenAi, question: &str) -> Result<String, OpenAIError> {
+async fn complete(
+    client: &examples_integrations::OpenAi,
+    question: &str,
+) -> Result<String, OpenAIError> {
     let response = client.chat().create(request(question)?).await?;
     Ok(response.choices[0]
         .message
@@ -37,7 +40,10 @@ async fn complete(client: &examples::OpenAi, question: &str) -> Result<String, O
 }
 
 #[observe(skip(client))]
-async fn stream(client: &examples::OpenAi, question: &str) -> Result<String, OpenAIError> {
+async fn stream(
+    client: &examples_integrations::OpenAi,
+    question: &str,
+) -> Result<String, OpenAIError> {
     let mut chunks = client.chat().create_stream(request(question)?).await?;
     let mut text = String::new();
     while let Some(chunk) = chunks.next().await {
@@ -49,7 +55,7 @@ async fn stream(client: &examples::OpenAi, question: &str) -> Result<String, Ope
 }
 
 #[observe(skip(client))]
-async fn both(client: &examples::OpenAi, question: &str) -> (String, String) {
+async fn both(client: &examples_integrations::OpenAi, question: &str) -> (String, String) {
     let (a, b) = tokio::join!(complete(client, question), stream(client, question));
     (
         a.unwrap_or_else(|e| e.to_string()),
@@ -62,7 +68,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = mock_llm::MockServer::start()?;
     let obs = aiobs::observer();
     obs.observe(ObserveOptions::new().session_name("async-openai"))?;
-    let client = examples::openai_client(format!("{}/v1", server.url()));
+    let client = examples_integrations::openai_client(format!("{}/v1", server.url()));
     let (completed, streamed) = both(&client, "Say hello").await;
     println!("completion: {completed}\nstream:     {streamed}");
     obs.end();
@@ -73,5 +79,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let path = obs.flush(options)?;
     println!();
-    examples::print_tree(&path)
+    examples_integrations::print_tree(&path)
 }

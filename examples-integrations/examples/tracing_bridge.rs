@@ -4,7 +4,7 @@
 //! GenAI fields) as an LLM call with its model, messages and tokens.
 //!
 //! ```sh
-//! cargo run -p examples --example tracing_bridge
+//! cargo run -p examples-integrations --example tracing_bridge
 //! ```
 
 use aiobs::bridge::AiobsLayer;
@@ -84,5 +84,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let path = obs.flush(options)?;
     println!();
-    examples::print_tree(&path)
+    examples_integrations::print_tree(&path)
 }

@@ -3,7 +3,7 @@
 //! all against a mock server on loopback that the example starts itself (no network, no key).
 //!
 //! ```sh
-//! cargo run -p examples --example providers
+//! cargo run -p examples-integrations --example providers
 //! ```
 
 use std::io::{BufRead, BufReader};
@@ -197,5 +197,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let path = obs.flush(options)?;
     println!();
-    examples::print_tree(&path)
+    examples_integrations::print_tree(&path)
 }

@@ -1,7 +1,7 @@
 //! An async agent with tools, recorded end to end: the example to run after the quickstart.
 //!
 //! `run_agent` loops: it calls the model (async-openai through aiobs's `ReqwestMiddleware`,
-//! `examples::openai_client`, so every call is an OpenAI provider event), runs the tool calls the
+//! `examples_integrations::openai_client`, so every call is an OpenAI provider event), runs the tool calls the
 //! model returns (each on its own tokio task, kept in the trace with `in_current_span`), sends
 //! the results back, and stops at the model's text answer. The `get_weather` tool nests calls of
 //! its own, two of them concurrent (`futures::join!`), and one of those fails: the trace keeps
@@ -10,7 +10,7 @@
 //! message is the user's, and answers with text once a tool result comes back.
 //!
 //! ```sh
-//! cargo run -p examples --example agent
+//! cargo run -p examples-integrations --example agent
 //! ```
 //!
 //! It prints the agent's answer, then the trace tree from the flushed JSON
@@ -174,7 +174,7 @@ fn tool_specs() -> Result<Vec<ChatCompletionTools>, OpenAIError> {
 /// One model turn: the conversation so far, with the tools on offer.
 #[observe(skip(client, tools))]
 async fn call_model(
-    client: &examples::OpenAi,
+    client: &examples_integrations::OpenAi,
     messages: &[ChatCompletionRequestMessage],
     tools: &[ChatCompletionTools],
 ) -> Result<ChatCompletionResponseMessage, OpenAIError> {
@@ -193,7 +193,10 @@ async fn call_model(
 }
 
 #[observe(skip(client))]
-async fn run_agent(client: &examples::OpenAi, question: &str) -> Result<String, OpenAIError> {
+async fn run_agent(
+    client: &examples_integrations::OpenAi,
+    question: &str,
+) -> Result<String, OpenAIError> {
     let tools = tool_specs()?;
     // Ground the conversation in the docs before the first turn.
     let docs = search_docs(question, 2);
@@ -262,7 +265,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .session_name("agent")
             .label("example", "agent"),
     )?;
-    let client = examples::openai_client(format!("{}/v1", server.url()));
+    let client = examples_integrations::openai_client(format!("{}/v1", server.url()));
     let question = "What's the weather in Paris?";
     // The mock model's final answer is always "Hello from the mock.".
     let answer = run_agent(&client, question).await?;
@@ -275,5 +278,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let path = obs.flush(options)?;
     println!();
-    examples::print_tree(&path)
+    examples_integrations::print_tree(&path)
 }
