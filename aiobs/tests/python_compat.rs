@@ -1,5 +1,5 @@
 //! Compatibility with the Python SDK aiobs 0.1.5: its files read into our types, and what we
-//! write passes its models and the tree rules (`validate_export.py --require-tree`).
+//! write passes its models and the tree rules (`aiobs validate --require-tree`).
 
 mod support;
 
