@@ -178,20 +178,8 @@ fn create_venv() {
     );
     let base = if cfg!(windows) { "python" } else { "python3" };
     let venv = venv_dir();
-    // `python3 -m venv` without the venv module (Debian's python3 without python3-venv) says
-    // "ensurepip is not available"; without python3 the command does not start at all.
-    let made = Command::new(base)
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .stdin(Stdio::null())
-        .output();
-    match made {
-        Ok(out) if out.status.success() => {}
-        Ok(out) => panic!(
-            "{NO_PYTHON}\n`{base} -m venv` failed:\n{}",
-            describe_output(&out)
-        ),
-        Err(e) => panic!("{NO_PYTHON} ({base}: {e})"),
+    if let Err(why) = make_venv(base, &venv) {
+        panic!("{why}");
     }
     let python = venv_python();
     run_checked(
@@ -212,6 +200,25 @@ fn create_venv() {
                 Err(e) => e.to_string(),
             }
         );
+    }
+}
+
+/// `base -m venv venv`; when that cannot be done, the reason, whose first line is
+/// [`NO_PYTHON`]. Without the venv module (Debian's python3 without python3-venv) the command
+/// fails saying "ensurepip is not available"; without python3 it does not start at all.
+fn make_venv(base: &str, venv: &Path) -> Result<(), String> {
+    let made = Command::new(base)
+        .args(["-m", "venv"])
+        .arg(venv)
+        .stdin(Stdio::null())
+        .output();
+    match made {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(format!(
+            "{NO_PYTHON}\n`{base} -m venv` failed:\n{}",
+            describe_output(&out)
+        )),
+        Err(e) => Err(format!("{NO_PYTHON}\n({base}: {e})")),
     }
 }
 
@@ -334,4 +341,46 @@ fn break_lock(dir: &Path, judged_owner: String) {
         return; // it was a live lock taken meanwhile: restored
     }
     let _ = fs::remove_dir_all(&aside);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("aiobs-compat-{name}-{}", std::process::id()))
+    }
+
+    #[test]
+    fn without_python3_the_reason_says_how_to_get_it_in_one_line() {
+        let venv = scratch("no-python");
+        let why = make_venv("aiobs-test-no-such-python3", &venv).unwrap_err();
+        let first = why.lines().next().unwrap();
+        assert_eq!(first, NO_PYTHON);
+        assert!(first.contains("apt install python3 python3-venv"), "{first}");
+        assert!(why.contains("aiobs-test-no-such-python3"), "{why}");
+        assert!(!venv.exists());
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_python_that_cannot_make_a_venv_gets_the_same_line_and_its_output() {
+        // Stands in for Debian's python3 without python3-venv: it starts, and fails.
+        let venv = scratch("no-venv");
+        let why = make_venv("false", &venv).unwrap_err();
+        assert_eq!(why.lines().next().unwrap(), NO_PYTHON);
+        assert!(why.contains("`false -m venv` failed"), "{why}");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn the_real_python3_makes_a_venv() {
+        let venv = scratch("venv");
+        let made = make_venv("python3", &venv);
+        let python = venv.join("bin").join("python");
+        let exists = python.exists();
+        let _ = fs::remove_dir_all(&venv);
+        made.unwrap();
+        assert!(exists, "{} after python3 -m venv", python.display());
+    }
 }
