@@ -357,7 +357,10 @@ mod tests {
         let why = make_venv("aiobs-test-no-such-python3", &venv).unwrap_err();
         let first = why.lines().next().unwrap();
         assert_eq!(first, NO_PYTHON);
-        assert!(first.contains("apt install python3 python3-venv"), "{first}");
+        assert!(
+            first.contains("apt install python3 python3-venv"),
+            "{first}"
+        );
         assert!(why.contains("aiobs-test-no-such-python3"), "{why}");
         assert!(!venv.exists());
     }
