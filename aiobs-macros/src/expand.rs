@@ -73,7 +73,30 @@ pub(crate) fn observe(args: TokenStream, item: TokenStream, disabled: bool) -> T
     if disabled {
         return item;
     }
-    generate(func, &options, &shape, &names)
+    let cfgs = shape::bound_cfgs(&func.sig);
+    let params = Params {
+        names: &names,
+        cfgs: &cfgs,
+    };
+    generate(func, &options, &shape, &params)
+}
+
+/// The names the parameters bind, each with the `#[cfg]`s of its parameter.
+struct Params<'a> {
+    names: &'a [Ident],
+    cfgs: &'a [Vec<Attribute>],
+}
+
+impl Params<'_> {
+    /// The names recorded, with their `#[cfg]`s: every bound name but the skipped ones.
+    fn captured(&self, options: &Options) -> Vec<(&Ident, &[Attribute])> {
+        self.names
+            .iter()
+            .zip(self.cfgs)
+            .filter(|(n, _)| !options.skip.iter().any(|s| s.unraw() == n.unraw()))
+            .map(|(n, c)| (n, c.as_slice()))
+            .collect()
+    }
 }
 
 /// The error for an item `#[observe]` cannot apply to, at its first token after attributes.
@@ -103,25 +126,26 @@ fn not_a_function(item: TokenStream, parse_error: syn::Error) -> syn::Error {
     }
 }
 
-fn generate(func: ItemFn, options: &Options, shape: &Shape, names: &[Ident]) -> TokenStream {
+fn generate(func: ItemFn, options: &Options, shape: &Shape, params: &Params<'_>) -> TokenStream {
     let ItemFn {
         attrs,
         vis,
         mut sig,
         block,
     } = func;
+    let brace = block.brace_token;
     let (inner, outer): (Vec<Attribute>, Vec<Attribute>) = attrs
         .into_iter()
         .partition(|a| matches!(a.style, AttrStyle::Inner(_)));
     let call = Ident::new("__aiobs_call", Span::mixed_site());
-    let meta = meta_static(&sig, options, names);
+    let meta = meta_static(&sig, options, params);
     let self_ty = if shape::has_self(&sig) {
         quote!(::core::option::Option::Some(::core::any::type_name::<Self>))
     } else {
         quote!(::core::option::Option::None)
     };
-    let recorded: Vec<&Ident> = if options.capture_args {
-        captured(names, options)
+    let recorded = if options.capture_args {
+        params.captured(options)
     } else {
         Vec::new()
     };
@@ -129,12 +153,13 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, names: &[Ident]) -> 
     // call is recorded: the unrecorded path stays a load and a branch.
     let captures = (!recorded.is_empty()).then(|| {
         let c = Ident::new("__aiobs_c", Span::mixed_site());
-        let each = recorded.iter().map(|i| {
+        // A parameter under `#[cfg]` is captured under the same `#[cfg]`.
+        let each = recorded.iter().map(|(i, cfg)| {
             if options.secret.iter().any(|s| s.unraw() == i.unraw()) {
-                quote!(#c.redacted();)
+                quote!(#(#cfg)* #c.redacted();)
             } else {
                 let i = at_call_site(i);
-                quote!(::aiobs::__observe_arg!(#c, &#i);)
+                quote!(#(#cfg)* ::aiobs::__observe_arg!(#c, &#i);)
             }
         });
         quote!(|#c| { #( #each )* })
@@ -152,7 +177,6 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, names: &[Ident]) -> 
     let (enter, body) = match shape {
         Shape::Sync => {
             let fake_return = fake_return(&sig.output);
-            let stmts = &block.stmts;
             // `!` can't be named in a `let`, but a closure may return it; and a function
             // without a return type returns `()` even when its body diverges (`panic!()`),
             // where the closure's type would fall back to `!` in edition 2024.
@@ -162,16 +186,15 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, names: &[Ident]) -> 
                 ReturnType::Type(..) => None,
             };
             let body = quote! {
-                ::aiobs::__private::finish(#call, move || #returns { #fake_return #(#stmts)* }, #outcome)
+                ::aiobs::__private::finish(#call, move || #returns { #fake_return #block }, #outcome)
             };
             (quote!(enter), body)
         }
         Shape::AsyncFn => {
             let fake_return = fake_return(&sig.output);
             let keep_alive = into_async_fn(&mut sig);
-            let stmts = &block.stmts;
             let body = quote! {
-                ::aiobs::__private::observed(#call, async move { #keep_alive #fake_return #(#stmts)* }, #outcome)
+                ::aiobs::__private::observed(#call, async move { #keep_alive #fake_return #block }, #outcome)
             };
             (quote!(enter_async), body)
         }
@@ -206,27 +229,26 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, names: &[Ident]) -> 
             quote!(::aiobs::__private::#enter_with(&#meta_ident, #self_ty, #captures))
         }
     };
-    quote! {
+    let mut function = quote! {
         #track_caller
         #inline
         #(#outer)*
-        #vis #sig {
+        #vis #sig
+    };
+    // The body's braces are the user's own: an item whose span ends in the macro's tokens
+    // looks generated to rustc, which then stays quiet about it (`dead_code`), as
+    // tracing-attributes found.
+    brace.surround(&mut function, |tokens| {
+        tokens.extend(quote! {
             #(#inner)*
             #meta
             // The captures name the parameters as written, `_x` included.
             #[allow(clippy::used_underscore_binding)]
             let #call = #enter_call;
             #body
-        }
-    }
-}
-
-/// The names recorded: every bound name but the skipped ones.
-fn captured<'a>(names: &'a [Ident], options: &Options) -> Vec<&'a Ident> {
-    names
-        .iter()
-        .filter(|n| !options.skip.iter().any(|s| s.unraw() == n.unraw()))
-        .collect()
+        });
+    });
+    function
 }
 
 /// A parameter as the captures name it: with its own span, so that it resolves where it was
@@ -236,17 +258,15 @@ fn at_call_site(ident: &Ident) -> Ident {
     ident.clone()
 }
 
-fn meta_static(sig: &Signature, options: &Options, names: &[Ident]) -> TokenStream {
+fn meta_static(sig: &Signature, options: &Options, params: &Params<'_>) -> TokenStream {
     let ident = sig.ident.unraw().to_string();
     let name = options.name.clone().unwrap_or_else(|| ident.clone());
-    let arg_names: Vec<String> = if options.capture_args {
-        captured(names, options)
-            .iter()
-            .map(|n| n.unraw().to_string())
-            .collect()
+    let captured = if options.capture_args {
+        params.captured(options)
     } else {
         Vec::new()
     };
+    let arg_names = arg_names(&captured);
     let safe_args: Vec<String> = options.safe.iter().map(|n| n.unraw().to_string()).collect();
     let Options {
         capture_args,
@@ -264,7 +284,7 @@ fn meta_static(sig: &Signature, options: &Options, names: &[Ident]) -> TokenStre
             name: #name,
             ident: #ident,
             module: ::core::module_path!(),
-            arg_names: &[#(#arg_names),*],
+            arg_names: #arg_names,
             safe_args: &[#(#safe_args),*],
             capture_args: #capture_args,
             capture_result: #capture_result,
@@ -273,6 +293,32 @@ fn meta_static(sig: &Signature, options: &Options, names: &[Ident]) -> TokenStre
             defined_at: ::core::option::Option::None,
         };
     }
+}
+
+/// The captured names as a `&'static [&'static str]`. Where a parameter is under `#[cfg]`, the
+/// list is chosen at compile time with `cfg!`, so that it names exactly what is captured.
+fn arg_names(captured: &[(&Ident, &[Attribute])]) -> TokenStream {
+    let names: Vec<String> = captured
+        .iter()
+        .map(|(n, _)| n.unraw().to_string())
+        .collect();
+    if captured.iter().all(|(_, cfg)| cfg.is_empty()) {
+        return quote!(&[#(#names),*]);
+    }
+    let kept = captured.iter().map(|(_, cfg)| {
+        let predicates = cfg.iter().filter_map(|a| match &a.meta {
+            syn::Meta::List(list) => Some(&list.tokens),
+            _ => None,
+        });
+        quote!(true #(&& ::core::cfg!(#predicates))*)
+    });
+    let count = names.len();
+    quote!({
+        const KEEP: [bool; #count] = [#(#kept),*];
+        const KEPT: usize = ::aiobs::__private::count_kept(&KEEP);
+        const NAMES: [&str; KEPT] = ::aiobs::__private::select_kept([#(#names),*], KEEP);
+        &NAMES
+    })
 }
 
 /// `#[track_caller]`, so that the callsite recorded is the caller's; not where it is refused
@@ -308,25 +354,36 @@ fn into_async_fn(sig: &mut Signature) -> TokenStream {
         );
         kept.push(quote!(&#this));
     }
+    // A parameter under `#[cfg]` is kept under the same `#[cfg]`, in a statement of its own.
+    let mut kept_cfg: Vec<TokenStream> = Vec::new();
     for (i, input) in sig.inputs.iter_mut().enumerate() {
         let FnArg::Typed(typed) = input else { continue };
+        let cfg = shape::param_cfgs(&typed.attrs);
+        let mut names = Vec::new();
         if let Pat::Wild(_) = &*typed.pat {
             let ident = Ident::new(&format!("__aiobs_arg{i}"), Span::mixed_site());
             *typed.pat = syn::parse_quote!(#ident);
-            kept.push(quote!(&#ident));
+            names.push(ident);
         } else {
-            let mut names = Vec::new();
             shape::collect(&typed.pat, &mut names);
-            kept.extend(names.iter().map(|n| {
-                let n = at_call_site(n);
-                quote!(&#n)
-            }));
+            names = names.iter().map(at_call_site).collect();
+        }
+        if cfg.is_empty() {
+            kept.extend(names.iter().map(|n| quote!(&#n)));
+        } else {
+            kept_cfg.extend(
+                names.iter().map(
+                    |n| quote!(#(#cfg)* #[allow(clippy::used_underscore_binding)] let _ = &#n;),
+                ),
+            );
         }
     }
-    if kept.is_empty() {
+    if kept.is_empty() && kept_cfg.is_empty() {
         return TokenStream::new();
     }
-    quote!(#[allow(clippy::used_underscore_binding)] let _ = (#(#kept,)*);)
+    let kept = (!kept.is_empty())
+        .then(|| quote!(#[allow(clippy::used_underscore_binding)] let _ = (#(#kept,)*);));
+    quote!(#kept #(#kept_cfg)*)
 }
 
 /// A `return` of the declared type that never runs, first in an async block: `?` and `return`

@@ -2,7 +2,8 @@
 
 use proc_macro2::{TokenStream, TokenTree};
 use syn::{
-    Expr, ExprAsync, FnArg, Ident, ItemFn, Pat, ReturnType, Signature, Stmt, Type, TypeParamBound,
+    Attribute, Expr, ExprAsync, FnArg, Ident, ItemFn, Pat, ReturnType, Signature, Stmt, Type,
+    TypeParamBound,
 };
 
 use crate::args::Errors;
@@ -103,6 +104,30 @@ pub(crate) fn bound_names(sig: &Signature) -> Vec<Ident> {
         }
     }
     names
+}
+
+/// The `#[cfg(..)]` attributes of the parameter that binds each name of [`bound_names`], in
+/// the same order: a name the compiler removes with its parameter must not be captured.
+pub(crate) fn bound_cfgs(sig: &Signature) -> Vec<Vec<Attribute>> {
+    let mut cfgs = Vec::new();
+    for input in &sig.inputs {
+        if let FnArg::Typed(typed) = input {
+            let mut names = Vec::new();
+            collect(&typed.pat, &mut names);
+            let attrs = param_cfgs(&typed.attrs);
+            cfgs.extend(names.iter().map(|_| attrs.clone()));
+        }
+    }
+    cfgs
+}
+
+/// The `#[cfg(..)]` attributes among a parameter's attributes.
+pub(crate) fn param_cfgs(attrs: &[Attribute]) -> Vec<Attribute> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"))
+        .cloned()
+        .collect()
 }
 
 pub(crate) fn collect(pat: &Pat, names: &mut Vec<Ident>) {

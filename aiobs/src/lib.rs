@@ -94,6 +94,39 @@ pub mod __private {
         ArgSink, AsyncCall, FnMeta, Observed, Outcome, SelfType, SyncCall, enter, enter_async,
         enter_async_with, enter_with, finish, observed,
     };
+
+    /// How many of `keep` are true: the length of an `arg_names` list whose parameters are
+    /// under `#[cfg]` (generated code only, in a `const`).
+    pub const fn count_kept<const M: usize>(keep: &[bool; M]) -> usize {
+        let mut n = 0;
+        let mut i = 0;
+        while i < M {
+            if keep[i] {
+                n += 1;
+            }
+            i += 1;
+        }
+        n
+    }
+
+    /// The `names` whose `keep` is true, in order: `N` must be [`count_kept`] of `keep`
+    /// (generated code only, in a `const`).
+    pub const fn select_kept<const M: usize, const N: usize>(
+        names: [&'static str; M],
+        keep: [bool; M],
+    ) -> [&'static str; N] {
+        let mut out = [""; N];
+        let mut i = 0;
+        let mut n = 0;
+        while i < M {
+            if keep[i] {
+                out[n] = names[i];
+                n += 1;
+            }
+            i += 1;
+        }
+        out
+    }
 }
 
 /// Captures one argument into a call (generated code only).
