@@ -24,7 +24,11 @@
 //! Free functions, methods (`self`, `&self`, `&mut self`, `self: Box<Self>`), associated and
 //! trait-impl functions, generic functions, `unsafe fn`, `extern "ABI" fn`, `fn main`, `async fn`,
 //! functions returning `impl Future` (the returned future is what gets observed), and methods
-//! of an `#[async_trait]` impl. Destructured parameters are recorded one argument per bound name.
+//! of an `#[async_trait]` impl, trait default methods (sync and `async`). Destructured
+//! parameters are recorded one argument per bound name; a parameter under `#[cfg(..)]` is
+//! captured only when the `cfg` keeps it. The body stays a block of its own, so its `use`s and
+//! items can't change what the signature names; lints (`dead_code`, `must_use`, `deprecated`,
+//! unused variables) report as they do without the attribute.
 //! A `const fn` is refused: recording needs clocks and thread-locals.
 //!
 //! The signature callers see is unchanged, except that an `async fn` becomes the equivalent
