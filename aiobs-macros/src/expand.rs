@@ -185,8 +185,15 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, params: &Params<'_>)
                 ReturnType::Default => Some(quote!(-> ())),
                 ReturnType::Type(..) => None,
             };
+            // A function that returns `()` ends with a statement, as clippy's pedantic
+            // `semicolon_if_nothing_returned` asks of the user's own braces.
+            let unit = match &sig.output {
+                ReturnType::Default => true,
+                ReturnType::Type(_, ty) => matches!(&**ty, Type::Tuple(t) if t.elems.is_empty()),
+            };
+            let end = unit.then(|| quote!(;));
             let body = quote! {
-                ::aiobs::__private::finish(#call, move || #returns { #fake_return #block }, #outcome)
+                ::aiobs::__observe_finish!(#call, move || #returns { #fake_return #block }, #outcome) #end
             };
             (quote!(enter), body)
         }
@@ -479,6 +486,6 @@ mod tests {
             false,
         )
         .to_string();
-        assert!(out.contains(":: aiobs :: __private :: finish"), "{out}");
+        assert!(out.contains(":: aiobs :: __observe_finish !"), "{out}");
     }
 }

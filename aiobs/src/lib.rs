@@ -92,7 +92,7 @@ pub mod __private {
     };
     pub use crate::record::{
         ArgSink, AsyncCall, FnMeta, Observed, Outcome, SelfType, SyncCall, enter, enter_async,
-        enter_async_with, enter_with, finish, observed,
+        enter_async_with, enter_with, finish, finish_ref, observed,
     };
 
     /// How many of `keep` are true: the length of an `arg_names` list whose parameters are
@@ -127,6 +127,30 @@ pub mod __private {
         }
         out
     }
+}
+
+/// Runs a synchronous observed body and records its call (generated code only). Optimised,
+/// the call moves into [`__private::finish`], whose code the benchmarks measure; in a debug
+/// build (unoptimised, as users run their tests) it stays where it is, and
+/// [`__private::finish_ref`] reads it there, so that a level of recursion holds one copy of it.
+#[cfg(not(debug_assertions))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __observe_finish {
+    ($call:ident, $body:expr, $outcome:expr) => {
+        $crate::__private::finish($call, $body, $outcome)
+    };
+}
+
+/// Runs a synchronous observed body and records its call (generated code only): the debug
+/// build's form, see the other definition.
+#[cfg(debug_assertions)]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __observe_finish {
+    ($call:ident, $body:expr, $outcome:expr) => {
+        $crate::__private::finish_ref(::core::option::Option::as_ref(&$call), $body, $outcome)
+    };
 }
 
 /// Captures one argument into a call (generated code only).

@@ -319,7 +319,11 @@ pub struct SyncCall {
 
 /// Starts recording a synchronous call, or returns `None` when nothing is recording.
 #[doc(hidden)]
-#[inline(always)]
+// Inlined where optimised; in a debug build (unoptimised, as users run their tests) out of
+// line, where it returns the call straight into the observed function's slot: inlined there,
+// its own return slot would be one more copy of the call in every level of a recursion.
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline(never))]
 #[track_caller]
 pub fn enter(meta: &'static FnMeta, self_ty: SelfType) -> Option<SyncCall> {
     if RECORDING.load(Ordering::Relaxed) == 0 {
@@ -331,7 +335,11 @@ pub fn enter(meta: &'static FnMeta, self_ty: SelfType) -> Option<SyncCall> {
 /// [`enter`], and captures the arguments with `args` when recording. Everything but the
 /// check stays out of line, so an unrecorded call costs the caller no stack frame.
 #[doc(hidden)]
-#[inline(always)]
+// Inlined where optimised; in a debug build (unoptimised, as users run their tests) out of
+// line, where it returns the call straight into the observed function's slot: inlined there,
+// its own return slot would be one more copy of the call in every level of a recursion.
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline(never))]
 #[track_caller]
 pub fn enter_with(
     meta: &'static FnMeta,
@@ -523,7 +531,8 @@ fn refuse(t: &ThreadState, collector_id: u64, session: u32) {
     });
 }
 
-/// Runs the body of a synchronous observed function and records the call.
+/// Runs the body of a synchronous observed function and records the call (optimised builds:
+/// see `__observe_finish!`).
 #[doc(hidden)]
 #[inline(always)]
 pub fn finish<R>(
@@ -535,7 +544,24 @@ pub fn finish<R>(
     // stack slot right after `enter` wrote it, and read it back before those stores retired.
     match &call {
         None => body(),
-        Some(recorded) if recorded.opened.skipped() => run_dropped(call, body),
+        Some(recorded) if recorded.opened.skipped() => run_dropped(recorded, body),
+        Some(recorded) => run_recorded(recorded, body, outcome),
+    }
+}
+
+/// [`finish`] for debug builds (see `__observe_finish!`): the call stays in the observed
+/// function's frame, where `enter` wrote it. Moved into `finish`, an unoptimised build keeps
+/// a second copy of it in every level of a recursion.
+#[doc(hidden)]
+#[inline(always)]
+pub fn finish_ref<R>(
+    call: Option<&SyncCall>,
+    body: impl FnOnce() -> R,
+    outcome: impl FnOnce(&mut Outcome<'_>, &R),
+) -> R {
+    match call {
+        None => body(),
+        Some(recorded) if recorded.opened.skipped() => run_dropped(recorded, body),
         Some(recorded) => run_recorded(recorded, body, outcome),
     }
 }
@@ -567,19 +593,17 @@ fn run_recorded<R>(
 /// Out of line, so that the recorded path stays as it was.
 #[inline(never)]
 #[cold]
-fn run_dropped<R>(call: Option<SyncCall>, body: impl FnOnce() -> R) -> R {
+fn run_dropped<R>(call: &SyncCall, body: impl FnOnce() -> R) -> R {
     let _dropped = DroppedRoot(call);
     body()
 }
 
 /// Ends a dropped root when dropped: restores the span and counts the tree.
-struct DroppedRoot(Option<SyncCall>);
+struct DroppedRoot<'a>(&'a SyncCall);
 
-impl Drop for DroppedRoot {
+impl Drop for DroppedRoot<'_> {
     fn drop(&mut self) {
-        if let Some(call) = self.0.take() {
-            call.complete_other(clock::epoch(), |_| {});
-        }
+        self.0.complete_other(clock::epoch(), |_| {});
     }
 }
 
