@@ -10,7 +10,7 @@ use syn::{
 };
 
 use crate::args::{self, Errors, Options};
-use crate::shape::{self, Shape};
+use crate::shape::{self, Bound, Shape};
 
 /// The whole attribute: options and function checked, then the function instrumented, or
 /// returned as it is when `disabled`.
@@ -26,7 +26,7 @@ pub(crate) fn observe(args: TokenStream, item: TokenStream, disabled: bool) -> T
         }
     };
     let shape = shape::of(&func, &mut errors);
-    let names = shape::bound_names(&func.sig);
+    let bound = shape::bound_names(&func.sig);
     let lists = [
         ("skip", &options.skip),
         ("secret", &options.secret),
@@ -38,8 +38,8 @@ pub(crate) fn observe(args: TokenStream, item: TokenStream, disabled: bool) -> T
             if option == "skip" && is_receiver {
                 continue;
             }
-            if !names.iter().any(|n| n.unraw() == named.unraw()) {
-                let known: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            if !bound.iter().any(|b| b.name.unraw() == named.unraw()) {
+                let known: Vec<String> = bound.iter().map(|b| format!("`{}`", b.name)).collect();
                 let known = if known.is_empty() {
                     "none".to_owned()
                 } else {
@@ -73,30 +73,15 @@ pub(crate) fn observe(args: TokenStream, item: TokenStream, disabled: bool) -> T
     if disabled {
         return item;
     }
-    let cfgs = shape::bound_cfgs(&func.sig);
-    let params = Params {
-        names: &names,
-        cfgs: &cfgs,
-    };
-    generate(func, &options, &shape, &params)
+    generate(func, &options, &shape, &bound)
 }
 
-/// The names the parameters bind, each with the `#[cfg]`s of its parameter.
-struct Params<'a> {
-    names: &'a [Ident],
-    cfgs: &'a [Vec<Attribute>],
-}
-
-impl Params<'_> {
-    /// The names recorded, with their `#[cfg]`s: every bound name but the skipped ones.
-    fn captured(&self, options: &Options) -> Vec<(&Ident, &[Attribute])> {
-        self.names
-            .iter()
-            .zip(self.cfgs)
-            .filter(|(n, _)| !options.skip.iter().any(|s| s.unraw() == n.unraw()))
-            .map(|(n, c)| (n, c.as_slice()))
-            .collect()
-    }
+/// The names recorded: every bound name but the skipped ones.
+fn captured<'a>(bound: &'a [Bound], options: &Options) -> Vec<&'a Bound> {
+    bound
+        .iter()
+        .filter(|b| !options.skip.iter().any(|s| s.unraw() == b.name.unraw()))
+        .collect()
 }
 
 /// The error for an item `#[observe]` cannot apply to, at its first token after attributes.
@@ -126,7 +111,7 @@ fn not_a_function(item: TokenStream, parse_error: syn::Error) -> syn::Error {
     }
 }
 
-fn generate(func: ItemFn, options: &Options, shape: &Shape, params: &Params<'_>) -> TokenStream {
+fn generate(func: ItemFn, options: &Options, shape: &Shape, bound: &[Bound]) -> TokenStream {
     let ItemFn {
         attrs,
         vis,
@@ -138,14 +123,14 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, params: &Params<'_>)
         .into_iter()
         .partition(|a| matches!(a.style, AttrStyle::Inner(_)));
     let call = Ident::new("__aiobs_call", Span::mixed_site());
-    let meta = meta_static(&sig, options, params);
+    let meta = meta_static(&sig, options, bound);
     let self_ty = if shape::has_self(&sig) {
         quote!(::core::option::Option::Some(::core::any::type_name::<Self>))
     } else {
         quote!(::core::option::Option::None)
     };
     let recorded = if options.capture_args {
-        params.captured(options)
+        captured(bound, options)
     } else {
         Vec::new()
     };
@@ -154,7 +139,7 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, params: &Params<'_>)
     let captures = (!recorded.is_empty()).then(|| {
         let c = Ident::new("__aiobs_c", Span::mixed_site());
         // A parameter under `#[cfg]` is captured under the same `#[cfg]`.
-        let each = recorded.iter().map(|(i, cfg)| {
+        let each = recorded.iter().map(|Bound { name: i, cfg }| {
             if options.secret.iter().any(|s| s.unraw() == i.unraw()) {
                 quote!(#(#cfg)* #c.redacted();)
             } else {
@@ -265,11 +250,11 @@ fn at_call_site(ident: &Ident) -> Ident {
     ident.clone()
 }
 
-fn meta_static(sig: &Signature, options: &Options, params: &Params<'_>) -> TokenStream {
+fn meta_static(sig: &Signature, options: &Options, bound: &[Bound]) -> TokenStream {
     let ident = sig.ident.unraw().to_string();
     let name = options.name.clone().unwrap_or_else(|| ident.clone());
     let captured = if options.capture_args {
-        params.captured(options)
+        captured(bound, options)
     } else {
         Vec::new()
     };
@@ -304,16 +289,16 @@ fn meta_static(sig: &Signature, options: &Options, params: &Params<'_>) -> Token
 
 /// The captured names as a `&'static [&'static str]`. Where a parameter is under `#[cfg]`, the
 /// list is chosen at compile time with `cfg!`, so that it names exactly what is captured.
-fn arg_names(captured: &[(&Ident, &[Attribute])]) -> TokenStream {
+fn arg_names(captured: &[&Bound]) -> TokenStream {
     let names: Vec<String> = captured
         .iter()
-        .map(|(n, _)| n.unraw().to_string())
+        .map(|b| b.name.unraw().to_string())
         .collect();
-    if captured.iter().all(|(_, cfg)| cfg.is_empty()) {
+    if captured.iter().all(|b| b.cfg.is_empty()) {
         return quote!(&[#(#names),*]);
     }
-    let kept = captured.iter().map(|(_, cfg)| {
-        let predicates = cfg.iter().filter_map(|a| match &a.meta {
+    let kept = captured.iter().map(|b| {
+        let predicates = b.cfg.iter().filter_map(|a| match &a.meta {
             syn::Meta::List(list) => Some(&list.tokens),
             _ => None,
         });
@@ -341,7 +326,7 @@ fn track_caller(attrs: &[Attribute], sig: &Signature) -> Option<TokenStream> {
 }
 
 /// Turns `async fn f(..) -> R` into `fn f(..) -> impl Future<Output = R>`. Returns the
-/// statement that moves every parameter into the future, as an `async fn` does (a parameter
+/// statements that move every parameter into the future, as an `async fn` does (a parameter
 /// the body doesn't use is still dropped only when the future is).
 fn into_async_fn(sig: &mut Signature) -> TokenStream {
     sig.asyncness = None;
@@ -353,16 +338,15 @@ fn into_async_fn(sig: &mut Signature) -> TokenStream {
     // parameter in scope, as the `async fn`'s future does, whatever the user's edition.
     let impl_token = Token![impl](Span::mixed_site());
     sig.output = syn::parse_quote!(-> #impl_token ::core::future::Future<Output = #output>);
+    // One statement per name, under its parameter's `#[cfg]` if it has one.
     let mut kept: Vec<TokenStream> = Vec::new();
     if let Some(receiver) = sig.receiver() {
         let this = Ident::new(
             "self",
             receiver.self_token.span.resolved_at(Span::call_site()),
         );
-        kept.push(quote!(&#this));
+        kept.push(quote!(let _ = &#this;));
     }
-    // A parameter under `#[cfg]` is kept under the same `#[cfg]`, in a statement of its own.
-    let mut kept_cfg: Vec<TokenStream> = Vec::new();
     for (i, input) in sig.inputs.iter_mut().enumerate() {
         let FnArg::Typed(typed) = input else { continue };
         let cfg = shape::param_cfgs(&typed.attrs);
@@ -373,24 +357,13 @@ fn into_async_fn(sig: &mut Signature) -> TokenStream {
             names.push(ident);
         } else {
             shape::collect(&typed.pat, &mut names);
-            names = names.iter().map(at_call_site).collect();
         }
-        if cfg.is_empty() {
-            kept.extend(names.iter().map(|n| quote!(&#n)));
-        } else {
-            kept_cfg.extend(
-                names.iter().map(
-                    |n| quote!(#(#cfg)* #[allow(clippy::used_underscore_binding)] let _ = &#n;),
-                ),
-            );
-        }
+        kept.extend(names.iter().map(|n| {
+            let n = at_call_site(n);
+            quote!(#(#cfg)* #[allow(clippy::used_underscore_binding)] let _ = &#n;)
+        }));
     }
-    if kept.is_empty() && kept_cfg.is_empty() {
-        return TokenStream::new();
-    }
-    let kept = (!kept.is_empty())
-        .then(|| quote!(#[allow(clippy::used_underscore_binding)] let _ = (#(#kept,)*);));
-    quote!(#kept #(#kept_cfg)*)
+    quote!(#(#kept)*)
 }
 
 /// A `return` of the declared type that never runs, first in an async block: `?` and `return`

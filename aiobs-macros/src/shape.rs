@@ -94,31 +94,29 @@ pub(crate) fn has_self(sig: &Signature) -> bool {
     sig.receiver().is_some() || mentions_self(quote::ToTokens::to_token_stream(sig))
 }
 
-/// The names the parameters bind, in order (the receiver excluded): `(a, b): (u8, u8)` binds
-/// `a` and `b`.
-pub(crate) fn bound_names(sig: &Signature) -> Vec<Ident> {
-    let mut names = Vec::new();
-    for input in &sig.inputs {
-        if let FnArg::Typed(typed) = input {
-            collect(&typed.pat, &mut names);
-        }
-    }
-    names
+/// A name a parameter binds, with the `#[cfg(..)]`s of its parameter: a name the compiler
+/// removes with its parameter must not be captured.
+pub(crate) struct Bound {
+    pub(crate) name: Ident,
+    pub(crate) cfg: Vec<Attribute>,
 }
 
-/// The `#[cfg(..)]` attributes of the parameter that binds each name of [`bound_names`], in
-/// the same order: a name the compiler removes with its parameter must not be captured.
-pub(crate) fn bound_cfgs(sig: &Signature) -> Vec<Vec<Attribute>> {
-    let mut cfgs = Vec::new();
+/// The names the parameters bind, in order (the receiver excluded): `(a, b): (u8, u8)` binds
+/// `a` and `b`.
+pub(crate) fn bound_names(sig: &Signature) -> Vec<Bound> {
+    let mut bound = Vec::new();
     for input in &sig.inputs {
         if let FnArg::Typed(typed) = input {
             let mut names = Vec::new();
             collect(&typed.pat, &mut names);
-            let attrs = param_cfgs(&typed.attrs);
-            cfgs.extend(names.iter().map(|_| attrs.clone()));
+            let cfg = param_cfgs(&typed.attrs);
+            bound.extend(names.into_iter().map(|name| Bound {
+                name,
+                cfg: cfg.clone(),
+            }));
         }
     }
-    cfgs
+    bound
 }
 
 /// The `#[cfg(..)]` attributes among a parameter's attributes.

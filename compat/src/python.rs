@@ -103,16 +103,7 @@ pub fn python_with_package(module: &str, package: &str) -> PathBuf {
     if checked.iter().any(|p| p == package) {
         return python;
     }
-    let importable = |python: &Path| {
-        Command::new(python)
-            .args(["-c", &format!("import {module}")])
-            .current_dir(std::env::temp_dir())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
+    let importable = |python: &Path| imports(python, module);
     if !importable(&python) {
         let _lock = VenvLock::acquire();
         if !importable(&python) {
@@ -153,18 +144,22 @@ fn find_or_create_python() -> PathBuf {
     python
 }
 
-/// True if `python` runs and can `import aiobs.models, pydantic` (from a neutral directory: in
-/// the workspace root, the crate folder `aiobs/` would pass for a namespace package).
+/// True if `python` runs and can `import aiobs.models, pydantic`.
 fn python_is_usable(python: &Path) -> bool {
-    python.is_file()
-        && Command::new(python)
-            .args(["-c", "import aiobs.models, pydantic"])
-            .current_dir(std::env::temp_dir())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
+    python.is_file() && imports(python, "aiobs.models, pydantic")
+}
+
+/// True if `python` can `import modules` (from a neutral directory: in the workspace root, the
+/// crate folder `aiobs/` would pass for a namespace package).
+fn imports(python: &Path, modules: &str) -> bool {
+    Command::new(python)
+        .args(["-c", &format!("import {modules}")])
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Creates (or repairs) `<workspace root>/.venv` and installs [`requirements_file`] into it.
