@@ -91,9 +91,11 @@ pub mod __private {
         ViaTypeName, Wrap,
     };
     pub use crate::record::{
-        ArgSink, AsyncCall, FnMeta, Observed, Outcome, SelfType, SyncCall, enter, enter_async,
-        enter_async_with, enter_with, finish, finish_ref, observed,
+        ArgSink, AsyncCall, FnMeta, Observed, OpenCall, Outcome, SelfType, SyncCall, enter,
+        enter_async, enter_async_with, enter_with, finish, observed,
     };
+    #[cfg(debug_assertions)]
+    pub use crate::record::{Parked, finish_parked};
 
     /// How many of `keep` are true: the length of an `arg_names` list whose parameters are
     /// under `#[cfg]` (generated code only, in a `const`).
@@ -131,8 +133,9 @@ pub mod __private {
 
 /// Runs a synchronous observed body and records its call (generated code only). Optimised,
 /// the call moves into [`__private::finish`], whose code the benchmarks measure; in a debug
-/// build (unoptimised, as users run their tests) it stays where it is, and
-/// [`__private::finish_ref`] reads it there, so that a level of recursion holds one copy of it.
+/// build (unoptimised, as users run their tests) the call is parked in the thread's state and
+/// [`__private::finish_parked`] takes it back, so that a level of recursion holds only its
+/// place.
 #[cfg(not(debug_assertions))]
 #[doc(hidden)]
 #[macro_export]
@@ -149,7 +152,7 @@ macro_rules! __observe_finish {
 #[macro_export]
 macro_rules! __observe_finish {
     ($call:ident, $body:expr, $outcome:expr) => {
-        $crate::__private::finish_ref(::core::option::Option::as_ref(&$call), $body, $outcome)
+        $crate::__private::finish_parked($call, $body, $outcome)
     };
 }
 

@@ -22,6 +22,13 @@ use crate::id;
 use crate::store::{Header, Kind, flag};
 use crate::thread::{self, ThreadState};
 
+#[cfg(debug_assertions)]
+mod parked;
+#[cfg(debug_assertions)]
+pub(crate) use parked::ParkedCalls;
+#[cfg(debug_assertions)]
+pub use parked::{Parked, finish_parked};
+
 /// The static description of an observed function, one per annotated function.
 #[doc(hidden)]
 #[derive(Debug)]
@@ -319,25 +326,26 @@ pub struct SyncCall {
 
 /// Starts recording a synchronous call, or returns `None` when nothing is recording.
 #[doc(hidden)]
-// Inlined where optimised; in a debug build (unoptimised, as users run their tests) out of
-// line, where it returns the call straight into the observed function's slot: inlined there,
-// its own return slot would be one more copy of the call in every level of a recursion.
+// Inlined where optimised. In a debug build (unoptimised, as users run their tests) out of line,
+// and the call is parked in the thread's state (see [`Parked`]).
 #[cfg_attr(not(debug_assertions), inline(always))]
 #[cfg_attr(debug_assertions, inline(never))]
 #[track_caller]
-pub fn enter(meta: &'static FnMeta, self_ty: SelfType) -> Option<SyncCall> {
+pub fn enter(meta: &'static FnMeta, self_ty: SelfType) -> Option<OpenCall> {
     if RECORDING.load(Ordering::Relaxed) == 0 {
         return None;
     }
-    enter_recording_with(meta, self_ty, Location::caller(), |_| {})
+    entered(enter_recording_with(
+        meta,
+        self_ty,
+        Location::caller(),
+        |_| {},
+    ))
 }
 
 /// [`enter`], and captures the arguments with `args` when recording. Everything but the
 /// check stays out of line, so an unrecorded call costs the caller no stack frame.
 #[doc(hidden)]
-// Inlined where optimised; in a debug build (unoptimised, as users run their tests) out of
-// line, where it returns the call straight into the observed function's slot: inlined there,
-// its own return slot would be one more copy of the call in every level of a recursion.
 #[cfg_attr(not(debug_assertions), inline(always))]
 #[cfg_attr(debug_assertions, inline(never))]
 #[track_caller]
@@ -345,11 +353,40 @@ pub fn enter_with(
     meta: &'static FnMeta,
     self_ty: SelfType,
     args: impl FnOnce(&mut ArgSink<'_>),
-) -> Option<SyncCall> {
+) -> Option<OpenCall> {
     if RECORDING.load(Ordering::Relaxed) == 0 {
         return None;
     }
-    enter_recording_with(meta, self_ty, Location::caller(), args)
+    entered(enter_recording_with(
+        meta,
+        self_ty,
+        Location::caller(),
+        args,
+    ))
+}
+
+/// What [`enter`] hands the observed function, and `__observe_finish!` takes back: the call
+/// itself where optimised (it lives in registers and the function's frame), its place among the
+/// thread's parked calls in a debug build.
+#[doc(hidden)]
+#[cfg(not(debug_assertions))]
+pub type OpenCall = SyncCall;
+
+/// What [`enter`] hands the observed function: see the other definition.
+#[doc(hidden)]
+#[cfg(debug_assertions)]
+pub type OpenCall = Parked;
+
+#[cfg(not(debug_assertions))]
+#[inline(always)]
+fn entered(call: Option<SyncCall>) -> Option<OpenCall> {
+    call
+}
+
+#[cfg(debug_assertions)]
+#[inline(always)]
+fn entered(call: Option<SyncCall>) -> Option<OpenCall> {
+    call.and_then(parked::park)
 }
 
 #[inline(never)]
@@ -360,6 +397,8 @@ fn enter_recording_with(
     args: impl FnOnce(&mut ArgSink<'_>),
 ) -> Option<SyncCall> {
     thread::with(|t| {
+        #[cfg(debug_assertions)]
+        parked::settle_caught(t);
         let (opened, collector) = open(meta, self_ty, location, t, true)?;
         if opened.skipped() {
             return Some(SyncCall {
@@ -531,8 +570,8 @@ fn refuse(t: &ThreadState, collector_id: u64, session: u32) {
     });
 }
 
-/// Runs the body of a synchronous observed function and records the call (optimised builds:
-/// see `__observe_finish!`).
+/// Runs the body of a synchronous observed function and records the call (optimised builds,
+/// see `__observe_finish!`; and the body of an `impl Future` function, with no call).
 #[doc(hidden)]
 #[inline(always)]
 pub fn finish<R>(
@@ -542,25 +581,7 @@ pub fn finish<R>(
 ) -> R {
     // Matched by reference: moving the call out of the `Option` would copy it to another
     // stack slot right after `enter` wrote it, and read it back before those stores retired.
-    // (Calling `finish_ref(call.as_ref(), ..)` here does that copy: 96 bytes more per call.)
     match &call {
-        None => body(),
-        Some(recorded) if recorded.opened.skipped() => run_dropped(recorded, body),
-        Some(recorded) => run_recorded(recorded, body, outcome),
-    }
-}
-
-/// [`finish`] for debug builds (see `__observe_finish!`): the call stays in the observed
-/// function's frame, where `enter` wrote it. Moved into `finish`, an unoptimised build keeps
-/// a second copy of it in every level of a recursion.
-#[doc(hidden)]
-#[inline(always)]
-pub fn finish_ref<R>(
-    call: Option<&SyncCall>,
-    body: impl FnOnce() -> R,
-    outcome: impl FnOnce(&mut Outcome<'_>, &R),
-) -> R {
-    match call {
         None => body(),
         Some(recorded) if recorded.opened.skipped() => run_dropped(recorded, body),
         Some(recorded) => run_recorded(recorded, body, outcome),

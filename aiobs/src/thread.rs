@@ -18,6 +18,10 @@ pub(crate) struct ThreadState {
     logs: RefCell<Vec<ThreadLog>>,
     /// Captured values of the synchronous calls in progress, innermost last.
     pub(crate) scratch: RefCell<Vec<u8>>,
+    /// Debug builds: the synchronous calls being recorded, innermost last (see
+    /// `record::parked`).
+    #[cfg(debug_assertions)]
+    pub(crate) parked: RefCell<crate::record::ParkedCalls>,
 }
 
 impl Drop for ThreadState {
@@ -56,6 +60,8 @@ thread_local! {
             collector: RefCell::new(None),
             logs: RefCell::new(Vec::new()),
             scratch: RefCell::new(Vec::new()),
+            #[cfg(debug_assertions)]
+            parked: RefCell::new(crate::record::ParkedCalls::new()),
         }
     };
 }

@@ -1,7 +1,7 @@
 //! A chain of a million nested calls flushes (the Python SDK fails near 500 levels): the tree
 //! is built and written without recursion, on a thread with a 2 MiB stack.
 
-use aiobs::__private::{FnMeta, enter, finish};
+use aiobs::__private::{FnMeta, enter};
 use aiobs::{Collector, FlushOptions, ObserveOptions};
 
 static META: FnMeta = FnMeta {
@@ -25,7 +25,8 @@ fn record_chain(depth: usize) {
         open.push(enter(&META, None).expect("recording"));
     }
     while let Some(call) = open.pop() {
-        finish(Some(call), || (), |o, r| aiobs::__observe_outcome!(o, r));
+        let call = Some(call);
+        aiobs::__observe_finish!(call, || (), |o, r| aiobs::__observe_outcome!(o, r));
     }
 }
 

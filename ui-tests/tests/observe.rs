@@ -315,6 +315,58 @@ fn panics_are_recorded_and_still_unwind() {
     );
 }
 
+/// Panics at the bottom; level 2 catches it and calls `after`.
+#[observe]
+fn descend(n: u32) -> u32 {
+    match n {
+        0 => panic!("bottom"),
+        2 => panic::catch_unwind(|| descend(n - 1)).unwrap_or(100) + after(n),
+        _ => descend(n - 1) + 1,
+    }
+}
+
+#[observe]
+fn after(n: u32) -> u32 {
+    n
+}
+
+/// Calls that unwind through several recorded levels each end once, in order: the level that
+/// caught the panic, and what it calls next, keep their places in the tree.
+#[test]
+fn a_panic_caught_halfway_up_a_recursion_leaves_the_tree_right() {
+    let (obs, _scope) = session();
+    assert_eq!(descend(4), 104);
+    assert_eq!(aiobs::current_span_id(), None);
+    let f = flush(&obs);
+    let level = |n: u32| f.call_with("descend", json!(n));
+    for n in 0..2 {
+        assert_eq!(
+            level(n).event.error.as_deref(),
+            Some("panic: bottom"),
+            "level {n}"
+        );
+        assert_eq!(level(n).event.result, None);
+    }
+    for n in 2..=4 {
+        assert_eq!(level(n).event.result, Some(json!(100 + n)), "level {n}");
+        assert_eq!(level(n).event.error, None);
+    }
+    for n in 0..4 {
+        assert_eq!(
+            level(n).event.parent_span_id,
+            level(n + 1).event.span_id,
+            "level {n} nests under level {}",
+            n + 1
+        );
+    }
+    assert_eq!(level(4).event.parent_span_id, None);
+    assert_eq!(
+        f.call("after").event.parent_span_id,
+        level(2).event.span_id,
+        "the call after the caught panic nests under the level that caught it"
+    );
+}
+
 #[derive(Debug)]
 struct MyError {
     source: Inner,
