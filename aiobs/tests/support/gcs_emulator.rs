@@ -10,6 +10,17 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Starts the emulator in memory on a port the system picks, and prints that port.
+const LAUNCHER: &str = "
+import time
+from gcp_storage_emulator.server import create_server
+server = create_server('127.0.0.1', 0, in_memory=True)
+server.start()
+print(server._api._httpd.server_address[1], flush=True)
+while True:
+    time.sleep(3600)
+";
+
 /// How long the emulator may take to answer after it is started.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -33,20 +44,40 @@ impl Emulator {
             crate::support::python_with_package("gcp_storage_emulator", "gcp-storage-emulator");
         let logs = tempfile::tempdir().expect("tempdir");
         let log = logs.path().join("emulator.log");
-        let port = free_port();
-        let child = Command::new(&python)
-            .args(["-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1"])
-            .args(["--port", &port.to_string(), "--in-memory", "--quiet"])
+        // The emulator binds port 0 and prints the port it got: a port chosen here and passed
+        // to it could be taken by another test's server before it binds (it then answers for
+        // the emulator that failed).
+        let mut child = Command::new(&python)
+            .args(["-c", LAUNCHER])
             .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&log).expect("log file"))
-            .stderr(std::fs::File::create(logs.path().join("stderr.log")).expect("log file"))
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"))
             .spawn()
             .unwrap_or_else(|e| {
                 panic!(
-                    "cannot start {} -m gcp_storage_emulator: {e}",
+                    "cannot start the GCS emulator with {}: {e}",
                     python.display()
                 )
             });
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+            let _ = tx.send(line);
+        });
+        let port = match rx.recv_timeout(START_TIMEOUT) {
+            Ok(line) => line.trim().parse::<u16>().ok(),
+            Err(_) => None,
+        };
+        let Some(port) = port else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the GCS emulator did not say its port within {START_TIMEOUT:?}:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        };
         let mut emulator = Emulator {
             child,
             port,
@@ -68,11 +99,9 @@ impl Emulator {
     }
 
     fn logs(&self) -> String {
-        let stderr = self.log.with_file_name("stderr.log");
         format!(
-            "--- stdout ---\n{}--- stderr ---\n{}",
-            std::fs::read_to_string(&self.log).unwrap_or_default(),
-            std::fs::read_to_string(stderr).unwrap_or_default()
+            "--- stderr ---\n{}",
+            std::fs::read_to_string(&self.log).unwrap_or_default()
         )
     }
 
