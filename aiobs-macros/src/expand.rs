@@ -26,7 +26,7 @@ pub(crate) fn observe(args: TokenStream, item: TokenStream, disabled: bool) -> T
         }
     };
     let shape = shape::of(&func, &mut errors);
-    let bound = shape::bound_names(&func.sig);
+    let bound = shape::bound_names(&func, &shape);
     let lists = [
         ("skip", &options.skip),
         ("secret", &options.secret),
@@ -138,15 +138,44 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, bound: &[Bound]) -> 
     // call is recorded: the unrecorded path stays a load and a branch.
     let captures = (!recorded.is_empty()).then(|| {
         let c = Ident::new("__aiobs_c", Span::mixed_site());
-        // A parameter under `#[cfg]` is captured under the same `#[cfg]`.
-        let each = recorded.iter().map(|Bound { name: i, cfg }| {
-            if options.secret.iter().any(|s| s.unraw() == i.unraw()) {
-                quote!(#(#cfg)* #c.redacted();)
+        let one = |name: &Ident, by_ref: bool| {
+            if options.secret.iter().any(|s| s.unraw() == name.unraw()) {
+                quote!(#c.redacted();)
             } else {
-                let i = at_call_site(i);
-                quote!(#(#cfg)* ::aiobs::__observe_arg!(#c, &#i);)
+                let name = at_call_site(name);
+                let by_ref = by_ref.then(|| quote!(&));
+                quote!(::aiobs::__observe_arg!(#c, #by_ref #name);)
             }
-        });
+        };
+        // A parameter under `#[cfg]` is captured under the same `#[cfg]`.
+        let mut each = Vec::new();
+        let mut rest = recorded.as_slice();
+        while let Some((first, _)) = rest.split_first() {
+            let cfg = &first.cfg;
+            let Some(repacked) = &first.from else {
+                let capture = one(&first.name, true);
+                each.push(quote!(#(#cfg)* #capture));
+                rest = &rest[1..];
+                continue;
+            };
+            // The names of a parameter bound inside the future: bound here by reference from
+            // the whole value (already references: captured as they are).
+            let same = rest
+                .iter()
+                .take_while(|b| b.from.as_ref().is_some_and(|r| r.whole == repacked.whole))
+                .count();
+            let captures = rest[..same].iter().map(|b| one(&b.name, false));
+            let pat = shape::stripped(&repacked.pat);
+            let whole = &repacked.whole;
+            each.push(quote! {
+                #(#cfg)* {
+                    #[allow(unused_variables, clippy::used_underscore_binding)]
+                    let #pat = &#whole;
+                    #(#captures)*
+                }
+            });
+            rest = &rest[same..];
+        }
         quote!(|#c| { #( #each )* })
     });
     let errors_only = (!options.capture_result).then(|| quote!(errors_only));
@@ -193,9 +222,16 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, bound: &[Bound]) -> 
         Shape::ImplFuture => {
             // `finish` without a call only runs the closure; as an `FnOnce`, which lets the body
             // return borrows of what it captured (`&mut self.field`).
-            let future = quote! {
+            let mut future = quote! {
                 ::aiobs::__private::finish(::core::option::Option::None, move || #block, |_, _| ())
             };
+            // The output the signature declares, given to the future before the outcome's
+            // capture is chosen: `async { Ok(()) }` says nothing of its error type.
+            if let Some(output) = shape::future_output(&sig.output) {
+                let mut output = output.clone();
+                EraseImplTrait.visit_type_mut(&mut output);
+                future = quote!(::aiobs::__private::with_output::<#output, _>(#future));
+            }
             (
                 quote!(enter_async),
                 quote!(::aiobs::__private::observed(#call, #future, #outcome)),
@@ -314,7 +350,9 @@ fn arg_names(captured: &[&Bound]) -> TokenStream {
 }
 
 /// `#[track_caller]`, so that the callsite recorded is the caller's; not where it is refused
-/// (`fn main`, a non-Rust ABI) or already there.
+/// (`fn main`, a non-Rust ABI), already there, or would change an exported symbol's signature
+/// (`#[no_mangle]`, `#[export_name]`: it adds a hidden argument that code declaring the symbol
+/// by hand doesn't pass).
 fn track_caller(attrs: &[Attribute], sig: &Signature) -> Option<TokenStream> {
     let rust_abi = sig
         .abi
@@ -322,7 +360,13 @@ fn track_caller(attrs: &[Attribute], sig: &Signature) -> Option<TokenStream> {
         .is_none_or(|abi| abi.name.as_ref().is_some_and(|n| n.value() == "Rust"));
     let is_main = sig.ident == "main" && sig.inputs.is_empty() && sig.generics.params.is_empty();
     let present = attrs.iter().any(|a| a.path().is_ident("track_caller"));
-    (rust_abi && !is_main && !present).then(|| quote!(#[track_caller]))
+    let exported = attrs.iter().any(|a| {
+        let exports = |path: &syn::Path| path.is_ident("no_mangle") || path.is_ident("export_name");
+        exports(a.path())
+            || (a.path().is_ident("unsafe")
+                && a.parse_args::<syn::Meta>().is_ok_and(|m| exports(m.path())))
+    });
+    (rust_abi && !is_main && !present && !exported).then(|| quote!(#[track_caller]))
 }
 
 /// Turns `async fn f(..) -> R` into `fn f(..) -> impl Future<Output = R>`. Returns the
@@ -352,9 +396,14 @@ fn into_async_fn(sig: &mut Signature) -> TokenStream {
         let cfg = shape::param_cfgs(&typed.attrs);
         let mut names = Vec::new();
         if let Pat::Wild(_) = &*typed.pat {
-            let ident = Ident::new(&format!("__aiobs_arg{i}"), Span::mixed_site());
+            let ident = shape::whole_ident(i);
             *typed.pat = syn::parse_quote!(#ident);
             names.push(ident);
+        } else if shape::repacked_in_async_fn(&typed.pat) {
+            // Taken whole, and bound inside the future, as the `async fn` does.
+            let whole = shape::whole_ident(i);
+            let pat = std::mem::replace(&mut *typed.pat, syn::parse_quote!(#whole));
+            kept.push(quote!(#(#cfg)* let #pat = #whole;));
         } else {
             shape::collect(&typed.pat, &mut names);
         }
@@ -460,5 +509,22 @@ mod tests {
         )
         .to_string();
         assert!(out.contains(":: aiobs :: __observe_finish !"), "{out}");
+    }
+
+    #[test]
+    fn exported_functions_keep_their_signature() {
+        let expand = |attr: proc_macro2::TokenStream| {
+            observe(quote!(), quote!(#attr pub fn f(a: u8) -> u8 { a }), false).to_string()
+        };
+        assert!(expand(quote!()).contains("track_caller"));
+        for attr in [
+            quote!(#[no_mangle]),
+            quote!(#[unsafe(no_mangle)]),
+            quote!(#[export_name = "g"]),
+            quote!(#[unsafe(export_name = "g")]),
+        ] {
+            let out = expand(attr.clone());
+            assert!(!out.contains("track_caller"), "{attr}: {out}");
+        }
     }
 }

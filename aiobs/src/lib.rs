@@ -92,7 +92,7 @@ pub mod __private {
     };
     pub use crate::record::{
         ArgSink, AsyncCall, FnMeta, Observed, OpenCall, Outcome, SelfType, SyncCall, enter,
-        enter_async, enter_async_with, enter_with, finish, observed,
+        enter_async, enter_async_with, enter_with, finish, observed, with_output,
     };
     #[cfg(debug_assertions)]
     pub use crate::record::{Parked, finish_parked};

@@ -806,6 +806,14 @@ fn drop_unfinished(slot: &mut Option<Box<AsyncCall>>) {
     }
 }
 
+/// The future of a function declared `-> impl Future<Output = O>`, its output type fixed from
+/// the signature before the outcome's capture is chosen (generated code only).
+#[doc(hidden)]
+#[inline(always)]
+pub fn with_output<O, F: Future<Output = O>>(future: F) -> F {
+    future
+}
+
 /// Wraps the body future of an observed `async fn`.
 #[doc(hidden)]
 #[inline]

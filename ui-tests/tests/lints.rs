@@ -224,3 +224,16 @@ fn diverges(reason: &str) {
 async fn diverges_async() {
     todo!()
 }
+
+/// Patterns bound inside the future, and an output typed from the signature.
+#[observe]
+#[allow(dead_code)]
+async fn patterns_async((a, b): (u8, u8), ref s: String, _: u8) -> usize {
+    usize::from(a + b) + s.len()
+}
+
+#[observe]
+#[allow(dead_code)]
+fn settled() -> impl Future<Output = Result<u8, std::convert::Infallible>> {
+    async { Ok(1) }
+}

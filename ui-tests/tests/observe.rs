@@ -689,3 +689,84 @@ fn a_call_made_while_arguments_are_captured_is_recorded_without_its_arguments() 
     assert_eq!(f.parent_name(body), Some("listens"));
     support::validate_export(&[&f.path]);
 }
+
+struct Named {
+    name: String,
+    id: u32,
+}
+
+/// Patterns other than a plain name, in an `async fn`: bound inside the future, as the
+/// `async fn` binds them (a `ref` binding borrows the future's copy), captured by name when the
+/// call starts.
+#[observe]
+async fn async_patterns(ref s: String, Named { ref name, id }: Named, (a, _): (u8, u8)) -> usize {
+    s.len() + name.len() + id as usize + a as usize
+}
+
+#[async_trait::async_trait]
+trait Pairs {
+    async fn sum(&self, pair: (u32, u32), flag: u8, token: &str) -> u32;
+}
+
+struct Adder;
+
+#[async_trait::async_trait]
+impl Pairs for Adder {
+    /// `#[async_trait]` renames `(a, b)` to `__arg1` and `_` to `__arg2` before `#[observe]`
+    /// sees them: recorded by their own names all the same, and `skip` finds them.
+    #[observe(skip(b), secret(token))]
+    async fn sum(&self, (a, b): (u32, u32), _: u8, token: &str) -> u32 {
+        a + b + u32::from(token.is_empty())
+    }
+}
+
+/// The error type comes from the signature only.
+#[observe]
+#[allow(clippy::manual_async_fn)]
+fn settles() -> impl std::future::Future<Output = Result<u8, std::convert::Infallible>> {
+    async { Ok(7) }
+}
+
+#[test]
+fn destructured_async_parameters_are_recorded_by_name() {
+    let (obs, _scope) = session();
+    let named = Named {
+        name: "ab".into(),
+        id: 3,
+    };
+    assert_eq!(
+        futures::executor::block_on(async_patterns("xyz".into(), named, (4, 5))),
+        12
+    );
+    assert_eq!(futures::executor::block_on(Adder.sum((1, 2), 9, "pw")), 3);
+    assert_eq!(futures::executor::block_on(settles()), Ok(7));
+    let f = flush(&obs);
+
+    let patterns = f.call("async_patterns");
+    assert_eq!(
+        patterns.arg_names.as_deref(),
+        Some(
+            &[
+                "s".to_owned(),
+                "name".to_owned(),
+                "id".to_owned(),
+                "a".to_owned()
+            ][..]
+        )
+    );
+    assert_eq!(
+        patterns.event.args,
+        Some(vec![json!("xyz"), json!("ab"), json!(3), json!(4)])
+    );
+    assert_eq!(patterns.event.result, Some(json!(12)));
+
+    let sum = f.call("sum");
+    assert_eq!(
+        sum.arg_names.as_deref(),
+        Some(&["a".to_owned(), "token".to_owned()][..])
+    );
+    assert_eq!(sum.event.args, Some(vec![json!(1), json!("[REDACTED]")]));
+    assert_eq!(sum.event.result, Some(json!(3)));
+
+    assert_eq!(f.call("settles").event.result, Some(json!(7)));
+}
