@@ -179,3 +179,77 @@ async fn a_reader_that_stops_at_done_has_read_a_finished_stream() {
     assert_eq!(e["response"]["stream"]["finished"], true);
     assert_eq!(e["response"]["text"], "Hello from the mock.");
 }
+
+#[observe(skip(client))]
+async fn post(
+    client: &ClientWithMiddleware,
+    url: &str,
+    body: Value,
+) -> Result<String, reqwest_middleware::Error> {
+    let response = client
+        .post(url)
+        .header("x-api-key", "sk-ant-api03-SECRET-0003")
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await?;
+    Ok(response.text().await?)
+}
+
+/// Anthropic's Messages API and OpenAI's Responses API, streamed with tools, through reqwest:
+/// the same events the ureq middleware records (`tests/llm_apis.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anthropic_and_responses_streams_with_tools() {
+    let server = MockServer::start().expect("server");
+    let obs = Collector::new();
+    let _g = obs.set_default();
+    obs.observe(ObserveOptions::new()).expect("observe");
+    let c = client();
+    let messages = format!("{}/v1/messages", server.url());
+    let responses = format!("{}/v1/responses", server.url());
+    let claude = json!({"model": "claude-sonnet-4-5", "max_tokens": 256, "stream": true,
+                        "tools": [{"name": "get_weather", "input_schema": {"type": "object"}}],
+                        "messages": [{"role": "user", "content": "Weather in Paris?"}]});
+    let gpt = json!({"model": "gpt-4.1-mini", "input": "Weather in Paris?", "stream": true,
+                     "tools": [{"type": "function", "name": "get_weather"}]});
+    let (a, r) = tokio::join!(post(&c, &messages, claude), post(&c, &responses, gpt));
+    assert_eq!(a.expect("call"), fixtures::ANTHROPIC_STREAM_TOOL_USE);
+    assert_eq!(r.expect("call"), fixtures::OPENAI_RESPONSE_STREAM_TOOLS);
+
+    let (export, text, _dir) = support::flush_validated(&obs, "reqwest_apis.json");
+    assert!(!text.contains("SECRET"));
+    let events = export["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    let by_api = |api: &str| {
+        events
+            .iter()
+            .find(|e| e["api"] == api)
+            .unwrap_or_else(|| panic!("an event of {api}"))
+    };
+    let anthropic = by_api("messages.create");
+    assert_eq!(anthropic["provider"], "anthropic");
+    assert_eq!(
+        anthropic["response"]["tool_calls"],
+        json!([{"id": "toolu_01MockWeather0002", "name": "get_weather", "input": {"city": "Paris"}}])
+    );
+    assert_eq!(
+        anthropic["response"]["usage"]["cache_read_input_tokens"],
+        1800
+    );
+    assert_eq!(anthropic["response"]["stream"]["finished"], true);
+    let openai = by_api("responses.create");
+    assert_eq!(openai["provider"], "openai");
+    assert_eq!(
+        openai["response"]["tool_calls"][0]["arguments"],
+        "{\"city\":\"Paris\"}"
+    );
+    assert_eq!(openai["response"]["stream"]["finished"], true);
+    let functions = export["function_events"].as_array().unwrap();
+    for e in events {
+        let parent = functions
+            .iter()
+            .find(|f| f["span_id"] == e["parent_span_id"])
+            .expect("a parent");
+        assert_eq!(parent["name"], "post");
+    }
+}

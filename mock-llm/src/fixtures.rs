@@ -70,6 +70,14 @@ fixtures! {
     /// Anthropic stream: `message_start`, `content_block_start`, `ping`, three
     /// `content_block_delta`, `content_block_stop`, `message_delta` with usage, `message_stop`.
     ANTHROPIC_STREAM = "anthropic/stream.sse";
+    /// Anthropic `message` for a request with `tools`: a thinking block, a text block and a
+    /// `tool_use` of `get_weather`, stopped for `tool_use`, most of its prompt read from the cache.
+    ANTHROPIC_MESSAGE_TOOL_USE = "anthropic/message_tool_use.json";
+    /// [`ANTHROPIC_MESSAGE_TOOL_USE`] streamed: thinking and signature deltas, text deltas, the
+    /// tool's input in `input_json_delta` pieces, `message_delta` with the usage.
+    ANTHROPIC_STREAM_TOOL_USE = "anthropic/stream_tool_use.sse";
+    /// Anthropic stream that an `error` event (`overloaded_error`) ends after its first word.
+    ANTHROPIC_STREAM_OVERLOADED = "anthropic/stream_overloaded.sse";
     /// Anthropic 400 `invalid_request_error`.
     ANTHROPIC_ERROR_400 = "anthropic/error_400.json";
     /// Anthropic 401 `authentication_error`.
@@ -78,6 +86,21 @@ fixtures! {
     ANTHROPIC_ERROR_429 = "anthropic/error_429.json";
     /// Anthropic 500 `api_error`.
     ANTHROPIC_ERROR_500 = "anthropic/error_500.json";
+    /// Anthropic 529 `overloaded_error`.
+    ANTHROPIC_ERROR_529 = "anthropic/error_529.json";
+    /// OpenAI Responses API `response` answering "Hello from the mock.", with cached input and
+    /// reasoning tokens in its usage.
+    OPENAI_RESPONSE = "openai/response.json";
+    /// OpenAI `response` whose output is a `function_call` of `get_weather` (requests with `tools`).
+    OPENAI_RESPONSE_TOOLS = "openai/response_tools.json";
+    /// [`OPENAI_RESPONSE`] streamed: `response.created` … `response.output_text.delta` ×3 …
+    /// `response.completed` (no `[DONE]`).
+    OPENAI_RESPONSE_STREAM = "openai/response_stream.sse";
+    /// [`OPENAI_RESPONSE_TOOLS`] streamed, the arguments in `function_call_arguments.delta` pieces.
+    OPENAI_RESPONSE_STREAM_TOOLS = "openai/response_stream_tools.sse";
+    /// Gemini `GenerateContentResponse` whose part is a `functionCall` of `get_weather`
+    /// (requests with `tools`).
+    GEMINI_FUNCTION_CALL = "gemini/function_call.json";
     /// The 404 body for a method and path no route matches (OpenAI's error shape).
     NOT_FOUND = "not_found.json";
     /// The `text/plain` body for a model containing `not-json`.

@@ -9,11 +9,12 @@
 //! |---|---|
 //! | `POST */chat/completions` | OpenAI `chat.completion`; with `"stream": true` SSE chunks and `data: [DONE]` (a usage chunk when `stream_options.include_usage`); `tool_calls` when the request has `tools`, unless its last message is a `tool` result (then the text answer, as an agent's final turn) |
 //! | `POST */embeddings` | OpenAI embedding list, one 8-float vector per input |
-//! | `POST */models/{model}:generateContent` | Gemini `GenerateContentResponse` |
+//! | `POST */responses` | OpenAI Responses API `response`; with `"stream": true` its SSE event sequence (`response.created` … `response.completed`); a `function_call` when the request has `tools`, unless its `input` has a `function_call_output` |
+//! | `POST */models/{model}:generateContent` | Gemini `GenerateContentResponse`; a `functionCall` part when the request has `tools` |
 //! | `POST */models/{model}:streamGenerateContent` | with `?alt=sse` SSE events, else the chunked JSON array |
 //! | `POST */models/{model}:predictLongRunning` | a Gemini operation (video generation) |
 //! | `GET */operations/*` | the operation, done, with a video URI |
-//! | `POST */messages` | Anthropic `message`; with `"stream": true` its SSE event sequence |
+//! | `POST */messages` | Anthropic `message`; with `"stream": true` its SSE event sequence; with `tools`, thinking, text and a `tool_use` (from a cached prompt), unless the last message holds a `tool_result` |
 //! | `GET */v1/usage` | aiobs usage server: the key's usage, `{"success": true, "usage": {...}}` |
 //! | `POST */v1/usage` | `{"trace_count": n}` spends `n` traces of the quota, or 429 past the limit |
 //! | `POST */v1/traces` | aiobs trace server: stores the export document, counts its events |
@@ -21,7 +22,8 @@
 //!
 //! The model (the request's `model` field; for Gemini the model in the path) picks the behaviour:
 //! containing `error-400`, `error-401`, `error-429` or `error-500`, that status with the
-//! provider's error body; `not-json`, a 200 `text/plain` body; `cut`, a stream that stops after
+//! provider's error body (`error-529`, Anthropic's overloaded); `overloaded-mid-stream`
+//! (Anthropic), a stream that an `error` event ends; `not-json`, a 200 `text/plain` body; `cut`, a stream that stops after
 //! about half its events, without the terminating chunk; `long` (chat completions), a 2 kB
 //! completion or a stream of 200 chunks, for benchmarks. A body that is not JSON gets a 400.
 //!

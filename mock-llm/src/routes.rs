@@ -37,6 +37,7 @@ enum Endpoint<'a> {
     ChatCompletions,
     Embeddings,
     Messages,
+    Responses,
     /// `*/models/{model}:{action}`.
     Gemini(&'a str, &'a str),
 }
@@ -50,7 +51,7 @@ pub(crate) fn route(request: &Received) -> Reply {
         return full(404, JSON, fx::NOT_FOUND);
     };
     let (errors, model) = match endpoint {
-        Endpoint::ChatCompletions | Endpoint::Embeddings => (OPENAI, None),
+        Endpoint::ChatCompletions | Endpoint::Embeddings | Endpoint::Responses => (OPENAI, None),
         Endpoint::Messages => (ANTHROPIC, None),
         Endpoint::Gemini(model, _) => (GEMINI, Some(model)),
     };
@@ -64,6 +65,9 @@ pub(crate) fn route(request: &Received) -> Reply {
     {
         return full(STATUSES[i], JSON, errors[i]);
     }
+    if matches!(endpoint, Endpoint::Messages) && model.contains("error-529") {
+        return full(529, JSON, fx::ANTHROPIC_ERROR_529);
+    }
     if model.contains("not-json") {
         return full(200, "text/plain; charset=utf-8", fx::NOT_JSON);
     }
@@ -72,8 +76,11 @@ pub(crate) fn route(request: &Received) -> Reply {
     match endpoint {
         Endpoint::ChatCompletions => chat_completions(&body, stream, cut),
         Endpoint::Embeddings => embeddings(&body),
-        Endpoint::Messages if stream => events(SSE, fx::ANTHROPIC_STREAM, "\n\n", cut),
-        Endpoint::Messages => full(200, JSON, fx::ANTHROPIC_MESSAGE),
+        Endpoint::Messages => messages(&body, model, stream, cut),
+        Endpoint::Responses => responses(&body, stream, cut),
+        Endpoint::Gemini(_, "generateContent") if !body["tools"].is_null() => {
+            full(200, JSON, fx::GEMINI_FUNCTION_CALL)
+        }
         Endpoint::Gemini(_, "generateContent") => full(200, JSON, fx::GEMINI_GENERATE_CONTENT),
         Endpoint::Gemini(_, "predictLongRunning") => full(200, JSON, fx::GEMINI_OPERATION),
         Endpoint::Gemini(_, "streamGenerateContent") => {
@@ -97,6 +104,7 @@ fn endpoint(request: &Received) -> Option<Endpoint<'_>> {
         _ if path.ends_with("/chat/completions") => Endpoint::ChatCompletions,
         _ if path.ends_with("/embeddings") => Endpoint::Embeddings,
         _ if path.ends_with("/messages") => Endpoint::Messages,
+        _ if path.ends_with("/responses") => Endpoint::Responses,
         _ => {
             let (_, last) = path.rsplit_once("/models/")?;
             let (model, action) = last.split_once(':').filter(|(m, _)| !m.contains('/'))?;
@@ -149,6 +157,40 @@ fn chat_completions(body: &Value, stream: bool, cut: bool) -> Reply {
         (true, true, true) => fx::OPENAI_CHAT_STREAM_TOOLS_USAGE,
     };
     events(SSE, fixture, "\n\n", cut)
+}
+
+/// Anthropic's Messages API: with `tools`, a tool use until a `tool_result` comes back.
+fn messages(body: &Value, model: &str, stream: bool, cut: bool) -> Reply {
+    if model.contains("overloaded-mid-stream") {
+        return events(SSE, fx::ANTHROPIC_STREAM_OVERLOADED, "\n\n", cut);
+    }
+    let last_is_result = body["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["content"].as_array())
+        .is_some_and(|blocks| blocks.iter().any(|b| b["type"] == "tool_result"));
+    let tools = !body["tools"].is_null() && !last_is_result;
+    match (stream, tools) {
+        (false, false) => full(200, JSON, fx::ANTHROPIC_MESSAGE),
+        (false, true) => full(200, JSON, fx::ANTHROPIC_MESSAGE_TOOL_USE),
+        (true, false) => events(SSE, fx::ANTHROPIC_STREAM, "\n\n", cut),
+        (true, true) => events(SSE, fx::ANTHROPIC_STREAM_TOOL_USE, "\n\n", cut),
+    }
+}
+
+/// OpenAI's Responses API: with `tools`, a function call until a `function_call_output` comes
+/// back in `input`.
+fn responses(body: &Value, stream: bool, cut: bool) -> Reply {
+    let has_output = body["input"]
+        .as_array()
+        .is_some_and(|items| items.iter().any(|i| i["type"] == "function_call_output"));
+    let tools = !body["tools"].is_null() && !has_output;
+    match (stream, tools) {
+        (false, false) => full(200, JSON, fx::OPENAI_RESPONSE),
+        (false, true) => full(200, JSON, fx::OPENAI_RESPONSE_TOOLS),
+        (true, false) => events(SSE, fx::OPENAI_RESPONSE_STREAM, "\n\n", cut),
+        (true, true) => events(SSE, fx::OPENAI_RESPONSE_STREAM_TOOLS, "\n\n", cut),
+    }
 }
 
 /// Whether the conversation ends with a `tool` message (a tool's result sent back).

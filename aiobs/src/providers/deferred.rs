@@ -15,13 +15,14 @@ use std::sync::Arc;
 
 use super::json::{over_cap, parse_body};
 use super::sse::{SseEvent, SseParser};
-use super::{Body, EventFields, Exchange, Gemini, HttpRequest, OpenAi, Provider};
+use super::{Anthropic, Body, EventFields, Exchange, Gemini, HttpRequest, OpenAi, Provider};
 use crate::capture::encode;
 use crate::store::{Header, Kind};
 
 /// The provider index of the built-in providers (registered ones are their position).
 pub(crate) const OPENAI: u32 = u32::MAX;
 pub(crate) const GEMINI: u32 = u32::MAX - 1;
+pub(crate) const ANTHROPIC: u32 = u32::MAX - 2;
 
 /// Flags of a stored exchange.
 pub(crate) mod xflag {
@@ -163,6 +164,7 @@ pub(crate) fn materialize(
             let provider: Option<&dyn Provider> = match stored.provider {
                 OPENAI => Some(&OpenAi),
                 GEMINI => Some(&Gemini),
+                ANTHROPIC => Some(&Anthropic),
                 i => providers.get(i as usize).map(|p| &**p),
             };
             match provider {

@@ -155,8 +155,35 @@ struct ContentResponse {
     usage: Option<Value>,
     text: Option<String>,
     candidates: Option<Value>,
+    /// The `functionCall` parts of the first candidate: the tools the model asked to call (a
+    /// field the Python SDK doesn't write).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<FunctionCall>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stream: Option<StreamInfo>,
+}
+
+/// A `functionCall` part: `id` (when the API gives one), `name`, `args`.
+#[derive(Serialize)]
+struct FunctionCall {
+    id: Option<Value>,
+    name: Option<Value>,
+    args: Value,
+}
+
+/// The `functionCall` parts of a candidate.
+fn function_calls(candidate: &Value) -> impl Iterator<Item = FunctionCall> + '_ {
+    candidate
+        .pointer("/content/parts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("functionCall"))
+        .map(|call| FunctionCall {
+            id: call.get("id").cloned(),
+            name: call.get("name").cloned(),
+            args: call.get("args").cloned().unwrap_or(Value::Null),
+        })
 }
 
 /// The text of a candidate: its text parts joined, thoughts left out (as the SDK's `.text`).
@@ -185,6 +212,10 @@ fn content_response(body: &Value, stream: Option<StreamInfo>) -> ContentResponse
             .get("candidates")
             .filter(|c| c.as_array().is_some_and(|a| !a.is_empty()))
             .map(snake_keys),
+        tool_calls: body
+            .pointer("/candidates/0")
+            .map(|c| function_calls(c).collect())
+            .unwrap_or_default(),
         stream,
     }
 }
@@ -199,9 +230,13 @@ fn content_stream(
 ) {
     let mut text: Option<String> = None;
     let mut finish_reason = false;
+    let mut tool_calls = Vec::new();
     for c in chunks {
         if let Some(t) = c.pointer("/candidates/0").and_then(candidate_text) {
             text.get_or_insert_with(String::new).push_str(&t);
+        }
+        if let Some(candidate) = c.pointer("/candidates/0") {
+            tool_calls.extend(function_calls(candidate));
         }
         finish_reason |= c
             .pointer("/candidates/0/finishReason")
@@ -226,6 +261,7 @@ fn content_stream(
         usage: last_with("usageMetadata").map(snake_keys),
         text,
         candidates,
+        tool_calls,
         stream: Some(StreamInfo {
             chunks: chunks.len(),
             first_chunk_ms,

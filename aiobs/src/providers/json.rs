@@ -91,6 +91,40 @@ pub(crate) fn body_value(body: &Body) -> Value {
     }
 }
 
+/// A request body as recorded for the APIs the Python SDK doesn't know: every parameter under
+/// its own name, `leading` first (those present, in that order), then the others in their
+/// order on the wire.
+pub(crate) struct Leading<'a> {
+    pub(crate) value: &'a Value,
+    pub(crate) keys: &'a [String],
+    pub(crate) leading: &'a [&'a str],
+}
+
+impl Serialize for Leading<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Some(obj) = self.value.as_object() else {
+            return self.value.serialize(s);
+        };
+        let mut map = s.serialize_map(None)?;
+        for key in self.leading {
+            if let Some(v) = obj.get(*key) {
+                map.serialize_entry(key, v)?;
+            }
+        }
+        let rest: Box<dyn Iterator<Item = &String>> = if self.keys.len() == obj.len() {
+            Box::new(self.keys.iter())
+        } else {
+            Box::new(obj.keys())
+        };
+        for key in rest.filter(|k| !self.leading.contains(&k.as_str())) {
+            if let Some(v) = obj.get(key) {
+                map.serialize_entry(key, v)?;
+            }
+        }
+        map.end()
+    }
+}
+
 /// The entries of a body object except `skip`, in their order on the wire: the `other` of
 /// the Python SDK's request models.
 pub(crate) struct Other<'a> {

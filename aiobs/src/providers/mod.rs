@@ -4,8 +4,9 @@
 //! OpenAI-compatible servers, Azure, a local vLLM or Ollama) and turns the whole exchange
 //! (request body, status, response body or the events of a stream) into the event's
 //! `request`, `response` and `error`. [`OpenAi`] and [`Gemini`] are built in and record what
-//! the Python SDK records for the same call; [`Collector::register_provider`] adds more, and
-//! is consulted first.
+//! the Python SDK records for the same call, and more (tool calls, finish reasons);
+//! [`Anthropic`] is built in too. [`Collector::register_provider`] adds more, and is consulted
+//! first.
 //!
 //! The HTTP integrations ([`UreqMiddleware`] with the `ureq`
 //! feature) drive an [`HttpCall`]; other clients can drive one themselves, or record by hand
@@ -13,6 +14,7 @@
 //!
 //! [`Collector::register_provider`]: crate::Collector::register_provider
 
+mod anthropic;
 mod call;
 pub(crate) mod deferred;
 mod gemini;
@@ -28,6 +30,7 @@ mod ureq;
 
 use std::borrow::Cow;
 
+pub use anthropic::Anthropic;
 pub use call::{EventFields, ProviderCall};
 pub use gemini::Gemini;
 pub use http_call::{DEFAULT_BODY_CAP, HttpCall};
@@ -191,8 +194,11 @@ pub(crate) fn find(
     http: &HttpRequest<'_>,
 ) -> Option<(u32, String, String)> {
     let registered = registered.iter().enumerate().map(|(i, p)| (i as u32, &**p));
-    let builtin: [(u32, &dyn Provider); 2] =
-        [(deferred::OPENAI, &OpenAi), (deferred::GEMINI, &Gemini)];
+    let builtin: [(u32, &dyn Provider); 3] = [
+        (deferred::OPENAI, &OpenAi),
+        (deferred::GEMINI, &Gemini),
+        (deferred::ANTHROPIC, &Anthropic),
+    ];
     // A registered provider that panics here costs its recognition, never the call.
     registered.chain(builtin).find_map(|(i, p)| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -7,6 +7,8 @@ use serde_json::{Map, Value};
 use super::json::{Other, body_value, python_repr, unreadable};
 use super::{Body, EventFields, Exchange, HttpRequest, Provider};
 
+mod responses;
+
 /// The built-in OpenAI provider: `POST …/chat/completions` is `chat.completions.create` and
 /// `POST …/embeddings` is `embeddings.create`, on any base URL (api.openai.com, Azure OpenAI,
 /// vLLM, Ollama's `/v1`, …).
@@ -22,6 +24,7 @@ pub struct OpenAi;
 
 const CHAT: &str = "chat.completions.create";
 const EMBEDDINGS: &str = "embeddings.create";
+const RESPONSES: &str = "responses.create";
 
 impl Provider for OpenAi {
     fn name(&self) -> &str {
@@ -37,16 +40,24 @@ impl Provider for OpenAi {
             Some(CHAT.to_owned())
         } else if path.ends_with("/embeddings") {
             Some(EMBEDDINGS.to_owned())
+        } else if path.ends_with("/responses") {
+            Some(RESPONSES.to_owned())
         } else {
             None
         }
     }
 
-    fn stream_complete(&self, _api: &str, events: &[super::SseEvent]) -> bool {
+    fn stream_complete(&self, api: &str, events: &[super::SseEvent]) -> bool {
+        if api == RESPONSES {
+            return events.last().is_some_and(responses::is_terminal);
+        }
         events.last().is_some_and(|e| e.data.trim() == "[DONE]")
     }
 
     fn record(&self, exchange: &Exchange<'_>, event: &mut EventFields) {
+        if exchange.api == RESPONSES {
+            return responses::record(exchange, event);
+        }
         let embeddings = exchange.api == EMBEDDINGS;
         match exchange.request {
             Body::Json { value, keys } => {
@@ -79,7 +90,7 @@ impl Provider for OpenAi {
 }
 
 /// `…/openai/deployments/{name}/…`: Azure names the model in the path, not the body.
-fn azure_deployment(path: &str) -> Option<&str> {
+pub(super) fn azure_deployment(path: &str) -> Option<&str> {
     let rest = &path[path.find("/deployments/")? + "/deployments/".len()..];
     rest.split('/').next().filter(|d| !d.is_empty())
 }
@@ -201,8 +212,45 @@ struct ChatResponse<'a> {
     model: Option<&'a str>,
     usage: Option<Usage<'a>>,
     text: Option<String>,
+    /// Why the model stopped (`stop`, `tool_calls`, `length`, …): a field the Python SDK
+    /// doesn't write.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finish_reason: Option<&'a str>,
+    /// The tools the model asked to call: a field the Python SDK doesn't write.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<ToolCall>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stream: Option<StreamInfo>,
+}
+
+/// A tool the model asked to call: its id, the function's name, and the arguments as the
+/// model wrote them (a JSON text).
+#[derive(Serialize, Default)]
+pub(crate) struct ToolCall {
+    pub(crate) id: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) arguments: String,
+}
+
+fn tool_calls_of(message: &Value) -> Vec<ToolCall> {
+    message
+        .get("tool_calls")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|call| ToolCall {
+            id: call.get("id").and_then(Value::as_str).map(str::to_owned),
+            name: call
+                .pointer("/function/name")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            arguments: call
+                .pointer("/function/arguments")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        })
+        .collect()
 }
 
 /// How a streamed response went: a field the Python SDK doesn't write (it records no stream).
@@ -227,6 +275,13 @@ fn chat_response(body: &Value) -> ChatResponse<'_> {
         model: body.get("model").and_then(Value::as_str),
         usage: usage_of(body),
         text,
+        finish_reason: body
+            .pointer("/choices/0/finish_reason")
+            .and_then(Value::as_str),
+        tool_calls: body
+            .pointer("/choices/0/message")
+            .map(tool_calls_of)
+            .unwrap_or_default(),
         stream: None,
     }
 }
@@ -248,7 +303,9 @@ fn chat_stream(
         }
     }
     let mut text: Option<String> = None;
-    let mut finish_reason = false;
+    let mut finish_reason = None;
+    // Tool calls by their index in the deltas.
+    let mut tools: Vec<(u64, ToolCall)> = Vec::new();
     for c in &chunks {
         for choice in c
             .get("choices")
@@ -262,7 +319,34 @@ fn chat_stream(
             if let Some(piece) = choice.pointer("/delta/content").and_then(Value::as_str) {
                 text.get_or_insert_with(String::new).push_str(piece);
             }
-            finish_reason |= choice.get("finish_reason").is_some_and(|f| !f.is_null());
+            for delta in choice
+                .pointer("/delta/tool_calls")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let index = delta.get("index").and_then(Value::as_u64).unwrap_or(0);
+                let at = match tools.iter().position(|(i, _)| *i == index) {
+                    Some(at) => at,
+                    None => {
+                        tools.push((index, ToolCall::default()));
+                        tools.len() - 1
+                    }
+                };
+                let call = &mut tools[at].1;
+                if let Some(id) = delta.get("id").and_then(Value::as_str) {
+                    call.id = Some(id.to_owned());
+                }
+                if let Some(name) = delta.pointer("/function/name").and_then(Value::as_str) {
+                    call.name.get_or_insert_with(String::new).push_str(name);
+                }
+                if let Some(args) = delta.pointer("/function/arguments").and_then(Value::as_str) {
+                    call.arguments.push_str(args);
+                }
+            }
+            if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+                finish_reason = Some(reason);
+            }
         }
     }
     let first = chunks.first();
@@ -272,10 +356,12 @@ fn chat_stream(
         model: first.and_then(|c| c.get("model")).and_then(Value::as_str),
         usage,
         text,
+        finish_reason,
+        tool_calls: tools.into_iter().map(|(_, call)| call).collect(),
         stream: Some(StreamInfo {
             chunks: chunks.len(),
             first_chunk_ms,
-            finished: transport_finished && (done || finish_reason),
+            finished: transport_finished && (done || finish_reason.is_some()),
         }),
     };
     event.response(&response);
@@ -336,7 +422,7 @@ fn embeddings_response(body: &Value, event: &mut EventFields) {
 
 /// The exception text openai-python raises for an error status:
 /// `RateLimitError: Error code: 429 - {'error': {...}}`.
-fn error_text(exchange: &Exchange<'_>) -> Option<String> {
+pub(super) fn error_text(exchange: &Exchange<'_>) -> Option<String> {
     let status = exchange.status.filter(|s| *s >= 400)?;
     let class = match status {
         400 => "BadRequestError",
