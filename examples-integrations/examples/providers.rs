@@ -1,6 +1,7 @@
 //! LLM calls recorded from the HTTP exchange: a ureq agent with aiobs's middleware calls
-//! OpenAI (a completion and a stream), Gemini, and Anthropic through a provider written here,
-//! all against a mock server on loopback that the example starts itself (no network, no key).
+//! OpenAI (a completion and a stream), Gemini, Anthropic, and Ollama's native API through a
+//! provider written here, all against a mock server on loopback that the example starts itself
+//! (no network, no key).
 //!
 //! ```sh
 //! cargo run -p examples-integrations --example providers
@@ -8,25 +9,21 @@
 
 use std::io::{BufRead, BufReader};
 
-use aiobs::providers::{Body, Exchange, HttpRequest, SseEvent, UreqMiddleware};
+use aiobs::providers::{Body, Exchange, HttpRequest, UreqMiddleware};
 use aiobs::{EventFields, FlushOptions, ObserveOptions, Provider, observe};
 use serde_json::{Value, json};
 
-/// Anthropic's Messages API: what the `Provider` trait takes to teach aiobs a new API.
-struct Anthropic;
+/// Ollama's native chat API (`POST /api/chat`; its OpenAI-compatible `/v1` is built in): what
+/// the `Provider` trait takes to teach aiobs a new API.
+struct Ollama;
 
-impl Provider for Anthropic {
+impl Provider for Ollama {
     fn name(&self) -> &str {
-        "anthropic"
+        "ollama"
     }
 
     fn api(&self, http: &HttpRequest<'_>) -> Option<String> {
-        (http.method == "POST" && http.path.ends_with("/v1/messages"))
-            .then(|| "messages.create".to_owned())
-    }
-
-    fn stream_complete(&self, _api: &str, events: &[SseEvent]) -> bool {
-        events.last().and_then(|e| e.event.as_deref()) == Some("message_stop")
+        (http.method == "POST" && http.path.ends_with("/api/chat")).then(|| "chat".to_owned())
     }
 
     fn record(&self, exchange: &Exchange<'_>, event: &mut EventFields) {
@@ -34,40 +31,29 @@ impl Provider for Anthropic {
         event.request(&json!({
             "model": request.and_then(|r| r.get("model")),
             "messages": request.and_then(|r| r.get("messages")),
-            "max_tokens": request.and_then(|r| r.get("max_tokens")),
+            "options": request.and_then(|r| r.get("options")),
         }));
         if let Some(status) = exchange.status.filter(|s| *s >= 400) {
             let message = exchange
                 .response
                 .json()
-                .and_then(|b| b.pointer("/error/message"))
+                .and_then(|b| b.get("error"))
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            event.error(format!("APIStatusError: {status} {message}"));
+            event.error(format!("ResponseError: {status} {message}"));
             return;
         }
-        match exchange.response {
-            Body::Json { value, .. } => event.response(&json!({
-                "id": value.get("id"),
+        if let Body::Json { value, .. } = exchange.response {
+            event.response(&json!({
                 "model": value.get("model"),
-                "usage": value.get("usage"),
-                "text": value.pointer("/content/0/text"),
-            })),
-            // A stream: the text deltas joined.
-            Body::Stream { events, finished } => {
-                let text: String = events
-                    .iter()
-                    .filter(|e| e.event.as_deref() == Some("content_block_delta"))
-                    .filter_map(|e| serde_json::from_str::<Value>(&e.data).ok())
-                    .filter_map(|d| {
-                        d.pointer("/delta/text")
-                            .and_then(Value::as_str)
-                            .map(str::to_owned)
-                    })
-                    .collect();
-                event.response(&json!({"text": text, "finished": finished}));
-            }
-            _ => {}
+                // Ollama's token counts, under the names cost tools read.
+                "usage": {
+                    "prompt_tokens": value.get("prompt_eval_count"),
+                    "completion_tokens": value.get("eval_count"),
+                },
+                "text": value.pointer("/message/content"),
+                "finish_reason": value.get("done_reason"),
+            }));
         }
         if let Some(failure) = exchange.failure {
             event.error(failure);
@@ -157,6 +143,24 @@ fn ask_claude(agent: &ureq::Agent, base: &str, question: &str) -> Result<String,
         .to_owned())
 }
 
+#[observe(skip(agent))]
+fn ask_ollama(agent: &ureq::Agent, base: &str, question: &str) -> Result<String, ureq::Error> {
+    let answer: Value = agent
+        .post(format!("{base}/api/chat"))
+        .send_json(json!({
+            "model": "llama3.2:3b",
+            "stream": false,
+            "messages": [{"role": "user", "content": question}],
+            "options": {"temperature": 0.2},
+        }))?
+        .body_mut()
+        .read_json()?;
+    Ok(answer["message"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
+}
+
 #[observe(skip(agent, base))]
 fn compare_models(agent: &ureq::Agent, base: &str, question: &str) -> Vec<String> {
     let mut answers = vec![
@@ -164,6 +168,7 @@ fn compare_models(agent: &ureq::Agent, base: &str, question: &str) -> Vec<String
         stream_openai(agent, base, question).unwrap_or_else(|e| e.to_string()),
         ask_gemini(agent, base, question).unwrap_or_else(|e| e.to_string()),
         ask_claude(agent, base, question).unwrap_or_else(|e| e.to_string()),
+        ask_ollama(agent, base, question).unwrap_or_else(|e| e.to_string()),
     ];
     // A rate-limited call: recorded with the provider's message, returned as an error.
     let limited = agent.post(format!("{base}/v1/chat/completions")).send_json(
@@ -179,7 +184,7 @@ fn compare_models(agent: &ureq::Agent, base: &str, question: &str) -> Vec<String
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = mock_llm::MockServer::start()?;
     let obs = aiobs::observer();
-    obs.register_provider(Anthropic);
+    obs.register_provider(Ollama);
     obs.observe(ObserveOptions::new().session_name("providers"))?;
 
     let agent: ureq::Agent = ureq::Agent::config_builder()

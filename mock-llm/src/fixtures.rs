@@ -101,6 +101,8 @@ fixtures! {
     /// Gemini `GenerateContentResponse` whose part is a `functionCall` of `get_weather`
     /// (requests with `tools`).
     GEMINI_FUNCTION_CALL = "gemini/function_call.json";
+    /// Ollama's native `POST /api/chat` answer (not streamed), "Hello from the mock.".
+    OLLAMA_CHAT = "ollama/chat.json";
     /// The 404 body for a method and path no route matches (OpenAI's error shape).
     NOT_FOUND = "not_found.json";
     /// The `text/plain` body for a model containing `not-json`.

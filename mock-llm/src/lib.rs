@@ -10,6 +10,7 @@
 //! | `POST */chat/completions` | OpenAI `chat.completion`; with `"stream": true` SSE chunks and `data: [DONE]` (a usage chunk when `stream_options.include_usage`); `tool_calls` when the request has `tools`, unless its last message is a `tool` result (then the text answer, as an agent's final turn) |
 //! | `POST */embeddings` | OpenAI embedding list, one 8-float vector per input |
 //! | `POST */responses` | OpenAI Responses API `response`; with `"stream": true` its SSE event sequence (`response.created` … `response.completed`); a `function_call` when the request has `tools`, unless its `input` has a `function_call_output` |
+//! | `POST */api/chat` | Ollama's native chat answer (not streamed) |
 //! | `POST */models/{model}:generateContent` | Gemini `GenerateContentResponse`; a `functionCall` part when the request has `tools` |
 //! | `POST */models/{model}:streamGenerateContent` | with `?alt=sse` SSE events, else the chunked JSON array |
 //! | `POST */models/{model}:predictLongRunning` | a Gemini operation (video generation) |

@@ -38,6 +38,8 @@ enum Endpoint<'a> {
     Embeddings,
     Messages,
     Responses,
+    /// Ollama's native chat API.
+    OllamaChat,
     /// `*/models/{model}:{action}`.
     Gemini(&'a str, &'a str),
 }
@@ -51,7 +53,10 @@ pub(crate) fn route(request: &Received) -> Reply {
         return full(404, JSON, fx::NOT_FOUND);
     };
     let (errors, model) = match endpoint {
-        Endpoint::ChatCompletions | Endpoint::Embeddings | Endpoint::Responses => (OPENAI, None),
+        Endpoint::ChatCompletions
+        | Endpoint::Embeddings
+        | Endpoint::Responses
+        | Endpoint::OllamaChat => (OPENAI, None),
         Endpoint::Messages => (ANTHROPIC, None),
         Endpoint::Gemini(model, _) => (GEMINI, Some(model)),
     };
@@ -78,6 +83,7 @@ pub(crate) fn route(request: &Received) -> Reply {
         Endpoint::Embeddings => embeddings(&body),
         Endpoint::Messages => messages(&body, model, stream, cut),
         Endpoint::Responses => responses(&body, stream, cut),
+        Endpoint::OllamaChat => full(200, JSON, fx::OLLAMA_CHAT),
         Endpoint::Gemini(_, "generateContent") if !body["tools"].is_null() => {
             full(200, JSON, fx::GEMINI_FUNCTION_CALL)
         }
@@ -105,6 +111,7 @@ fn endpoint(request: &Received) -> Option<Endpoint<'_>> {
         _ if path.ends_with("/embeddings") => Endpoint::Embeddings,
         _ if path.ends_with("/messages") => Endpoint::Messages,
         _ if path.ends_with("/responses") => Endpoint::Responses,
+        _ if path.ends_with("/api/chat") => Endpoint::OllamaChat,
         _ => {
             let (_, last) = path.rsplit_once("/models/")?;
             let (model, action) = last.split_once(':').filter(|(m, _)| !m.contains('/'))?;

@@ -112,21 +112,20 @@ pub struct Exchange<'a> {
 /// Something that knows an LLM API: it recognises the API's HTTP requests and turns an
 /// exchange into the event's fields. What [`Collector::register_provider`] takes.
 ///
-/// A provider for Anthropic's Messages API (the examples have a complete one):
+/// A provider for Ollama's native chat API (the examples have a complete one):
 ///
 /// ```
 /// use aiobs::providers::{Exchange, HttpRequest};
 /// use aiobs::{EventFields, Provider};
 ///
-/// struct Anthropic;
+/// struct Ollama;
 ///
-/// impl Provider for Anthropic {
+/// impl Provider for Ollama {
 ///     fn name(&self) -> &str {
-///         "anthropic"
+///         "ollama"
 ///     }
 ///     fn api(&self, http: &HttpRequest<'_>) -> Option<String> {
-///         (http.method == "POST" && http.path.ends_with("/v1/messages"))
-///             .then(|| "messages.create".to_owned())
+///         (http.method == "POST" && http.path.ends_with("/api/chat")).then(|| "chat".to_owned())
 ///     }
 ///     fn record(&self, exchange: &Exchange<'_>, event: &mut EventFields) {
 ///         event.request(&exchange.request.json());
@@ -137,7 +136,7 @@ pub struct Exchange<'a> {
 ///     }
 /// }
 ///
-/// aiobs::Collector::new().register_provider(Anthropic);
+/// aiobs::Collector::new().register_provider(Ollama);
 /// ```
 ///
 /// [`Collector::register_provider`]: crate::Collector::register_provider
