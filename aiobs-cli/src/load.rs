@@ -193,15 +193,25 @@ pub struct ProviderEvent<'a> {
     pub session_id: Cow<'a, str>,
 }
 
-/// What an LLM call used: the model and the tokens, as far as the request and response say.
+/// What an LLM call used: the model and the tokens, as far as the request and response say,
+/// counted the same way for every provider.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct LlmUsage {
     /// The model (the response's, else the request's).
     pub model: Option<String>,
-    /// Prompt (input) tokens.
+    /// Input (prompt) tokens, those read from or written to the provider's prompt cache
+    /// included: OpenAI's and Gemini's counts include them, Anthropic's three counts are added.
     pub tokens_in: Option<u64>,
-    /// Completion (output) tokens.
+    /// Of `tokens_in`, those read from the prompt cache (billed at the cached price).
+    pub tokens_cached: Option<u64>,
+    /// Of `tokens_in`, those written to the prompt cache (Anthropic's
+    /// `cache_creation_input_tokens`, billed at the cache-write price).
+    pub tokens_cache_write: Option<u64>,
+    /// Output (completion) tokens, reasoning included: OpenAI's and Anthropic's counts include
+    /// it, Gemini's thoughts are added.
     pub tokens_out: Option<u64>,
+    /// Of `tokens_out`, reasoning (thinking) tokens, where the provider counts them apart.
+    pub tokens_reasoning: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -214,15 +224,108 @@ struct ModelOnly {
     usage_metadata: Option<Usage>,
 }
 
-/// Token counts under the names OpenAI, Anthropic and Gemini (REST and Python) use.
+/// Token counts under the names OpenAI (chat and Responses), Anthropic and Gemini (REST and
+/// Python) use.
 #[derive(Deserialize, Default)]
 struct Usage {
-    #[serde(default, alias = "input_tokens", alias = "prompt_token_count")]
-    #[serde(alias = "promptTokenCount")]
+    // OpenAI chat completions.
+    #[serde(default)]
     prompt_tokens: Option<u64>,
-    #[serde(default, alias = "output_tokens", alias = "candidates_token_count")]
-    #[serde(alias = "candidatesTokenCount")]
+    #[serde(default)]
     completion_tokens: Option<u64>,
+    #[serde(default)]
+    prompt_tokens_details: Option<Details>,
+    #[serde(default)]
+    completion_tokens_details: Option<Details>,
+    // OpenAI's Responses API and Anthropic.
+    #[serde(default)]
+    input_tokens: Option<u64>,
+    #[serde(default)]
+    output_tokens: Option<u64>,
+    #[serde(default)]
+    input_tokens_details: Option<Details>,
+    #[serde(default)]
+    output_tokens_details: Option<Details>,
+    // Anthropic only: not part of `input_tokens`.
+    #[serde(default)]
+    cache_read_input_tokens: Option<u64>,
+    #[serde(default)]
+    cache_creation_input_tokens: Option<u64>,
+    // Gemini.
+    #[serde(default, alias = "promptTokenCount")]
+    prompt_token_count: Option<u64>,
+    #[serde(default, alias = "candidatesTokenCount")]
+    candidates_token_count: Option<u64>,
+    #[serde(default, alias = "cachedContentTokenCount")]
+    cached_content_token_count: Option<u64>,
+    #[serde(default, alias = "thoughtsTokenCount")]
+    thoughts_token_count: Option<u64>,
+}
+
+/// `cached_tokens` and `reasoning_tokens` of OpenAI's usage details.
+#[derive(Deserialize, Default)]
+struct Details {
+    #[serde(default)]
+    cached_tokens: Option<u64>,
+    #[serde(default)]
+    reasoning_tokens: Option<u64>,
+}
+
+/// Adds the counts that are there; `None` when none is.
+fn sum(counts: &[Option<u64>]) -> Option<u64> {
+    counts.iter().flatten().copied().reduce(u64::saturating_add)
+}
+
+impl Usage {
+    /// The counts, normalised: see [`LlmUsage`].
+    fn normalised(&self, model: Option<String>) -> LlmUsage {
+        let detail = |d: &Option<Details>, f: fn(&Details) -> Option<u64>| d.as_ref().and_then(f);
+        let anthropic =
+            self.cache_read_input_tokens.is_some() || self.cache_creation_input_tokens.is_some();
+        if anthropic {
+            return LlmUsage {
+                model,
+                tokens_in: sum(&[
+                    self.input_tokens,
+                    self.cache_read_input_tokens,
+                    self.cache_creation_input_tokens,
+                ]),
+                tokens_cached: self.cache_read_input_tokens,
+                tokens_cache_write: self.cache_creation_input_tokens,
+                tokens_out: self.output_tokens,
+                tokens_reasoning: None,
+            };
+        }
+        if self.prompt_tokens.is_some() || self.completion_tokens.is_some() {
+            return LlmUsage {
+                model,
+                tokens_in: self.prompt_tokens,
+                tokens_cached: detail(&self.prompt_tokens_details, |d| d.cached_tokens),
+                tokens_cache_write: None,
+                tokens_out: self.completion_tokens,
+                tokens_reasoning: detail(&self.completion_tokens_details, |d| d.reasoning_tokens),
+            };
+        }
+        if self.input_tokens.is_some() || self.output_tokens.is_some() {
+            return LlmUsage {
+                model,
+                tokens_in: self.input_tokens,
+                tokens_cached: detail(&self.input_tokens_details, |d| d.cached_tokens),
+                tokens_cache_write: None,
+                tokens_out: self.output_tokens,
+                tokens_reasoning: detail(&self.output_tokens_details, |d| d.reasoning_tokens),
+            };
+        }
+        // Gemini: thoughts are billed as output but not counted in the candidates.
+        LlmUsage {
+            model,
+            tokens_in: self.prompt_token_count,
+            tokens_cached: self.cached_content_token_count,
+            tokens_cache_write: None,
+            tokens_out: sum(&[self.candidates_token_count, self.thoughts_token_count]),
+            tokens_reasoning: self.thoughts_token_count,
+        }
+    }
 }
 
 fn decode(raw: Option<&RawValue>) -> ModelOnly {
@@ -247,10 +350,95 @@ impl ProviderEvent<'_> {
             .usage
             .or(response.usage_metadata)
             .unwrap_or_default();
-        LlmUsage {
-            model: model_name(response.model).or_else(|| model_name(request.model)),
-            tokens_in: usage.prompt_tokens,
-            tokens_out: usage.completion_tokens,
+        usage.normalised(model_name(response.model).or_else(|| model_name(request.model)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The usage of a provider event whose response is `response`.
+    fn usage_of(provider: &str, response: serde_json::Value) -> LlmUsage {
+        let text = serde_json::json!({
+            "provider": provider, "api": "x", "request": {"model": "asked"}, "response": response,
+            "started_at": 0.0, "ended_at": 0.0, "duration_ms": 0.0, "session_id": "s",
+        })
+        .to_string();
+        let event: ProviderEvent<'_> = serde_json::from_str(&text).unwrap();
+        event.usage()
+    }
+
+    fn counts(u: &LlmUsage) -> [Option<u64>; 5] {
+        [
+            u.tokens_in,
+            u.tokens_cached,
+            u.tokens_cache_write,
+            u.tokens_out,
+            u.tokens_reasoning,
+        ]
+    }
+
+    #[test]
+    fn every_provider_s_counts_mean_the_same() {
+        let chat = usage_of(
+            "openai",
+            serde_json::json!({"model": "gpt-4o", "usage": {"prompt_tokens": 1000,
+                "completion_tokens": 300, "prompt_tokens_details": {"cached_tokens": 800},
+                "completion_tokens_details": {"reasoning_tokens": 200}}}),
+        );
+        assert_eq!(chat.model.as_deref(), Some("gpt-4o"));
+        assert_eq!(
+            counts(&chat),
+            [Some(1000), Some(800), None, Some(300), Some(200)]
+        );
+
+        let responses = usage_of(
+            "openai",
+            serde_json::json!({"usage": {"input_tokens": 1312,
+                "input_tokens_details": {"cached_tokens": 1280}, "output_tokens": 86,
+                "output_tokens_details": {"reasoning_tokens": 64}, "total_tokens": 1398}}),
+        );
+        assert_eq!(
+            responses.model.as_deref(),
+            Some("asked"),
+            "the request's model"
+        );
+        assert_eq!(
+            counts(&responses),
+            [Some(1312), Some(1280), None, Some(86), Some(64)]
+        );
+
+        // Anthropic's `input_tokens` leaves out what the cache read and wrote.
+        let anthropic = usage_of(
+            "anthropic",
+            serde_json::json!({"usage": {"input_tokens": 24, "cache_read_input_tokens": 1800,
+                "cache_creation_input_tokens": 100, "output_tokens": 62}}),
+        );
+        assert_eq!(
+            counts(&anthropic),
+            [Some(1924), Some(1800), Some(100), Some(62), None]
+        );
+        let uncached = usage_of(
+            "anthropic",
+            serde_json::json!({"usage": {"input_tokens": 12, "output_tokens": 8}}),
+        );
+        assert_eq!(counts(&uncached), [Some(12), None, None, Some(8), None]);
+
+        // Gemini's thoughts are billed as output, apart from the candidates.
+        for usage in [
+            serde_json::json!({"usageMetadata": {"promptTokenCount": 500,
+                "cachedContentTokenCount": 400, "candidatesTokenCount": 50,
+                "thoughtsTokenCount": 150}}),
+            serde_json::json!({"usage": {"prompt_token_count": 500,
+                "cached_content_token_count": 400, "candidates_token_count": 50,
+                "thoughts_token_count": 150}}),
+        ] {
+            let gemini = usage_of("gemini", usage);
+            assert_eq!(
+                counts(&gemini),
+                [Some(500), Some(400), None, Some(200), Some(150)]
+            );
         }
     }
 }

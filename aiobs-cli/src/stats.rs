@@ -26,11 +26,49 @@ pub struct Row {
     pub p95_ms: f64,
     /// Longest call, ms.
     pub max_ms: f64,
-    /// Prompt tokens: of the provider's calls, or of the LLM calls made inside the function
-    /// (each LLM call counted once per function, also when the function recurses).
+    /// Input (prompt) tokens, the prompt cache's included: of the provider's calls, or of the
+    /// LLM calls made inside the function (each LLM call counted once per function, also when
+    /// the function recurses). See [`LlmUsage`](crate::load::LlmUsage) for how each provider's
+    /// counts are read.
     pub tokens_in: u64,
-    /// Completion tokens, counted the same way.
+    /// Of `tokens_in`, read from the prompt cache.
+    pub tokens_cached: u64,
+    /// Of `tokens_in`, written to the prompt cache (Anthropic).
+    pub tokens_cache_write: u64,
+    /// Output (completion) tokens, reasoning included, counted the same way.
     pub tokens_out: u64,
+    /// Of `tokens_out`, reasoning (thinking) tokens where the provider counts them apart.
+    pub tokens_reasoning: u64,
+}
+
+/// Token counts added up.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tokens {
+    input: u64,
+    cached: u64,
+    cache_write: u64,
+    output: u64,
+    reasoning: u64,
+}
+
+impl Tokens {
+    fn of(usage: &crate::load::LlmUsage) -> Tokens {
+        Tokens {
+            input: usage.tokens_in.unwrap_or(0),
+            cached: usage.tokens_cached.unwrap_or(0),
+            cache_write: usage.tokens_cache_write.unwrap_or(0),
+            output: usage.tokens_out.unwrap_or(0),
+            reasoning: usage.tokens_reasoning.unwrap_or(0),
+        }
+    }
+
+    fn add(&mut self, other: Tokens) {
+        self.input += other.input;
+        self.cached += other.cached;
+        self.cache_write += other.cache_write;
+        self.output += other.output;
+        self.reasoning += other.reasoning;
+    }
 }
 
 /// The rows for `export`: functions by name, then providers by name.
@@ -48,8 +86,7 @@ pub fn rows(export: &Export<'_>) -> Vec<Row> {
     struct Acc {
         durations: Vec<f64>,
         errors: u64,
-        tokens_in: u64,
-        tokens_out: u64,
+        tokens: Tokens,
     }
     let mut groups: BTreeMap<(&'static str, String), Acc> = BTreeMap::new();
     let mut above: HashSet<&str> = HashSet::new();
@@ -59,7 +96,7 @@ pub fn rows(export: &Export<'_>) -> Vec<Row> {
             Call::Provider(p) => {
                 let usage = p.usage();
                 let model = usage.model.clone().unwrap_or_else(|| "-".to_owned());
-                let (tin, tout) = (usage.tokens_in.unwrap_or(0), usage.tokens_out.unwrap_or(0));
+                let tokens = Tokens::of(&usage);
                 // The tokens also count for every function this call ran inside, once each.
                 above.clear();
                 let mut up = parent[i];
@@ -67,8 +104,7 @@ pub fn rows(export: &Export<'_>) -> Vec<Row> {
                     if let Call::Function(f) = &tree.calls[up as usize] {
                         if above.insert(&f.api) {
                             let acc = groups.entry(("function", f.api.to_string())).or_default();
-                            acc.tokens_in += tin;
-                            acc.tokens_out += tout;
+                            acc.tokens.add(tokens);
                         }
                     }
                     up = parent[up as usize];
@@ -76,8 +112,7 @@ pub fn rows(export: &Export<'_>) -> Vec<Row> {
                 let acc = groups
                     .entry(("provider", format!("{}/{model}", p.provider)))
                     .or_default();
-                acc.tokens_in += tin;
-                acc.tokens_out += tout;
+                acc.tokens.add(tokens);
                 ("provider", format!("{}/{model}", p.provider))
             }
         };
@@ -97,8 +132,11 @@ pub fn rows(export: &Export<'_>) -> Vec<Row> {
                 p50_ms: nearest_rank(&acc.durations, 0.50),
                 p95_ms: nearest_rank(&acc.durations, 0.95),
                 max_ms: acc.durations.last().copied().unwrap_or(0.0),
-                tokens_in: acc.tokens_in,
-                tokens_out: acc.tokens_out,
+                tokens_in: acc.tokens.input,
+                tokens_cached: acc.tokens.cached,
+                tokens_cache_write: acc.tokens.cache_write,
+                tokens_out: acc.tokens.output,
+                tokens_reasoning: acc.tokens.reasoning,
             }
         })
         .collect()
@@ -117,9 +155,19 @@ pub fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
 /// Writes `rows` as an aligned table.
 pub fn write_table(rows: &[Row], out: &mut dyn Write) -> Result<(), Error> {
     let header = [
-        "kind", "name", "calls", "errors", "p50 ms", "p95 ms", "max ms", "tok in", "tok out",
+        "kind",
+        "name",
+        "calls",
+        "errors",
+        "p50 ms",
+        "p95 ms",
+        "max ms",
+        "tok in",
+        "cached",
+        "tok out",
+        "reasoning",
     ];
-    let cells: Vec<[String; 9]> = rows
+    let cells: Vec<[String; 11]> = rows
         .iter()
         .map(|r| {
             [
@@ -131,7 +179,9 @@ pub fn write_table(rows: &[Row], out: &mut dyn Write) -> Result<(), Error> {
                 format!("{:.3}", r.p95_ms),
                 format!("{:.3}", r.max_ms),
                 r.tokens_in.to_string(),
+                r.tokens_cached.to_string(),
                 r.tokens_out.to_string(),
+                r.tokens_reasoning.to_string(),
             ]
         })
         .collect();
@@ -188,7 +238,10 @@ pub fn write_json(rows: &[Row], out: &mut dyn Write) -> Result<(), Error> {
         p95_ms: f64,
         max_ms: f64,
         tokens_in: u64,
+        tokens_cached: u64,
+        tokens_cache_write: u64,
         tokens_out: u64,
+        tokens_reasoning: u64,
     }
     fn entry(r: &Row) -> Entry<'_> {
         Entry {
@@ -199,7 +252,10 @@ pub fn write_json(rows: &[Row], out: &mut dyn Write) -> Result<(), Error> {
             p95_ms: r.p95_ms,
             max_ms: r.max_ms,
             tokens_in: r.tokens_in,
+            tokens_cached: r.tokens_cached,
+            tokens_cache_write: r.tokens_cache_write,
             tokens_out: r.tokens_out,
+            tokens_reasoning: r.tokens_reasoning,
         }
     }
     let json = Json {

@@ -297,6 +297,37 @@ fn tokens_cost_and_errors_are_summed_over_descendants() {
     assert_eq!(data["models"][0]["calls"], 2);
 }
 
+/// Anthropic's cache reads are billed at the cached price, once: its `input_tokens` leaves
+/// them out, the page adds them to the input and prices them apart.
+#[test]
+fn cached_input_is_counted_once_and_priced_at_the_cached_price() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = common::anthropic_trace(dir.path());
+    let data = page_data(&html(&trace, &dir.path().join("anthropic.html"), &[]));
+    let tools = data["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["model"] == "claude-sonnet-4-5-20250929")
+        .expect("the tool-use model");
+    assert_eq!(tools["priced_as"], "claude-sonnet-4-5");
+    assert_eq!(
+        (
+            &tools["tokens_in"],
+            &tools["tokens_cached"],
+            &tools["tokens_out"]
+        ),
+        (&1824.into(), &1800.into(), &62.into())
+    );
+    // claude-sonnet-4-5: $3 input, $0.30 cached, $15 output per 1M tokens.
+    let cost = (24.0 * 3.0 + 1800.0 * 0.3 + 62.0 * 15.0) / 1e6;
+    assert!(
+        (tools["cost"].as_f64().unwrap() - cost).abs() < 1e-12,
+        "{tools}"
+    );
+    assert_eq!(tools["cached_input"], 0.3);
+}
+
 #[test]
 fn the_critical_path_follows_the_child_that_ended_last() {
     let dir = tempfile::tempdir().unwrap();

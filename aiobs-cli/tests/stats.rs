@@ -10,13 +10,13 @@ fn the_table_has_a_row_per_function_and_per_provider_model() {
     let run = aiobs(&["stats", arg(&python_fixture())]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let lines: Vec<&str> = run.stdout.lines().collect();
-    let header = "kind      name                           calls  errors  p50 ms  p95 ms  max ms  tok in  tok out";
+    let header = "kind      name                           calls  errors  p50 ms  p95 ms  max ms  tok in  cached  tok out  reasoning";
     assert_eq!(lines[0], header);
     for expected in [
-        "function  app.fetch_answer                   3       0   3.211   7.845   7.845       0        0",
-        "function  app.flaky                          1       1   2.510   2.510   2.510       0        0",
-        "function  app.ask_llm                        1       0   5.480   5.480   5.480      21        9",
-        "provider  openai/gpt-4o-mini-2024-07-18      1       0   4.548   4.548   4.548      21        9",
+        "function  app.fetch_answer                   3       0   3.211   7.845   7.845       0       0        0          0",
+        "function  app.flaky                          1       1   2.510   2.510   2.510       0       0        0          0",
+        "function  app.ask_llm                        1       0   5.480   5.480   5.480      21       0        9          0",
+        "provider  openai/gpt-4o-mini-2024-07-18      1       0   4.548   4.548   4.548      21       0        9          0",
     ] {
         assert!(
             lines.contains(&expected),
@@ -67,4 +67,46 @@ fn json_has_the_same_numbers() {
     assert_eq!(providers[0]["name"], "openai/gpt-4o-mini-2024-07-18");
     assert_eq!(providers[0]["calls"], 1);
     assert_eq!(providers[0]["tokens_out"], 5);
+}
+
+/// The Anthropic example's calls: cached and output tokens per model, Anthropic's cache reads
+/// added to its input count once.
+#[test]
+fn cached_and_reasoning_tokens_are_counted_per_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::anthropic_trace(dir.path());
+    let run = aiobs(&["stats", "--json", arg(&file)]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    let provider = |name: &str| {
+        json["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {json}"))
+            .clone()
+    };
+    // The tool-use answer: 24 input tokens and 1,800 read from the cache; 62 out.
+    let tools = provider("anthropic/claude-sonnet-4-5-20250929");
+    assert_eq!(
+        [
+            &tools["tokens_in"],
+            &tools["tokens_cached"],
+            &tools["tokens_cache_write"],
+            &tools["tokens_out"],
+            &tools["tokens_reasoning"]
+        ],
+        [1824, 1800, 0, 62, 0]
+    );
+    let plain = provider("anthropic/claude-sonnet-4-20250514");
+    assert_eq!(
+        (
+            &plain["calls"],
+            &plain["tokens_in"],
+            &plain["tokens_cached"],
+            &plain["tokens_out"]
+        ),
+        (&3.into(), &36.into(), &0.into(), &24.into())
+    );
 }

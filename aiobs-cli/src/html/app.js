@@ -579,10 +579,10 @@
     h += section("sessions (" + D.sessions.length + ")", D.sessions.slice(0, 200).map(function (s, k) { return sessionHtml(s, perSession[k]); }).join("") +
       (D.sessions.length > 200 ? '<div class="note">… and ' + (D.sessions.length - 200) + " more</div>" : ""));
     if (D.models.length) {
-      h += section("models", '<table class="models"><tr><th>model</th><th class="num">calls</th><th class="num">in</th><th class="num">out</th><th class="num">cost</th><th>price (in / out per 1M)</th></tr>' +
+      h += section("models", '<table class="models"><tr><th>model</th><th class="num">calls</th><th class="num">in</th><th class="num">cached</th><th class="num">out</th><th class="num">reasoning</th><th class="num">cost</th><th>price (in / cached / out per 1M)</th></tr>' +
         D.models.map(function (m) {
-          return "<tr><td>" + esc(m.model) + '</td><td class="num">' + fmtNum(m.calls) + '</td><td class="num">' + fmtNum(m.tokens_in) + '</td><td class="num">' + fmtNum(m.tokens_out) +
-            '</td><td class="num">' + (m.cost !== null ? fmtCost(m.cost) : "—") + "</td><td>" + (m.priced_as ? esc(m.priced_as) + ": $" + m.input + " / $" + m.output : '<span class="note">no price</span>') + "</td></tr>";
+          return "<tr><td>" + esc(m.model) + '</td><td class="num">' + fmtNum(m.calls) + '</td><td class="num">' + fmtNum(m.tokens_in) + '</td><td class="num">' + fmtNum(m.tokens_cached) + '</td><td class="num">' + fmtNum(m.tokens_out) +
+            '</td><td class="num">' + fmtNum(m.tokens_reasoning) + '</td><td class="num">' + (m.cost !== null ? fmtCost(m.cost) : "—") + "</td><td>" + (m.priced_as ? esc(m.priced_as) + ": $" + m.input + " / $" + (m.cached_input !== null ? m.cached_input : m.input) + " / $" + m.output : '<span class="note">no price</span>') + "</td></tr>";
         }).join("") + "</table>");
     }
     h += '<div class="note" style="margin-top:6px">Prices: USD per 1M tokens' + (D.prices.date ? ", as of " + esc(D.prices.date) : "") + ". " + esc(D.prices.note || "") + "</div>";

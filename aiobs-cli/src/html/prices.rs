@@ -11,13 +11,14 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-use crate::load::read_error;
+use crate::load::{LlmUsage, read_error};
 
 /// The table that ships with the crate.
 pub const BUILTIN: &str = include_str!("prices.json");
 
 /// What a price file holds: `{"date": "...", "note": "...", "models": {"name": {"input": USD,
-/// "output": USD}}}`, prices per million tokens; `date` and `note` are optional.
+/// "output": USD, "cached_input": USD, "cache_write": USD}}}`, prices per million tokens;
+/// `date`, `note`, `cached_input` and `cache_write` are optional.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PriceFile {
@@ -34,8 +35,15 @@ struct PriceFile {
 pub struct Price {
     /// Per million input (prompt) tokens.
     pub input: f64,
-    /// Per million output (completion) tokens.
+    /// Per million output (completion) tokens; reasoning tokens are billed as output.
     pub output: f64,
+    /// Per million input tokens read from the prompt cache; `input` when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input: Option<f64>,
+    /// Per million input tokens written to the prompt cache (Anthropic); `input` when not
+    /// given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write: Option<f64>,
 }
 
 /// The prices in use: the built-in table, extended by the user's.
@@ -76,7 +84,17 @@ impl Prices {
     fn checked(path: &Path, file: PriceFile) -> Result<Prices, Error> {
         let mut models = BTreeMap::new();
         for (name, price) in file.models {
-            for (what, usd) in [("input", price.input), ("output", price.output)] {
+            let optional = [
+                ("cached_input", price.cached_input),
+                ("cache_write", price.cache_write),
+            ];
+            let given = optional
+                .iter()
+                .filter_map(|(what, usd)| usd.map(|usd| (*what, usd)));
+            for (what, usd) in [("input", price.input), ("output", price.output)]
+                .into_iter()
+                .chain(given)
+            {
                 if !(usd.is_finite() && usd >= 0.0) {
                     return Err(Error::in_file(
                         path,
@@ -119,10 +137,46 @@ impl Prices {
             .map(|(name, price)| (name.as_str(), *price))
     }
 
-    /// The cost in USD of `tokens_in` and `tokens_out` with `model`, if it has a price.
+    /// The cost in USD of `tokens_in` and `tokens_out` with `model`, if it has a price (no
+    /// token from the prompt cache).
     pub fn cost(&self, model: &str, tokens_in: u64, tokens_out: u64) -> Option<f64> {
-        let (_, price) = self.lookup(model)?;
-        Some((tokens_in as f64 * price.input + tokens_out as f64 * price.output) / 1e6)
+        self.cost_of(&LlmUsage {
+            model: Some(model.to_owned()),
+            tokens_in: Some(tokens_in),
+            tokens_out: Some(tokens_out),
+            ..LlmUsage::default()
+        })
+    }
+
+    /// The cost in USD of an LLM call, if its model has a price: input tokens read from the
+    /// prompt cache at the cached price, those written to it at the cache-write price, the
+    /// others at the input price, and output (reasoning included) at the output price.
+    ///
+    /// ```
+    /// use aiobs_cli::load::LlmUsage;
+    /// let prices = aiobs_cli::html::prices::Prices::builtin()?;
+    /// let usage = LlmUsage {
+    ///     model: Some("gpt-4o-mini".into()),
+    ///     tokens_in: Some(1_000_000),
+    ///     tokens_cached: Some(800_000),
+    ///     tokens_out: Some(0),
+    ///     ..LlmUsage::default()
+    /// };
+    /// // 200,000 at $0.15 and 800,000 at $0.075 per million.
+    /// assert!((prices.cost_of(&usage).unwrap() - 0.09).abs() < 1e-9);
+    /// # Ok::<(), aiobs_cli::Error>(())
+    /// ```
+    pub fn cost_of(&self, usage: &LlmUsage) -> Option<f64> {
+        let (_, price) = self.lookup(usage.model.as_deref()?)?;
+        let input = usage.tokens_in.unwrap_or(0);
+        let cached = usage.tokens_cached.unwrap_or(0).min(input);
+        let written = usage.tokens_cache_write.unwrap_or(0).min(input - cached);
+        let plain = input - cached - written;
+        let usd = plain as f64 * price.input
+            + cached as f64 * price.cached_input.unwrap_or(price.input)
+            + written as f64 * price.cache_write.unwrap_or(price.input)
+            + usage.tokens_out.unwrap_or(0) as f64 * price.output;
+        Some(usd / 1e6)
     }
 
     /// How many models have a price.
@@ -167,6 +221,31 @@ mod tests {
         assert_eq!(name("o3-mini-2025-01-31").as_deref(), Some("o3-mini"));
         assert_eq!(name("gpt-4oo"), None);
         assert_eq!(name("llama-3"), None);
+    }
+
+    #[test]
+    fn cached_tokens_are_billed_once_at_their_price() {
+        let prices = Prices::builtin().expect("built-in prices");
+        // Anthropic: 24 plain, 1,800 read from the cache, 100 written to it, 62 out.
+        let usage = LlmUsage {
+            model: Some("claude-sonnet-4-5-20250929".into()),
+            tokens_in: Some(1924),
+            tokens_cached: Some(1800),
+            tokens_cache_write: Some(100),
+            tokens_out: Some(62),
+            tokens_reasoning: None,
+        };
+        let expected = (24.0 * 3.0 + 1800.0 * 0.3 + 100.0 * 3.75 + 62.0 * 15.0) / 1e6;
+        let cost = prices.cost_of(&usage).expect("priced");
+        assert!((cost - expected).abs() < 1e-12, "{cost} != {expected}");
+        // A model without a cached price bills cached tokens as input.
+        let usage = LlmUsage {
+            model: Some("gpt-4".into()),
+            tokens_in: Some(1_000_000),
+            tokens_cached: Some(500_000),
+            ..LlmUsage::default()
+        };
+        assert!((prices.cost_of(&usage).unwrap() - 30.0).abs() < 1e-9);
     }
 
     #[test]

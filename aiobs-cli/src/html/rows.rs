@@ -152,12 +152,18 @@ pub struct ModelUse {
     pub input: Option<f64>,
     /// USD per million output tokens.
     pub output: Option<f64>,
+    /// USD per million input tokens read from the prompt cache, when the entry gives one.
+    pub cached_input: Option<f64>,
     /// LLM calls.
     pub calls: u64,
-    /// Input tokens.
+    /// Input tokens, the prompt cache's included.
     pub tokens_in: u64,
-    /// Output tokens.
+    /// Of the input tokens, read from the prompt cache.
+    pub tokens_cached: u64,
+    /// Output tokens, reasoning included.
     pub tokens_out: u64,
+    /// Of the output tokens, reasoning tokens.
+    pub tokens_reasoning: u64,
     /// USD, when priced.
     pub cost: Option<f64>,
 }
@@ -319,7 +325,7 @@ pub fn build<'e>(
                 row.sum_in = usage.tokens_in.unwrap_or(0);
                 row.sum_out = usage.tokens_out.unwrap_or(0);
                 if let Some(model) = &usage.model {
-                    let cost = prices.cost(model, row.sum_in, row.sum_out);
+                    let cost = prices.cost_of(&usage);
                     let used = models.entry(model.clone()).or_insert_with(|| {
                         let priced = prices.lookup(model);
                         ModelUse {
@@ -327,12 +333,15 @@ pub fn build<'e>(
                             priced_as: priced.map(|(name, _)| name.to_owned()),
                             input: priced.map(|(_, p)| p.input),
                             output: priced.map(|(_, p)| p.output),
+                            cached_input: priced.and_then(|(_, p)| p.cached_input),
                             ..ModelUse::default()
                         }
                     });
                     used.calls += 1;
                     used.tokens_in += row.sum_in;
+                    used.tokens_cached += usage.tokens_cached.unwrap_or(0);
                     used.tokens_out += row.sum_out;
+                    used.tokens_reasoning += usage.tokens_reasoning.unwrap_or(0);
                     if let Some(cost) = cost {
                         *used.cost.get_or_insert(0.0) += cost;
                     }

@@ -109,6 +109,57 @@ pub fn agent(question: &str) -> Result<String, ToolError> {
 
 /// A trace written by the runtime: `agent` (tokenize, a failed and a good lookup, ask with an
 /// LLM call) in a session named `demo` with a label.
+/// The LLM calls of the Anthropic example (`cargo run -p examples --example anthropic`),
+/// recorded from the mock's bodies through the built-in provider: a plain answer, a stream, a
+/// tool use read mostly from the prompt cache, and the answer after the tool's result.
+pub fn anthropic_trace(dir: &Path) -> PathBuf {
+    let obs = Collector::new();
+    let _scope = obs.set_default();
+    obs.observe(ObserveOptions::new().session_name("anthropic"))
+        .expect("observe");
+    let exchange = |request: serde_json::Value, content_type: &str, body: &str| {
+        let sent = request.to_string();
+        let mut call = aiobs::providers::HttpCall::start(
+            "POST",
+            "https://api.anthropic.com/v1/messages",
+            sent.as_bytes(),
+        )
+        .expect("recording");
+        call.response_head(200, Some(content_type));
+        call.response_bytes(body.as_bytes());
+        call.finish();
+    };
+    let ask = json!({"model": "claude-sonnet-4-5", "max_tokens": 256,
+                     "messages": [{"role": "user", "content": "Say hello"}]});
+    exchange(
+        ask.clone(),
+        "application/json",
+        mock_llm::fixtures::ANTHROPIC_MESSAGE,
+    );
+    let mut stream = ask.clone();
+    stream["stream"] = true.into();
+    exchange(
+        stream,
+        "text/event-stream",
+        mock_llm::fixtures::ANTHROPIC_STREAM,
+    );
+    let mut tools = ask;
+    tools["tools"] = json!([{"name": "get_weather", "input_schema": {"type": "object"}}]);
+    exchange(
+        tools.clone(),
+        "application/json",
+        mock_llm::fixtures::ANTHROPIC_MESSAGE_TOOL_USE,
+    );
+    exchange(
+        tools,
+        "application/json",
+        mock_llm::fixtures::ANTHROPIC_MESSAGE,
+    );
+    obs.end();
+    obs.flush(FlushOptions::to_path(dir.join("anthropic.json")))
+        .expect("flush")
+}
+
 pub fn runtime_trace(dir: &Path) -> PathBuf {
     let obs = Collector::new();
     let _scope = obs.set_default();
