@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use aiobs::providers::ReportedUsage;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -219,113 +220,9 @@ struct ModelOnly {
     #[serde(default)]
     model: Option<serde_json::Value>,
     #[serde(default)]
-    usage: Option<Usage>,
+    usage: Option<ReportedUsage>,
     #[serde(default, rename = "usageMetadata")]
-    usage_metadata: Option<Usage>,
-}
-
-/// Token counts under the names OpenAI (chat and Responses), Anthropic and Gemini (REST and
-/// Python) use.
-#[derive(Deserialize, Default)]
-struct Usage {
-    // OpenAI chat completions.
-    #[serde(default)]
-    prompt_tokens: Option<u64>,
-    #[serde(default)]
-    completion_tokens: Option<u64>,
-    #[serde(default)]
-    prompt_tokens_details: Option<Details>,
-    #[serde(default)]
-    completion_tokens_details: Option<Details>,
-    // OpenAI's Responses API and Anthropic.
-    #[serde(default)]
-    input_tokens: Option<u64>,
-    #[serde(default)]
-    output_tokens: Option<u64>,
-    #[serde(default)]
-    input_tokens_details: Option<Details>,
-    #[serde(default)]
-    output_tokens_details: Option<Details>,
-    // Anthropic only: not part of `input_tokens`.
-    #[serde(default)]
-    cache_read_input_tokens: Option<u64>,
-    #[serde(default)]
-    cache_creation_input_tokens: Option<u64>,
-    // Gemini.
-    #[serde(default, alias = "promptTokenCount")]
-    prompt_token_count: Option<u64>,
-    #[serde(default, alias = "candidatesTokenCount")]
-    candidates_token_count: Option<u64>,
-    #[serde(default, alias = "cachedContentTokenCount")]
-    cached_content_token_count: Option<u64>,
-    #[serde(default, alias = "thoughtsTokenCount")]
-    thoughts_token_count: Option<u64>,
-}
-
-/// `cached_tokens` and `reasoning_tokens` of OpenAI's usage details.
-#[derive(Deserialize, Default)]
-struct Details {
-    #[serde(default)]
-    cached_tokens: Option<u64>,
-    #[serde(default)]
-    reasoning_tokens: Option<u64>,
-}
-
-/// Adds the counts that are there; `None` when none is.
-fn sum(counts: &[Option<u64>]) -> Option<u64> {
-    counts.iter().flatten().copied().reduce(u64::saturating_add)
-}
-
-impl Usage {
-    /// The counts, normalised: see [`LlmUsage`].
-    fn normalised(&self, model: Option<String>) -> LlmUsage {
-        let detail = |d: &Option<Details>, f: fn(&Details) -> Option<u64>| d.as_ref().and_then(f);
-        let anthropic =
-            self.cache_read_input_tokens.is_some() || self.cache_creation_input_tokens.is_some();
-        if anthropic {
-            return LlmUsage {
-                model,
-                tokens_in: sum(&[
-                    self.input_tokens,
-                    self.cache_read_input_tokens,
-                    self.cache_creation_input_tokens,
-                ]),
-                tokens_cached: self.cache_read_input_tokens,
-                tokens_cache_write: self.cache_creation_input_tokens,
-                tokens_out: self.output_tokens,
-                tokens_reasoning: None,
-            };
-        }
-        if self.prompt_tokens.is_some() || self.completion_tokens.is_some() {
-            return LlmUsage {
-                model,
-                tokens_in: self.prompt_tokens,
-                tokens_cached: detail(&self.prompt_tokens_details, |d| d.cached_tokens),
-                tokens_cache_write: None,
-                tokens_out: self.completion_tokens,
-                tokens_reasoning: detail(&self.completion_tokens_details, |d| d.reasoning_tokens),
-            };
-        }
-        if self.input_tokens.is_some() || self.output_tokens.is_some() {
-            return LlmUsage {
-                model,
-                tokens_in: self.input_tokens,
-                tokens_cached: detail(&self.input_tokens_details, |d| d.cached_tokens),
-                tokens_cache_write: None,
-                tokens_out: self.output_tokens,
-                tokens_reasoning: detail(&self.output_tokens_details, |d| d.reasoning_tokens),
-            };
-        }
-        // Gemini: thoughts are billed as output but not counted in the candidates.
-        LlmUsage {
-            model,
-            tokens_in: self.prompt_token_count,
-            tokens_cached: self.cached_content_token_count,
-            tokens_cache_write: None,
-            tokens_out: sum(&[self.candidates_token_count, self.thoughts_token_count]),
-            tokens_reasoning: self.thoughts_token_count,
-        }
-    }
+    usage_metadata: Option<ReportedUsage>,
 }
 
 fn decode(raw: Option<&RawValue>) -> ModelOnly {
@@ -350,7 +247,15 @@ impl ProviderEvent<'_> {
             .usage
             .or(response.usage_metadata)
             .unwrap_or_default();
-        usage.normalised(model_name(response.model).or_else(|| model_name(request.model)))
+        let counts = usage.normalised();
+        LlmUsage {
+            model: model_name(response.model).or_else(|| model_name(request.model)),
+            tokens_in: counts.input,
+            tokens_cached: counts.cached,
+            tokens_cache_write: counts.cache_write,
+            tokens_out: counts.output,
+            tokens_reasoning: counts.reasoning,
+        }
     }
 }
 

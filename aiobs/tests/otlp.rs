@@ -309,3 +309,37 @@ fn a_refusing_endpoint_is_an_error_with_its_status() {
     let (export, _, _dir) = support::flush_validated(&obs, "kept.json");
     assert_eq!(export["function_events"].as_array().unwrap().len(), 1);
 }
+
+/// An Anthropic call recorded by the built-in provider goes out with the conventions' names:
+/// provider `anthropic`, its stop reason, and the input counted with the prompt cache's tokens.
+#[test]
+fn an_anthropic_call_reports_its_cache_and_stop_reason() {
+    let receiver = support::otlp::Receiver::start();
+    let obs = Collector::new();
+    let _g = obs.set_default();
+    obs.observe(ObserveOptions::new()).expect("observe");
+    let request = json!({"model": "claude-sonnet-4-5", "max_tokens": 1024,
+                         "tools": [{"name": "get_weather", "input_schema": {"type": "object"}}],
+                         "messages": [{"role": "user", "content": "Weather in Paris?"}]});
+    let mut call = aiobs::providers::HttpCall::start(
+        "POST",
+        "https://api.anthropic.com/v1/messages",
+        request.to_string().as_bytes(),
+    )
+    .expect("recording");
+    call.response_head(200, Some("application/json"));
+    call.response_bytes(mock_llm::fixtures::ANTHROPIC_MESSAGE_TOOL_USE.as_bytes());
+    call.finish();
+    let otlp = OtlpExporter::from_env_with(|_| None).endpoint(receiver.endpoint());
+    obs.flush_to(&otlp, true).expect("flush to the receiver");
+    let spans = receiver.spans(1, Duration::from_secs(20));
+    let a = attributes(&spans[0]);
+    assert_eq!(a["gen_ai.provider.name"], "anthropic");
+    assert_eq!(a["gen_ai.operation.name"], "chat");
+    assert_eq!(a["gen_ai.request.max_tokens"], 1024);
+    assert_eq!(a["gen_ai.response.finish_reasons"], json!(["tool_use"]));
+    assert_eq!(a["gen_ai.usage.input_tokens"], 24 + 1800);
+    assert_eq!(a["gen_ai.usage.cache_read.input_tokens"], 1800);
+    assert_eq!(a["gen_ai.usage.cache_creation.input_tokens"], 0);
+    assert_eq!(a["gen_ai.usage.output_tokens"], 62);
+}

@@ -27,6 +27,7 @@ mod reqwest;
 mod sse;
 #[cfg(feature = "ureq")]
 mod ureq;
+mod usage;
 
 use std::borrow::Cow;
 
@@ -41,6 +42,7 @@ pub use reqwest::ReqwestMiddleware;
 pub use sse::SseEvent;
 #[cfg(feature = "ureq")]
 pub use ureq::UreqMiddleware;
+pub use usage::{ReportedUsage, TokenCounts, token_counts};
 
 /// The parts of an HTTP request a provider recognises its endpoints by.
 #[derive(Debug, Clone, Copy)]

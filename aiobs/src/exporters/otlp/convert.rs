@@ -14,6 +14,7 @@ use opentelemetry_proto::tonic::trace::v1::{
 use serde_json::Value;
 
 use crate::model::{Callsite, ObservabilityExport, Session};
+use crate::providers::token_counts;
 
 /// Span flags: sampled (bit 0); whether the parent is remote is known (bit 8): it is not (bit 9
 /// unset).
@@ -207,18 +208,22 @@ pub(super) fn request(
                 }),
             ));
         }
-        let (input, output) = usage(response);
-        if let Some(n) = input {
-            attrs.push(kv(
-                "gen_ai.usage.input_tokens",
-                any_value::Value::IntValue(n),
-            ));
-        }
-        if let Some(n) = output {
-            attrs.push(kv(
-                "gen_ai.usage.output_tokens",
-                any_value::Value::IntValue(n),
-            ));
+        // Counted the same way for every provider: the input with the prompt cache's tokens
+        // (as the conventions ask), the output with reasoning.
+        let counts = token_counts(response).unwrap_or_default();
+        for (attr, n) in [
+            ("gen_ai.usage.input_tokens", counts.input),
+            ("gen_ai.usage.output_tokens", counts.output),
+            ("gen_ai.usage.cache_read.input_tokens", counts.cached),
+            (
+                "gen_ai.usage.cache_creation.input_tokens",
+                counts.cache_write,
+            ),
+        ] {
+            if let Some(n) = n {
+                let n = i64::try_from(n).unwrap_or(i64::MAX);
+                attrs.push(kv(attr, any_value::Value::IntValue(n)));
+            }
         }
         push_str(&mut attrs, "aiobs.provider", &e.provider);
         push_str(&mut attrs, "aiobs.api", &e.api);
@@ -437,29 +442,9 @@ fn first_of<'v>(objects: &[&'v Value], keys: &[&str]) -> Option<&'v Value> {
         .find(|v| !v.is_null())
 }
 
-/// Input and output tokens: OpenAI's `usage.prompt_tokens`/`completion_tokens` (or the
-/// Responses and Anthropic APIs' `input_tokens`/`output_tokens`), Gemini's
-/// `usage_metadata.prompt_token_count`/`candidates_token_count`.
-pub(super) fn usage(response: &Value) -> (Option<i64>, Option<i64>) {
-    let int = |v: Option<&Value>| v.and_then(Value::as_i64);
-    if let Some(u) = response.get("usage").filter(|u| u.is_object()) {
-        let input = int(first_of(&[u], &["prompt_tokens", "input_tokens"]));
-        let output = int(first_of(&[u], &["completion_tokens", "output_tokens"]));
-        return (input, output);
-    }
-    if let Some(u) = first_of(&[response], &["usage_metadata", "usageMetadata"]) {
-        let input = int(first_of(&[u], &["prompt_token_count", "promptTokenCount"]));
-        let output = int(first_of(
-            &[u],
-            &["candidates_token_count", "candidatesTokenCount"],
-        ));
-        return (input, output);
-    }
-    (None, None)
-}
-
-/// `choices[].finish_reason` (OpenAI), `candidates[].finish_reason` (Gemini), `stop_reason`
-/// (Anthropic).
+/// `choices[].finish_reason` (OpenAI) or the recorded chat answer's `finish_reason`,
+/// `candidates[].finish_reason` (Gemini), `stop_reason` (Anthropic), a Responses API answer's
+/// `status`.
 fn finish_reasons(response: &Value) -> Vec<String> {
     let mut out = Vec::new();
     for (list, key) in [
@@ -478,8 +463,10 @@ fn finish_reasons(response: &Value) -> Vec<String> {
             }
         }
     }
-    if let Some(reason) = response.get("stop_reason").and_then(Value::as_str) {
-        out.push(reason.to_owned());
+    for key in ["finish_reason", "stop_reason"] {
+        if let Some(reason) = response.get(key).and_then(Value::as_str) {
+            out.push(reason.to_owned());
+        }
     }
     out
 }
@@ -562,13 +549,20 @@ mod tests {
     }
 
     #[test]
-    fn usage_openai_and_gemini() {
+    fn usage_of_every_provider() {
+        let counts = |v: Value| {
+            let c = token_counts(&v).unwrap_or_default();
+            (c.input, c.output, c.cached)
+        };
         let openai = serde_json::json!({"usage": {"prompt_tokens": 9, "completion_tokens": 12}});
-        assert_eq!(usage(&openai), (Some(9), Some(12)));
+        assert_eq!(counts(openai), (Some(9), Some(12), None));
         let gemini = serde_json::json!({
             "usage_metadata": {"prompt_token_count": 3, "candidates_token_count": 4}
         });
-        assert_eq!(usage(&gemini), (Some(3), Some(4)));
-        assert_eq!(usage(&Value::Null), (None, None));
+        assert_eq!(counts(gemini), (Some(3), Some(4), None));
+        let anthropic = serde_json::json!({"usage": {"input_tokens": 24,
+            "cache_read_input_tokens": 1800, "output_tokens": 62}});
+        assert_eq!(counts(anthropic), (Some(1824), Some(62), Some(1800)));
+        assert_eq!(counts(Value::Null), (None, None, None));
     }
 }
