@@ -212,6 +212,10 @@ fn a_tree_arrives_as_one_trace_of_spans() {
     assert_eq!(a["gen_ai.response.finish_reasons"], json!(["stop"]));
     assert_eq!(a["gen_ai.usage.input_tokens"], 9);
     assert_eq!(a["gen_ai.usage.output_tokens"], 12);
+    assert!(
+        !a.contains_key("gen_ai.input.messages"),
+        "message content is opt-in"
+    );
     let request: Value = serde_json::from_str(a["aiobs.request"].as_str().unwrap()).unwrap();
     assert_eq!(request["messages"][0]["content"], "Plan a trip to Oslo");
     let response: Value = serde_json::from_str(a["aiobs.response"].as_str().unwrap()).unwrap();
@@ -330,7 +334,11 @@ fn an_anthropic_call_reports_its_cache_and_stop_reason() {
     call.response_head(200, Some("application/json"));
     call.response_bytes(mock_llm::fixtures::ANTHROPIC_MESSAGE_TOOL_USE.as_bytes());
     call.finish();
-    let otlp = OtlpExporter::from_env_with(|_| None).endpoint(receiver.endpoint());
+    // The conversation too: opt-in, as the conventions ask.
+    let otlp = OtlpExporter::from_env_with(|name| {
+        (name == "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT").then(|| "true".to_owned())
+    })
+    .endpoint(receiver.endpoint());
     obs.flush_to(&otlp, true).expect("flush to the receiver");
     let spans = receiver.spans(1, Duration::from_secs(20));
     let a = attributes(&spans[0]);
@@ -342,4 +350,18 @@ fn an_anthropic_call_reports_its_cache_and_stop_reason() {
     assert_eq!(a["gen_ai.usage.cache_read.input_tokens"], 1800);
     assert_eq!(a["gen_ai.usage.cache_creation.input_tokens"], 0);
     assert_eq!(a["gen_ai.usage.output_tokens"], 62);
+    let input: Value = serde_json::from_str(a["gen_ai.input.messages"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        input,
+        json!([{"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}])
+    );
+    let output: Value =
+        serde_json::from_str(a["gen_ai.output.messages"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        output,
+        json!([{"role": "assistant", "finish_reason": "tool_use", "parts": [
+            {"type": "text", "content": "Let me check the weather."},
+            {"type": "tool_call", "id": "toolu_01MockWeather0001", "name": "get_weather",
+             "arguments": {"city": "Paris"}}]}])
+    );
 }

@@ -16,6 +16,8 @@ use serde_json::Value;
 use crate::model::{Callsite, ObservabilityExport, Session};
 use crate::providers::token_counts;
 
+use super::messages;
+
 /// Span flags: sampled (bit 0); whether the parent is remote is known (bit 8): it is not (bit 9
 /// unset).
 const SPAN_FLAGS: u32 = 0x01 | 0x100;
@@ -24,6 +26,8 @@ const SPAN_FLAGS: u32 = 0x01 | 0x100;
 pub(super) struct ResourceConfig<'a> {
     pub(super) service_name: &'a str,
     pub(super) extra: &'a [(String, String)],
+    /// Whether LLM calls carry the conventions' opt-in message attributes.
+    pub(super) messages: bool,
 }
 
 /// What a request holds.
@@ -153,6 +157,7 @@ pub(super) fn request(
         }
         (e.name.clone(), span::SpanKind::Internal, attrs)
     });
+    let capture_messages = config.messages;
     let provider_spans = export.events.iter().map(|ev| {
         let e = &ev.event;
         let operation = operation_name(&e.api);
@@ -223,6 +228,18 @@ pub(super) fn request(
             if let Some(n) = n {
                 let n = i64::try_from(n).unwrap_or(i64::MAX);
                 attrs.push(kv(attr, any_value::Value::IntValue(n)));
+            }
+        }
+        if capture_messages {
+            let c = messages::conversation(&e.api, request, response);
+            for (attr, value) in [
+                ("gen_ai.system_instructions", c.system),
+                ("gen_ai.input.messages", c.input),
+                ("gen_ai.output.messages", c.output),
+            ] {
+                if let Some(value) = value {
+                    push_str(&mut attrs, attr, &json_text(&value));
+                }
             }
         }
         push_str(&mut attrs, "aiobs.provider", &e.provider);

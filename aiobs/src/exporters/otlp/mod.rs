@@ -1,6 +1,7 @@
 //! [`OtlpExporter`]: the trace as OpenTelemetry spans, sent over OTLP/HTTP with protobuf.
 
 mod convert;
+mod messages;
 
 use std::fmt;
 use std::time::Duration;
@@ -42,6 +43,7 @@ const QUOTED_ANSWER: usize = 300;
 /// | timeout | [`timeout`](Self::timeout) | `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds) | 10 s |
 /// | `service.name` | [`service_name`](Self::service_name) | `OTEL_SERVICE_NAME` | `aiobs` |
 /// | other resource attributes | | `OTEL_RESOURCE_ATTRIBUTES` (`k=v,…`) | |
+/// | the conversation of LLM calls in `gen_ai.input.messages`, `gen_ai.output.messages`, `gen_ai.system_instructions` | [`capture_messages`](Self::capture_messages) | `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true` | off, as the conventions ask |
 ///
 /// A non-2xx answer, or no answer, is an error naming the URL (never a header value, which may
 /// hold an API key); the flush then keeps every event for the next one.
@@ -65,6 +67,7 @@ pub struct OtlpExporter {
     timeout: Duration,
     service_name: String,
     resource: Vec<(String, String)>,
+    capture_messages: bool,
 }
 
 impl OtlpExporter {
@@ -128,7 +131,10 @@ impl OtlpExporter {
                     .map(|(_, v)| v.clone())
             })
             .unwrap_or_else(|| "aiobs".to_owned());
+        let capture_messages = var("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
         OtlpExporter {
+            capture_messages,
             url,
             headers,
             timeout,
@@ -138,6 +144,23 @@ impl OtlpExporter {
                 .filter(|(k, _)| k != "service.name")
                 .collect(),
         }
+    }
+
+    /// Whether LLM calls carry their conversation in the GenAI conventions' opt-in attributes:
+    /// `gen_ai.system_instructions`, `gen_ai.input.messages` and `gen_ai.output.messages` (JSON
+    /// text: messages of `{role, parts}`, text, tool calls and tool results, the answer's
+    /// `finish_reason`). Off unless set here or by
+    /// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`: the conventions leave message
+    /// content out by default. (`aiobs.request` and `aiobs.response` carry the recorded bodies
+    /// either way, scrubbed as the JSON file is.)
+    ///
+    /// ```
+    /// let otlp = aiobs::exporters::OtlpExporter::new().capture_messages(true);
+    /// # let _ = otlp;
+    /// ```
+    pub fn capture_messages(mut self, on: bool) -> OtlpExporter {
+        self.capture_messages = on;
+        self
     }
 
     /// Sends to `base` with `/v1/traces` appended (as `OTEL_EXPORTER_OTLP_ENDPOINT` is read).
@@ -216,6 +239,7 @@ impl OtlpExporter {
             &convert::ResourceConfig {
                 service_name: &self.service_name,
                 extra: &self.resource,
+                messages: self.capture_messages,
             },
         );
         Ok((request.encode_to_vec(), counts))
@@ -317,6 +341,7 @@ impl fmt::Debug for OtlpExporter {
             .field("timeout", &self.timeout)
             .field("service_name", &self.service_name)
             .field("resource", &self.resource)
+            .field("capture_messages", &self.capture_messages)
             .finish()
     }
 }
