@@ -6,8 +6,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::json::{Leading, body_value, python_repr, unreadable};
-use super::openai::StreamInfo;
+use super::json::{Leading, body_value, python_repr, string, unreadable};
+use super::openai::{self, StreamInfo};
 use super::{Body, EventFields, Exchange, HttpRequest, Provider, SseEvent};
 
 /// The built-in Anthropic provider: `POST …/v1/messages` is `messages.create`, on any base URL
@@ -35,9 +35,7 @@ impl Provider for Anthropic {
     }
 
     fn stream_complete(&self, _api: &str, events: &[SseEvent]) -> bool {
-        events
-            .last()
-            .is_some_and(|e| event_type(e) == "message_stop")
+        events.last().is_some_and(|e| e.kind() == "message_stop")
     }
 
     fn record(&self, exchange: &Exchange<'_>, event: &mut EventFields) {
@@ -112,10 +110,6 @@ struct ToolUse {
     input: Value,
 }
 
-fn string(v: Option<&Value>) -> Option<String> {
-    v.and_then(Value::as_str).map(str::to_owned)
-}
-
 /// A `message` object, whole.
 fn message(body: &Value) -> Response {
     let mut response = Response {
@@ -151,18 +145,6 @@ fn push(to: &mut Option<String>, piece: Option<&Value>) {
     }
 }
 
-/// An event's type: its `event:` name, else the `type` in its data.
-fn event_type(e: &SseEvent) -> &str {
-    if let Some(name) = e.event.as_deref() {
-        return name;
-    }
-    // `"type":"…"` leads every event's data; read it without parsing the rest.
-    e.data
-        .split_once("\"type\":\"")
-        .and_then(|(_, rest)| rest.split_once('"'))
-        .map_or("", |(t, _)| t)
-}
-
 /// A content block being streamed.
 enum Block {
     Text,
@@ -191,7 +173,7 @@ fn stream(
     let mut error = None;
     let mut chunks = 0;
     for e in events {
-        if event_type(e) == "ping" {
+        if e.kind() == "ping" {
             continue;
         }
         chunks += 1;
@@ -293,27 +275,11 @@ fn stream(
 /// The exception anthropic-python raises for an error status:
 /// `OverloadedError: Error code: 529 - {'type': 'error', 'error': {...}}`.
 fn status_error(exchange: &Exchange<'_>) -> Option<String> {
-    let status = exchange.status.filter(|s| *s >= 400)?;
-    let class = match status {
-        400 => "BadRequestError",
-        401 => "AuthenticationError",
-        403 => "PermissionDeniedError",
-        404 => "NotFoundError",
-        409 => "ConflictError",
+    openai::status_error(exchange, |status| match status {
         413 => "RequestTooLargeError",
-        422 => "UnprocessableEntityError",
-        429 => "RateLimitError",
         529 => "OverloadedError",
-        s if s >= 500 => "InternalServerError",
-        _ => "APIStatusError",
-    };
-    let text = String::from_utf8_lossy(exchange.response_raw);
-    let message = match python_repr(text.trim().as_bytes()) {
-        Some(body) => format!("Error code: {status} - {body}"),
-        None if !text.trim().is_empty() => text.trim().to_owned(),
-        None => format!("Error code: {status}"),
-    };
-    Some(format!("{class}: {message}"))
+        other => openai::status_class(other),
+    })
 }
 
 /// An `error` event in a stream (the API overloaded half-way, say): the class its

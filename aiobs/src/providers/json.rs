@@ -63,6 +63,11 @@ impl<'de> de::Deserialize<'de> for TopKeys {
     }
 }
 
+/// A JSON string's text, owned.
+pub(crate) fn string(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_owned)
+}
+
 /// What an unreadable body is recorded as: an object saying why.
 pub(crate) fn unreadable(reason: &str) -> Value {
     let mut m = Map::new();

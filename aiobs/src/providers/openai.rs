@@ -423,8 +423,13 @@ fn embeddings_response(body: &Value, event: &mut EventFields) {
 /// The exception text openai-python raises for an error status:
 /// `RateLimitError: Error code: 429 - {'error': {...}}`.
 pub(super) fn error_text(exchange: &Exchange<'_>) -> Option<String> {
-    let status = exchange.status.filter(|s| *s >= 400)?;
-    let class = match status {
+    status_error(exchange, status_class)
+}
+
+/// The exception the Stainless-generated Python SDKs (openai-python, anthropic-python) raise
+/// for an error status.
+pub(super) fn status_class(status: u16) -> &'static str {
+    match status {
         400 => "BadRequestError",
         401 => "AuthenticationError",
         403 => "PermissionDeniedError",
@@ -434,12 +439,21 @@ pub(super) fn error_text(exchange: &Exchange<'_>) -> Option<String> {
         429 => "RateLimitError",
         s if s >= 500 => "InternalServerError",
         _ => "APIStatusError",
-    };
+    }
+}
+
+/// The text of the exception those SDKs raise for an error status, its class named by
+/// `class`: `<Class>: Error code: <status> - <the body as Python prints a dict>`.
+pub(super) fn status_error(
+    exchange: &Exchange<'_>,
+    class: fn(u16) -> &'static str,
+) -> Option<String> {
+    let status = exchange.status.filter(|s| *s >= 400)?;
     let text = String::from_utf8_lossy(exchange.response_raw);
     let message = match python_repr(text.trim().as_bytes()) {
         Some(body) => format!("Error code: {status} - {body}"),
         None if !text.trim().is_empty() => text.trim().to_owned(),
         None => format!("Error code: {status}"),
     };
-    Some(format!("{class}: {message}"))
+    Some(format!("{}: {message}", class(status)))
 }

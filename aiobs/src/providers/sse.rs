@@ -10,6 +10,20 @@ pub struct SseEvent {
     pub data: String,
 }
 
+impl SseEvent {
+    /// The event's type: its `event:` name, else the `"type":"…"` that leads a JSON data
+    /// (Anthropic's and OpenAI's Responses events carry both), read without parsing the rest.
+    pub(crate) fn kind(&self) -> &str {
+        if let Some(name) = self.event.as_deref() {
+            return name;
+        }
+        self.data
+            .split_once("\"type\":\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map_or("", |(t, _)| t)
+    }
+}
+
 /// Parses a byte stream into events; bytes that are not UTF-8 are replaced, as browsers do.
 #[derive(Debug, Default)]
 pub(crate) struct SseParser {

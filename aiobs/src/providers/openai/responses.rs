@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::super::json::{Leading, body_value, unreadable};
+use super::super::json::{Leading, body_value, string, unreadable};
 use super::super::{Body, EventFields, Exchange, SseEvent};
 use super::{StreamInfo, error_text};
 
@@ -66,18 +66,7 @@ pub(super) fn record(exchange: &Exchange<'_>, event: &mut EventFields) {
 
 /// Whether an event ends a stream: `response.completed`, `.failed` or `.incomplete`.
 pub(super) fn is_terminal(e: &SseEvent) -> bool {
-    TERMINAL.contains(&event_type(e))
-}
-
-/// An event's type: its `event:` name, else the `type` leading its data.
-fn event_type(e: &SseEvent) -> &str {
-    if let Some(name) = e.event.as_deref() {
-        return name;
-    }
-    e.data
-        .split_once("\"type\":\"")
-        .and_then(|(_, rest)| rest.split_once('"'))
-        .map_or("", |(t, _)| t)
+    TERMINAL.contains(&e.kind())
 }
 
 /// The response as recorded.
@@ -107,10 +96,6 @@ struct FunctionCall {
     name: Option<String>,
     /// The arguments as the model wrote them (a JSON text).
     arguments: String,
-}
-
-fn string(v: Option<&Value>) -> Option<String> {
-    v.and_then(Value::as_str).map(str::to_owned)
 }
 
 impl FunctionCall {
