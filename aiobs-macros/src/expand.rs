@@ -123,16 +123,16 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, bound: &[Bound]) -> 
         .into_iter()
         .partition(|a| matches!(a.style, AttrStyle::Inner(_)));
     let call = Ident::new("__aiobs_call", Span::mixed_site());
-    let meta = meta_static(&sig, options, bound);
-    let self_ty = if shape::has_self(&sig) {
-        quote!(::core::option::Option::Some(::core::any::type_name::<Self>))
-    } else {
-        quote!(::core::option::Option::None)
-    };
     let recorded = if options.capture_args {
         captured(bound, options)
     } else {
         Vec::new()
+    };
+    let meta = meta_static(&sig, options, &recorded);
+    let self_ty = if shape::has_self(&sig) {
+        quote!(::core::option::Option::Some(::core::any::type_name::<Self>))
+    } else {
+        quote!(::core::option::Option::None)
     };
     // Arguments are captured by a closure handed to `enter_with`, which runs it only when the
     // call is recorded: the unrecorded path stays a load and a branch.
@@ -147,35 +147,31 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, bound: &[Bound]) -> 
                 quote!(::aiobs::__observe_arg!(#c, #by_ref #name);)
             }
         };
-        // A parameter under `#[cfg]` is captured under the same `#[cfg]`.
-        let mut each = Vec::new();
-        let mut rest = recorded.as_slice();
-        while let Some((first, _)) = rest.split_first() {
-            let cfg = &first.cfg;
-            let Some(repacked) = &first.from else {
-                let capture = one(&first.name, true);
-                each.push(quote!(#(#cfg)* #capture));
-                rest = &rest[1..];
-                continue;
+        // One statement per name bound in the function's frame; one block per parameter bound
+        // inside the future, whose names are bound there by reference from the whole value
+        // (already references: captured as they are). A parameter under `#[cfg]` is captured
+        // under the same `#[cfg]`.
+        let same_param = |a: &&Bound, b: &&Bound| match (&a.from, &b.from) {
+            (Some(a), Some(b)) => a.whole == b.whole,
+            _ => false,
+        };
+        let each = recorded.chunk_by(same_param).map(|names| {
+            let cfg = &names[0].cfg;
+            let Some(repacked) = &names[0].from else {
+                let capture = one(&names[0].name, true);
+                return quote!(#(#cfg)* #capture);
             };
-            // The names of a parameter bound inside the future: bound here by reference from
-            // the whole value (already references: captured as they are).
-            let same = rest
-                .iter()
-                .take_while(|b| b.from.as_ref().is_some_and(|r| r.whole == repacked.whole))
-                .count();
-            let captures = rest[..same].iter().map(|b| one(&b.name, false));
+            let captures = names.iter().map(|b| one(&b.name, false));
             let pat = shape::stripped(&repacked.pat);
             let whole = &repacked.whole;
-            each.push(quote! {
+            quote! {
                 #(#cfg)* {
                     #[allow(unused_variables, clippy::used_underscore_binding)]
                     let #pat = &#whole;
                     #(#captures)*
                 }
-            });
-            rest = &rest[same..];
-        }
+            }
+        });
         quote!(|#c| { #( #each )* })
     });
     let errors_only = (!options.capture_result).then(|| quote!(errors_only));
@@ -286,15 +282,10 @@ fn at_call_site(ident: &Ident) -> Ident {
     ident.clone()
 }
 
-fn meta_static(sig: &Signature, options: &Options, bound: &[Bound]) -> TokenStream {
+fn meta_static(sig: &Signature, options: &Options, captured: &[&Bound]) -> TokenStream {
     let ident = sig.ident.unraw().to_string();
     let name = options.name.clone().unwrap_or_else(|| ident.clone());
-    let captured = if options.capture_args {
-        captured(bound, options)
-    } else {
-        Vec::new()
-    };
-    let arg_names = arg_names(&captured);
+    let arg_names = arg_names(captured);
     let safe_args: Vec<String> = options.safe.iter().map(|n| n.unraw().to_string()).collect();
     let Options {
         capture_args,

@@ -6,9 +6,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::json::{Leading, body_value, python_repr, string, unreadable};
+use super::json::{python_repr, string};
 use super::openai::{self, StreamInfo};
-use super::{Body, EventFields, Exchange, HttpRequest, Provider, SseEvent};
+use super::{EventFields, Exchange, HttpRequest, Provider, SseEvent, record_answer};
 
 /// The built-in Anthropic provider: `POST …/v1/messages` is `messages.create`, on any base URL
 /// (api.anthropic.com, a proxy or gateway that keeps the path).
@@ -39,38 +39,19 @@ impl Provider for Anthropic {
     }
 
     fn record(&self, exchange: &Exchange<'_>, event: &mut EventFields) {
-        match exchange.request {
-            Body::Json { value, keys } => event.request(&Leading {
-                value,
-                keys,
-                leading: &LEADING,
-            }),
-            other => event.request(&body_value(other)),
-        }
-        if let Some(error) = status_error(exchange) {
-            event.error(error);
-            return;
-        }
-        match exchange.response {
-            Body::Json { value, .. } => event.response(&message(value)),
-            Body::Stream { events, finished } => {
-                let (response, error) = stream(events, *finished, exchange.first_chunk_ms);
-                event.response(&response);
-                if let Some(error) = error {
-                    event.error(error);
-                }
-            }
-            Body::Unreadable(reason) => event.response(&unreadable(reason)),
-            Body::Empty => {}
-        }
-        if let Some(failure) = exchange.failure {
-            event.error(failure);
-        }
+        record_answer(
+            exchange,
+            event,
+            &LEADING,
+            status_error,
+            |value| (message(value), None),
+            stream,
+        );
     }
 }
 
 /// The parameters that lead the recorded request, in this order; the others follow in their
-/// order on the wire, under their own names (see [`Leading`]).
+/// order on the wire, under their own names.
 const LEADING: [&str; 7] = [
     "model",
     "messages",

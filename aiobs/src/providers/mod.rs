@@ -186,6 +186,49 @@ pub(crate) fn default_error(exchange: &Exchange<'_>) -> Option<String> {
     })
 }
 
+/// How the built-in providers record an API the Python SDK doesn't know: the request with
+/// `leading` parameters first; an error status as `status_error` words it (and nothing else);
+/// else the answer read whole by `whole` or assembled from its events by `stream`, each with
+/// the error the answer itself carries; and a transport failure or a dropped stream.
+pub(crate) fn record_answer<R: serde::Serialize>(
+    exchange: &Exchange<'_>,
+    event: &mut EventFields,
+    leading: &[&str],
+    status_error: impl FnOnce(&Exchange<'_>) -> Option<String>,
+    whole: impl FnOnce(&serde_json::Value) -> (R, Option<String>),
+    stream: impl FnOnce(&[SseEvent], bool, Option<f64>) -> (R, Option<String>),
+) {
+    match exchange.request {
+        Body::Json { value, keys } => event.request(&json::Leading {
+            value,
+            keys,
+            leading,
+        }),
+        other => event.request(&json::body_value(other)),
+    }
+    if let Some(error) = status_error(exchange) {
+        event.error(error);
+        return;
+    }
+    let answer = |event: &mut EventFields, (response, error): (R, Option<String>)| {
+        event.response(&response);
+        if let Some(error) = error {
+            event.error(error);
+        }
+    };
+    match exchange.response {
+        Body::Json { value, .. } => answer(event, whole(value)),
+        Body::Stream { events, finished } => {
+            answer(event, stream(events, *finished, exchange.first_chunk_ms));
+        }
+        Body::Unreadable(reason) => event.response(&json::unreadable(reason)),
+        Body::Empty => {}
+    }
+    if let Some(failure) = exchange.failure {
+        event.error(failure);
+    }
+}
+
 /// The providers consulted for a request: the collector's registered ones first, then the
 /// built-in ones.
 /// The provider of a request (its index: the position among the registered ones, or one of

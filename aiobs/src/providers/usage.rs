@@ -90,7 +90,6 @@ impl ReportedUsage {
     /// read as Anthropic's; one with `prompt_tokens` as a chat completion's; one with
     /// `input_tokens` as the Responses API's (or Anthropic's without a cache); else as Gemini's.
     pub fn normalised(&self) -> TokenCounts {
-        let detail = |d: &Option<Details>, f: fn(&Details) -> Option<u64>| d.as_ref().and_then(f);
         let anthropic =
             self.cache_read_input_tokens.is_some() || self.cache_creation_input_tokens.is_some();
         if anthropic {
@@ -106,23 +105,30 @@ impl ReportedUsage {
                 reasoning: None,
             };
         }
-        if self.prompt_tokens.is_some() || self.completion_tokens.is_some() {
-            return TokenCounts {
-                input: self.prompt_tokens,
-                cached: detail(&self.prompt_tokens_details, |d| d.cached_tokens),
+        // OpenAI's two shapes: the cache inside the input, reasoning inside the output.
+        let openai =
+            |input, output, inputs: &Option<Details>, outputs: &Option<Details>| TokenCounts {
+                input,
+                cached: inputs.as_ref().and_then(|d| d.cached_tokens),
                 cache_write: None,
-                output: self.completion_tokens,
-                reasoning: detail(&self.completion_tokens_details, |d| d.reasoning_tokens),
+                output,
+                reasoning: outputs.as_ref().and_then(|d| d.reasoning_tokens),
             };
+        if self.prompt_tokens.is_some() || self.completion_tokens.is_some() {
+            return openai(
+                self.prompt_tokens,
+                self.completion_tokens,
+                &self.prompt_tokens_details,
+                &self.completion_tokens_details,
+            );
         }
         if self.input_tokens.is_some() || self.output_tokens.is_some() {
-            return TokenCounts {
-                input: self.input_tokens,
-                cached: detail(&self.input_tokens_details, |d| d.cached_tokens),
-                cache_write: None,
-                output: self.output_tokens,
-                reasoning: detail(&self.output_tokens_details, |d| d.reasoning_tokens),
-            };
+            return openai(
+                self.input_tokens,
+                self.output_tokens,
+                &self.input_tokens_details,
+                &self.output_tokens_details,
+            );
         }
         // Gemini: thoughts are billed as output but not counted in the candidates.
         TokenCounts {

@@ -6,8 +6,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::super::json::{Leading, body_value, string, unreadable};
-use super::super::{Body, EventFields, Exchange, SseEvent};
+use super::super::json::string;
+use super::super::{EventFields, Exchange, SseEvent, record_answer};
 use super::{StreamInfo, error_text};
 
 /// The parameters that lead the recorded request, in this order; the others follow.
@@ -29,39 +29,14 @@ const TERMINAL: [&str; 3] = [
 ];
 
 pub(super) fn record(exchange: &Exchange<'_>, event: &mut EventFields) {
-    match exchange.request {
-        Body::Json { value, keys } => event.request(&Leading {
-            value,
-            keys,
-            leading: &LEADING,
-        }),
-        other => event.request(&body_value(other)),
-    }
-    if let Some(error) = error_text(exchange) {
-        event.error(error);
-        return;
-    }
-    match exchange.response {
-        Body::Json { value, .. } => {
-            let response = Response::of(value);
-            if let Some(error) = failed(value) {
-                event.error(error);
-            }
-            event.response(&response);
-        }
-        Body::Stream { events, finished } => {
-            let (response, error) = stream(events, *finished, exchange.first_chunk_ms);
-            event.response(&response);
-            if let Some(error) = error {
-                event.error(error);
-            }
-        }
-        Body::Unreadable(reason) => event.response(&unreadable(reason)),
-        Body::Empty => {}
-    }
-    if let Some(failure) = exchange.failure {
-        event.error(failure);
-    }
+    record_answer(
+        exchange,
+        event,
+        &LEADING,
+        error_text,
+        |value| (Response::of(value), failed(value)),
+        stream,
+    );
 }
 
 /// Whether an event ends a stream: `response.completed`, `.failed` or `.incomplete`.
