@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use crate::collector::{Collector, Inner};
 use crate::error::{Error, Result};
-use crate::export::Exporter;
-use crate::store::lock;
+use crate::exporters::Exporter;
+use crate::sync::lock;
 
 /// Where an auto-flush writes.
 #[derive(Clone)]

@@ -6,10 +6,9 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
-use crate::budget::{Backlog, Budget, Capacity};
 use crate::capture::Limits;
-use crate::capture::limits::SettingsCell;
 use crate::capture::mask::{Captured, Mask, MaskPath};
+use crate::capture::settings::SettingsCell;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::id;
@@ -19,7 +18,9 @@ use crate::providers::Provider;
 use crate::remote::{self, ApiKey, Remote};
 use crate::sampling::{self, Sampling};
 use crate::scrub::Scrubbing;
-use crate::store::{Log, lock};
+use crate::store::Log;
+use crate::store::budget::{Backlog, Budget, Capacity};
+use crate::sync::lock;
 use crate::thread;
 
 /// How many collectors have an active session. Zero is the common case in production, and the

@@ -7,16 +7,17 @@ use std::sync::atomic::Ordering;
 
 use crate::capture::limits;
 use crate::capture::mask::{self, MaskFn, PathSegment};
-use crate::capture::render::value_end;
+use crate::capture::walk::value_end;
 use crate::collector::Collector;
+use crate::document::{ExportDocument, Item};
 use crate::error::{Error, Result};
-use crate::export::{ExportDocument, ExportResult, Exporter, Item};
-use crate::json;
+use crate::exporters::{ExportResult, Exporter};
 use crate::model::Session;
 use crate::providers::deferred;
 use crate::remote;
 use crate::sampling::{self, Sampling};
-use crate::store::{self, Kind, RecordRef, flag, lock};
+use crate::store::{self, Kind, RecordRef, flag};
+use crate::sync::lock;
 use crate::{clock, id};
 
 /// Bytes buffered between the JSON writer and the file.
@@ -106,7 +107,7 @@ fn write_atomically(path: &Path, fsync: bool, doc: &ExportDocument) -> std::io::
     let result = (|| {
         let file = File::create_new(&tmp)?;
         let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
-        json::write_document(doc, &mut out)?;
+        doc.write_json(&mut out)?;
         let file = out.into_inner().map_err(|e| e.into_error())?;
         if fsync {
             file.sync_all()?;

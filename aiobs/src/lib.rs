@@ -42,17 +42,15 @@
 mod autoflush;
 #[cfg(feature = "tracing")]
 pub mod bridge;
-mod budget;
 mod bytes;
 mod capture;
 mod clock;
 mod collector;
+mod document;
 mod error;
-mod export;
 pub mod exporters;
 mod flush;
 mod id;
-mod json;
 pub mod labels;
 mod merge;
 pub mod model;
@@ -64,16 +62,17 @@ pub mod scrub;
 mod shutdown;
 mod span;
 mod store;
+mod sync;
 mod thread;
 pub mod tree;
 
 pub use aiobs_macros::observe;
 pub use autoflush::{AutoFlush, AutoFlushStats};
-pub use budget::{Backlog, Capacity};
 pub use capture::{Limits, mask, short_type_name};
 pub use collector::{Collector, DefaultGuard, ObserveOptions, observer};
+pub use document::ExportDocument;
 pub use error::{Error, Result};
-pub use export::{BoxError, ExportDocument, ExportResult, Exporter};
+pub use exporters::{BoxError, ExportResult, Exporter};
 pub use flush::FlushOptions;
 pub use merge::merge_exports;
 pub use providers::{EventFields, LlmCall, Provider, ProviderCall, llm_call};
@@ -81,6 +80,7 @@ pub use remote::Remote;
 pub use sampling::Sampling;
 pub use shutdown::{FlushTo, Installed, install, shutdown};
 pub use span::{FutureExt, SpanContext, WithContext, current_span_id};
+pub use store::budget::{Backlog, Capacity};
 
 /// For the code `#[observe]` generates; not a public API.
 #[doc(hidden)]
@@ -91,11 +91,12 @@ pub mod __private {
         ViaTypeName, Wrap,
     };
     pub use crate::record::{
-        ArgSink, AsyncCall, FnMeta, Observed, OpenCall, Outcome, SelfType, SyncCall, enter,
-        enter_async, enter_async_with, enter_with, finish, observed, with_output,
+        ArgSink, AsyncCall, Observed, OpenCall, Outcome, SelfType, SyncCall, enter, enter_async,
+        enter_async_with, enter_with, finish, observed, with_output,
     };
     #[cfg(debug_assertions)]
     pub use crate::record::{Parked, finish_parked};
+    pub use crate::store::FnMeta;
 
     /// How many of `keep` are true: the length of an `arg_names` list whose parameters are
     /// under `#[cfg]` (generated code only, in a `const`).

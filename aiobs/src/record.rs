@@ -13,13 +13,13 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
-use crate::capture::limits::CaptureSettings;
 use crate::capture::mask::{self, MaskFn, PathSegment};
-use crate::capture::{Limits, Sink, cap, encode, tag};
+use crate::capture::settings::CaptureSettings;
+use crate::capture::{Limits, Sink, encode, fit, tag};
 use crate::clock::{self, Instant};
 use crate::collector::{Collector, Inner, RECORDING};
 use crate::id;
-use crate::store::{Header, Kind, flag};
+use crate::store::{FnMeta, Header, Kind, flag};
 use crate::thread::{self, ThreadState};
 
 #[cfg(debug_assertions)]
@@ -28,29 +28,6 @@ mod parked;
 pub(crate) use parked::ParkedCalls;
 #[cfg(debug_assertions)]
 pub use parked::{Parked, finish_parked};
-
-/// The static description of an observed function, one per annotated function.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct FnMeta {
-    /// Display name: the `name` option, else the identifier.
-    pub name: &'static str,
-    /// The function's identifier.
-    pub ident: &'static str,
-    /// `module_path!()`.
-    pub module: &'static str,
-    /// Names of the captured arguments, in declaration order.
-    pub arg_names: &'static [&'static str],
-    /// Arguments marked `safe(..)`: their names are not taken for secrets.
-    pub safe_args: &'static [&'static str],
-    pub capture_args: bool,
-    pub capture_result: bool,
-    pub enh_prompt: bool,
-    pub auto_enhance_after: Option<u64>,
-    /// Where the event is defined (file, line), written as its `callsite` when the record has
-    /// no caller `Location`: a `tracing` span's metadata. `None` for observed functions.
-    pub defined_at: Option<(&'static str, u32)>,
-}
 
 /// `Some(type_name::<Self>)` for functions inside an `impl`, else `None`.
 #[doc(hidden)]
@@ -476,7 +453,7 @@ impl SyncCall {
                     write_outcome(&mut outcome);
                     let flags = outcome.flags;
                     self.opened.mask_payload(&mut own, 0, flags);
-                    cap::fit_event(&mut own, 0, false, limits.event_bytes);
+                    fit::fit_event(&mut own, 0, false, limits.event_bytes);
                     let (payload, flags) = fit(&own, flags, meta);
                     let header = self.opened.header(self.start, end, payload.len(), flags);
                     push(t, self.collector, header, &[payload]);
@@ -502,7 +479,7 @@ impl SyncCall {
             let masked = self.opened.settings.mask.is_some();
             self.opened
                 .mask_payload(&mut scratch, self.scratch_start, flags);
-            let cut = cap::fit_event(
+            let cut = fit::fit_event(
                 &mut scratch,
                 self.scratch_start,
                 flags & flag::ARGS != 0,
@@ -722,7 +699,7 @@ impl AsyncCall {
         write_outcome(&mut outcome);
         let flags = outcome.flags;
         self.opened.mask_payload(&mut self.bytes, 0, flags);
-        cap::fit_event(
+        fit::fit_event(
             &mut self.bytes,
             0,
             flags & flag::ARGS != 0,

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::clock;
-use crate::export::Item;
+use crate::document::Item;
 use crate::store::flag;
 
 /// Flushes a record waits for its root to end before it is written anyway.

@@ -9,7 +9,7 @@ use crate::autoflush::AutoFlush;
 use crate::collector::{Collector, ObserveOptions, global};
 use crate::error::Result;
 use crate::flush::FlushOptions;
-use crate::store::lock;
+use crate::sync::lock;
 
 /// Where the installed session is flushed: one file at the end ([`FlushOptions`]), or
 /// numbered files as it runs ([`AutoFlush`]), the last one at the end.

@@ -11,10 +11,11 @@ use std::fmt::{self, Write as _};
 use tracing_core::field::{Field, Visit};
 
 use super::site::{Role, Site};
-use crate::capture::limits::{CaptureSettings, Limits};
+use crate::capture::Limits;
 use crate::capture::mask::{self, PathSegment};
-use crate::capture::render::value_end;
-use crate::capture::{Sink, cap, capture_debug, encode, tag};
+use crate::capture::settings::CaptureSettings;
+use crate::capture::walk::value_end;
+use crate::capture::{Sink, capture_debug, encode, fit, tag};
 use crate::store::flag;
 
 /// A value kept whole.
@@ -282,7 +283,7 @@ impl Values {
         if let Some(mask) = &settings.mask {
             flags = masked(out, flags, site, settings, &**mask);
         }
-        cap::fit_event(out, 0, true, limits.event_bytes);
+        fit::fit_event(out, 0, true, limits.event_bytes);
         flags
     }
 

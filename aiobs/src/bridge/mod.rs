@@ -24,7 +24,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 use self::fields::Values;
 use self::site::Site;
-use crate::capture::limits::CaptureSettings;
+use crate::capture::settings::CaptureSettings;
 use crate::clock::{self, Instant};
 use crate::collector::{Collector, RECORDING, global};
 use crate::id;

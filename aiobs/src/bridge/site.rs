@@ -11,8 +11,8 @@ use std::sync::{LazyLock, Mutex};
 
 use tracing_core::Metadata;
 
-use crate::record::FnMeta;
-use crate::store::lock;
+use crate::store::FnMeta;
+use crate::sync::lock;
 
 /// What a field of a span is to aiobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

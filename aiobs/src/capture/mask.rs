@@ -6,8 +6,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::encode::{self, put_str};
 use super::limits::Limits;
-use super::render::value_end;
 use super::tag;
+use super::walk::value_end;
 
 /// One step of a [`MaskPath`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -300,7 +300,7 @@ fn leaf(raw: &[u8]) -> Option<Captured<'_>> {
         tag::STR | tag::STR_CUT | tag::DEBUG | tag::DEBUG_CUT => Captured::Str(str_of(raw)?),
         tag::TYPE_NAME => {
             let mut pos = 1;
-            Captured::TypeName(super::render::read_type_name(raw, &mut pos).ok()?)
+            Captured::TypeName(super::walk::read_type_name(raw, &mut pos).ok()?)
         }
         _ => return None,
     })
@@ -310,8 +310,8 @@ fn leaf(raw: &[u8]) -> Option<Captured<'_>> {
 mod tests {
     use super::*;
     use crate::capture::limits::DEFAULT;
-    use crate::capture::render::to_json;
     use crate::capture::{Sink, capture_serialize};
+    use crate::document::render::to_json;
 
     fn captured(v: &serde_json::Value) -> Vec<u8> {
         let mut out = Vec::new();

@@ -8,12 +8,13 @@
 //! Values are written into a compact tagged byte form ([`encode`]) with the size limits applied
 //! while writing, and turned into JSON text only at flush ([`render`]).
 
-pub(crate) mod cap;
 pub(crate) mod encode;
+pub(crate) mod fit;
 pub(crate) mod limits;
 pub mod mask;
-pub(crate) mod render;
+pub(crate) mod settings;
 mod sink;
+pub(crate) mod walk;
 
 use std::fmt::{self, Write as _};
 
@@ -511,8 +512,8 @@ mod capture_tests {
 
     use serde::Serialize;
 
-    use super::render::to_json;
     use super::*;
+    use crate::document::render::to_json;
 
     fn ser<T: serde::Serialize + ?Sized>(v: &T) -> String {
         let mut out = Vec::new();
@@ -753,8 +754,8 @@ mod robustness_tests {
     use serde::ser::{SerializeMap, SerializeSeq};
     use serde::{Serialize, Serializer};
 
-    use super::render::to_json;
     use super::*;
+    use crate::document::render::to_json;
 
     fn ser<T: Serialize + ?Sized>(v: &T) -> serde_json::Value {
         let mut out = Vec::new();
@@ -894,8 +895,18 @@ mod robustness_tests {
     fn corrupt_bytes_render_as_an_error_not_a_panic() {
         let mut pos = 0;
         let mut out = Vec::new();
-        assert!(render::render_value(&[tag::SEQ, tag::U64, 1], &mut pos, &mut out).is_err());
+        assert!(
+            crate::document::render::render_value(&[tag::SEQ, tag::U64, 1], &mut pos, &mut out)
+                .is_err()
+        );
         let mut pos = 0;
-        assert!(render::render_value(&[tag::STR, 200, 0, 0, 0, b'x'], &mut pos, &mut out).is_err());
+        assert!(
+            crate::document::render::render_value(
+                &[tag::STR, 200, 0, 0, 0, b'x'],
+                &mut pos,
+                &mut out
+            )
+            .is_err()
+        );
     }
 }

@@ -4,7 +4,8 @@ use std::fmt;
 
 use serde_json::{Value, json};
 
-use crate::export::{BoxError, ExportDocument, ExportResult, Exporter};
+use super::{BoxError, ExportResult, Exporter};
+use crate::document::ExportDocument;
 
 /// Sends each flush to several exporters, in order, and reports each.
 ///

@@ -1,6 +1,7 @@
 //! An exporter made of a closure.
 
-use crate::export::{BoxError, ExportDocument, ExportResult, Exporter};
+use super::{BoxError, ExportResult, Exporter};
+use crate::document::ExportDocument;
 
 /// Exports with a closure: send the document to your API, database or queue.
 ///

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::export::{BoxError, ExportDocument, ExportResult, Exporter};
+use crate::document::ExportDocument;
+use crate::exporters::{BoxError, ExportResult, Exporter};
 use crate::store::Kind;
 
 use auth::{ServiceAccount, Token};

@@ -9,7 +9,8 @@ use std::time::Duration;
 use prost::Message;
 use serde_json::json;
 
-use crate::export::{BoxError, ExportDocument, ExportResult, Exporter};
+use crate::document::ExportDocument;
+use crate::exporters::{BoxError, ExportResult, Exporter};
 
 /// The endpoint when neither the builder nor the environment names one.
 const DEFAULT_ENDPOINT: &str = "http://localhost:4318";

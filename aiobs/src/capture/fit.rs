@@ -4,8 +4,8 @@
 //! rewrites a bounded payload.
 
 use super::encode::put_str;
-use super::render::value_end;
 use super::tag;
+use super::walk::value_end;
 
 /// The top-level values of a payload: the items of its leading argument list (when `args`),
 /// then every value after it. `None` if the bytes are corrupt.
@@ -152,7 +152,7 @@ fn cut_largest(buf: &mut Vec<u8>, start: usize, args: bool, max: usize) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::render::to_json;
+    use crate::document::render::to_json;
 
     fn payload(args: &[&str], result: &str) -> Vec<u8> {
         let mut out = vec![tag::SEQ];

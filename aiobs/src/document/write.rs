@@ -5,15 +5,47 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use crate::capture::render::{Frame, render_value_with, value_end, write_f64, write_str};
+use super::render::{Frame, render_value_with, write_f64, write_str};
+use super::{ExportDocument, Item};
 use crate::capture::tag;
+use crate::capture::walk::value_end;
 use crate::clock;
-use crate::export::{ExportDocument, Item};
 use crate::id;
-use crate::model::Session;
-use crate::record::FnMeta;
+use crate::model::ObservabilityExport;
 use crate::scrub::{REDACTED, Scrubbing};
-use crate::store::{Header, Kind, flag};
+use crate::store::{FnMeta, Header, Kind, flag};
+
+/// The ways out of a document: its JSON, streamed or in memory, and the typed model.
+impl ExportDocument<'_> {
+    /// Streams the document as JSON (the aiobs 0.1.5 format) into `out`.
+    pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
+        write_document(self, out)
+    }
+
+    /// The document as JSON bytes.
+    pub fn to_json_vec(&self) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        write_document(self, &mut out)?;
+        Ok(out)
+    }
+
+    /// The document as the typed model (built through JSON; for exporters that want types).
+    /// Trees deeper than serde_json's nesting limit (128) fail here; stream with
+    /// [`write_json`](Self::write_json) instead.
+    pub fn to_model(&self) -> io::Result<ObservabilityExport> {
+        let bytes = self.to_json_vec()?;
+        serde_json::from_slice(&bytes).map_err(io::Error::other)
+    }
+
+    /// The typed model without `trace_tree` (and `enh_prompt_traces`): the flat events, which
+    /// parse at any tree depth.
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+    pub(crate) fn to_flat_model(&self) -> io::Result<ObservabilityExport> {
+        let mut bytes = Vec::new();
+        write_document_with(self, &mut bytes, false)?;
+        serde_json::from_slice(&bytes).map_err(io::Error::other)
+    }
+}
 
 /// What is the same for every call of one function (and `Self` type), rendered once a flush.
 struct FnText {
@@ -383,30 +415,6 @@ pub(crate) fn write_document_with<W: Write + ?Sized>(
     w.write_all(br#","generated_at":"#)?;
     write_f64(w, doc.generated_at)?;
     w.write_all(br#","version":1}"#)
-}
-
-/// The session with the values of secret-named labels replaced and secrets in the other
-/// values scrubbed, or `None` if nothing changes.
-pub(crate) fn scrub_labels(session: &Session, rules: &Scrubbing) -> Option<Session> {
-    let labels = session.labels.as_ref()?;
-    let mut changed = None;
-    for (key, value) in labels {
-        let new = if rules.is_secret_name(key) {
-            std::borrow::Cow::Borrowed(REDACTED)
-        } else {
-            rules.scrub_text(value, false)
-        };
-        if new != value.as_str() {
-            changed
-                .get_or_insert_with(|| labels.clone())
-                .insert(key.clone(), new.into_owned());
-        }
-    }
-    let labels = changed?;
-    Some(Session {
-        labels: Some(labels),
-        ..session.clone()
-    })
 }
 
 /// Writes `trace_tree` with an explicit stack: any depth.

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::Thread;
 
-use crate::store::lock;
+use crate::sync::lock;
 
 /// Event permits a thread takes at a time.
 pub(crate) const BATCH: u64 = 128;

@@ -1,22 +1,11 @@
-//! Turns the byte form of [`super::encode`] into JSON text, at flush.
+//! Turns the byte form of [`crate::capture::encode`] into JSON text, at flush, scrubbing as it
+//! goes.
 
 use std::io::{self, Write};
 
-use super::{short_type_name, tag};
+use crate::capture::walk::{corrupt, read_type_name, take, value_end};
+use crate::capture::{short_type_name, tag};
 use crate::scrub::{REDACTED, Scrubbing};
-
-fn corrupt() -> io::Error {
-    io::Error::other("aiobs: corrupt captured value")
-}
-
-/// Reads `N` bytes at `*pos`.
-fn take<const N: usize>(bytes: &[u8], pos: &mut usize) -> io::Result<[u8; N]> {
-    let slice = bytes.get(*pos..*pos + N).ok_or_else(corrupt)?;
-    let mut a = [0; N];
-    a.copy_from_slice(slice);
-    *pos += N;
-    Ok(a)
-}
 
 /// Writes a JSON string, escaped as serde_json does (`"`, `\\`, and control characters).
 pub(crate) fn write_str<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<()> {
@@ -229,49 +218,6 @@ fn write_cut<W: Write + ?Sized>(out: &mut W, s: &str, cut: bool) -> io::Result<(
     } else {
         write_str(out, s)
     }
-}
-
-/// Where the value that starts at `pos` ends, or `None` if the bytes are corrupt.
-pub(crate) fn value_end(bytes: &[u8], mut pos: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    loop {
-        let t = *bytes.get(pos)?;
-        pos += 1;
-        pos += match t {
-            tag::NULL | tag::FALSE | tag::TRUE => 0,
-            tag::I64 | tag::U64 | tag::F64 => 8,
-            tag::F32 => 4,
-            tag::I128 | tag::U128 => 16,
-            tag::STR | tag::STR_CUT | tag::DEBUG | tag::DEBUG_CUT => {
-                let len: [u8; 4] = bytes.get(pos..pos + 4)?.try_into().ok()?;
-                4 + u32::from_le_bytes(len) as usize
-            }
-            tag::TYPE_NAME => 2 * size_of::<usize>(),
-            tag::SEQ | tag::MAP => {
-                depth += 1;
-                continue;
-            }
-            tag::END => {
-                depth = depth.checked_sub(1)?;
-                0
-            }
-            _ => return None,
-        };
-        if pos > bytes.len() {
-            return None;
-        }
-        if depth == 0 {
-            return Some(pos);
-        }
-    }
-}
-
-pub(crate) fn read_type_name(bytes: &[u8], pos: &mut usize) -> io::Result<&'static str> {
-    let ptr = usize::from_le_bytes(take(bytes, pos)?) as *const u8;
-    let len = usize::from_le_bytes(take(bytes, pos)?);
-    // SAFETY: TYPE_NAME is only written by `put_type_name` from a `&'static str`, whose pointer
-    // and length stay valid and UTF-8 for the whole program.
-    Ok(unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr, len)) })
 }
 
 /// Renders a whole captured value to a JSON string (for tests and small uses).

@@ -7,79 +7,19 @@
 //! full one again. The reader (one flush at a time, under the collector's flush lock) frees a
 //! segment only after it has linked a successor and every byte in it was flushed, so the two
 //! sides never touch the same bytes at the same time.
-//!
-//! A record is a [`Header`] followed by `payload_len` bytes of captured values.
 
 use std::alloc::{self, Layout};
 use std::cell::UnsafeCell;
-use std::panic::Location;
 use std::ptr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
-use crate::budget::Budget;
-use crate::clock::Instant;
-use crate::record::FnMeta;
+use super::budget::Budget;
+use super::record::{HEADER, Header, RecordRef};
+use crate::sync::lock;
 
 /// Bytes in an ordinary segment; a record larger than this gets a segment of its own size.
 const SEGMENT_BYTES: usize = 256 * 1024;
-
-/// What kind of event a record holds.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[repr(u8)]
-pub(crate) enum Kind {
-    Function = 0,
-    Provider = 1,
-    /// An HTTP exchange with an LLM API, turned into a `Provider` record at flush.
-    Exchange = 2,
-    /// A root call that head sampling dropped: counted, not written.
-    Dropped = 3,
-}
-
-/// Flags of a record.
-pub(crate) mod flag {
-    /// The payload starts with the arguments (a SEQ).
-    pub const ARGS: u8 = 1;
-    /// The payload has the result value.
-    pub const RESULT: u8 = 2;
-    /// The payload ends with the error text (a STR).
-    pub const ERROR: u8 = 4;
-    /// The arguments could not be captured (re-entrant capture); write them as null.
-    pub const ARGS_LOST: u8 = 8;
-    /// Provider events: the payload has a response value.
-    pub const RESPONSE: u8 = 16;
-    /// Provider events: the values went through the mask hook already.
-    pub const MASKED: u8 = 32;
-}
-
-/// The fixed part of a record.
-#[derive(Clone, Copy)]
-#[repr(C)]
-pub(crate) struct Header {
-    pub span: u64,
-    pub parent: u64,
-    /// 0 when the call is not an `enh_prompt` call.
-    pub enh_id: u64,
-    pub start: Instant,
-    pub end: Instant,
-    /// Function events: the static description of the function.
-    pub meta: Option<&'static FnMeta>,
-    /// Methods: `type_name::<Self>`.
-    pub self_ty: Option<fn() -> &'static str>,
-    pub location: Option<&'static Location<'static>>,
-    /// The collector's session slot the event belongs to.
-    pub session: u32,
-    pub payload_len: u32,
-    pub kind: Kind,
-    pub flags: u8,
-    /// Zero: makes every byte of a header initialised (no padding), so a header can be copied
-    /// as bytes.
-    pub pad: [u8; 6],
-}
-
-const _: () = assert!(size_of::<Header>() == 80, "a header has no padding");
-
-const HEADER: usize = size_of::<Header>();
 
 struct Segment {
     data: *mut u8,
@@ -157,20 +97,6 @@ unsafe impl Sync for Log {}
 // SAFETY: the raw pointers in ReadPosition are only used under the `reader` mutex.
 unsafe impl Send for ReadPosition {}
 
-/// A whole record (header, then payload) as bytes, for records made outside the store.
-pub(crate) fn record_bytes(header: &Header, payload: &[u8]) -> Vec<u8> {
-    let header = Header {
-        payload_len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
-        ..*header
-    };
-    let mut out = vec![0u8; HEADER];
-    // SAFETY: `out` has room for a header; `Header` has no padding (asserted above), so every
-    // byte written is initialised.
-    unsafe { std::ptr::write_unaligned(out.as_mut_ptr().cast::<Header>(), header) };
-    out.extend_from_slice(payload);
-    out
-}
-
 /// Where a flush stopped reading, to mark as flushed once the flush succeeded.
 pub(crate) struct Mark {
     seg: *mut Segment,
@@ -180,50 +106,6 @@ pub(crate) struct Mark {
     /// Refused records reported by this flush, and the session of the last one.
     pub(crate) dropped: u64,
     pub(crate) dropped_session: u32,
-}
-
-/// A record read by a flush: valid until that flush marks its log (the bytes are not freed
-/// before [`Log::commit`]).
-#[derive(Clone, Copy)]
-pub(crate) struct RecordRef {
-    ptr: *const u8,
-}
-
-impl RecordRef {
-    /// A record held outside the store (a header followed by its payload).
-    ///
-    /// # Safety
-    /// `bytes` holds a whole record and outlives every use of the returned reference.
-    pub(crate) unsafe fn outside(bytes: &[u8]) -> RecordRef {
-        debug_assert!(bytes.len() >= HEADER);
-        RecordRef {
-            ptr: bytes.as_ptr(),
-        }
-    }
-
-    pub(crate) fn header(&self) -> Header {
-        // SAFETY: `ptr` points at a header written by `push` and published before it was read.
-        unsafe { ptr::read_unaligned(self.ptr as *const Header) }
-    }
-
-    #[cfg(test)]
-    pub(crate) fn payload(&self) -> &[u8] {
-        self.payload_of(&self.header())
-    }
-
-    /// The whole record: header and payload.
-    pub(crate) fn bytes(&self) -> &[u8] {
-        let len = HEADER + self.header().payload_len as usize;
-        // SAFETY: the header and its payload are contiguous, published together.
-        unsafe { std::slice::from_raw_parts(self.ptr, len) }
-    }
-
-    /// The payload, given this record's header (read once by the caller).
-    pub(crate) fn payload_of(&self, header: &Header) -> &[u8] {
-        let len = header.payload_len as usize;
-        // SAFETY: the payload follows the header in the same segment, published with it.
-        unsafe { std::slice::from_raw_parts(self.ptr.add(HEADER), len) }
-    }
 }
 
 impl Log {
@@ -377,7 +259,8 @@ impl Log {
             while offset < len {
                 // SAFETY: `offset` is the start of a record published below `len`.
                 let ptr = unsafe { seg.data.add(offset) };
-                let record = RecordRef { ptr };
+                // SAFETY: a published record starts at `ptr`, and stays until `commit`.
+                let record = unsafe { RecordRef::at(ptr) };
                 offset += HEADER + record.header().payload_len as usize;
                 out.push(record);
                 records += 1;
@@ -482,15 +365,11 @@ impl Drop for Log {
     }
 }
 
-/// Locks a mutex, ignoring poisoning: the data behind our locks stays consistent at every
-/// point a panic could occur.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Instant;
+    use crate::store::Kind;
 
     fn header(span: u64, payload_len: u32) -> Header {
         let now = Instant::now();
