@@ -6,13 +6,12 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::collector::{Collector, Inner};
 use crate::error::{Error, Result};
 use crate::exporters::Exporter;
-use crate::sync::lock;
+use crate::flush;
+use crate::state::{Background, CollectorState};
 
 /// Where an auto-flush writes.
 #[derive(Clone)]
@@ -161,204 +160,174 @@ impl AutoFlush {
     }
 }
 
-/// What the auto-flusher did so far; see [`Collector::auto_flush_stats`].
-///
-/// ```
-/// let stats = aiobs::Collector::new().auto_flush_stats();
-/// assert_eq!(stats.flushes, 0);
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct AutoFlushStats {
-    /// Flushes that wrote something.
-    pub flushes: u64,
-    /// Flushes that failed (their events were kept for the next one).
-    pub failures: u64,
-    /// Events written.
-    pub events: u64,
-    /// Time the flusher spent flushing: its share of a core is `busy` over the time it ran.
-    pub busy: Duration,
-    /// The last file written.
-    pub last_path: Option<PathBuf>,
-    /// The message of the last failure.
-    pub last_error: Option<String>,
-}
-
-/// A running flusher, owned by its collector.
-pub(crate) struct Running {
-    shared: Arc<Shared>,
-    handle: JoinHandle<()>,
-}
-
-struct Shared {
-    stop: AtomicBool,
-    settings: AutoFlush,
-}
-
-impl Running {
-    /// Tells the thread to stop and waits for it (it finishes a flush under way).
-    fn stop(self) -> Arc<Shared> {
-        self.shared.stop.store(true, Ordering::Relaxed);
-        self.handle.thread().unpark();
-        let _ = self.handle.join();
-        self.shared
+/// Starts flushing `state` in the background as `auto` says, replacing a flusher already
+/// running (which stops first, without a last flush); see
+/// [`Collector::set_auto_flush`](crate::Collector::set_auto_flush).
+pub(crate) fn start(state: &Arc<CollectorState>, auto: AutoFlush) -> Result<()> {
+    if let Target::Dir(dir) = &auto.target {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.clone(),
+            source,
+        })?;
     }
-
-    /// Tells the thread to stop, without waiting (the collector is being dropped).
-    pub(crate) fn stop_without_waiting(self) {
-        self.shared.stop.store(true, Ordering::Relaxed);
-        self.handle.thread().unpark();
-    }
-}
-
-impl Collector {
-    /// Starts flushing in the background as `auto` says, replacing a flusher already
-    /// running (which stops first, without a last flush). Fails if the directory can't be
-    /// created or the thread can't be started.
-    ///
-    /// ```
-    /// # let dir = std::env::temp_dir().join(format!("aiobs-set-auto-{}", std::process::id()));
-    /// let obs = aiobs::Collector::new();
-    /// obs.set_auto_flush(aiobs::AutoFlush::to_dir(&dir))?;
-    /// assert!(obs.auto_flush_running());
-    /// obs.stop_auto_flush()?;
-    /// # std::fs::remove_dir_all(dir).ok();
-    /// # Ok::<(), aiobs::Error>(())
-    /// ```
-    pub fn set_auto_flush(&self, auto: AutoFlush) -> Result<()> {
-        if let Target::Dir(dir) = &auto.target {
-            std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-                path: dir.clone(),
-                source,
-            })?;
-        }
-        let mut slot = lock(&self.inner.auto_flush);
+    state.with_background(|slot| {
         if let Some(old) = slot.take() {
-            self.inner.budget.set_flusher(None);
-            old.stop();
+            state.budget().set_flusher(None);
+            stop_and_wait(old);
         }
-        let shared = Arc::new(Shared {
-            stop: AtomicBool::new(false),
-            settings: auto,
-        });
-        let weak = Arc::downgrade(&self.inner);
+        let auto = Arc::new(auto);
+        let stop = Arc::new(AtomicBool::new(false));
+        let weak = Arc::downgrade(state);
         let handle = std::thread::Builder::new()
             .name("aiobs-flush".to_owned())
             .spawn({
-                let shared = shared.clone();
-                move || run(&weak, &shared)
+                let (auto, stop) = (auto.clone(), stop.clone());
+                move || run(&weak, &auto, &stop)
             })
             .map_err(|source| Error::Write {
                 path: PathBuf::from("<the aiobs-flush thread>"),
                 source,
             })?;
-        self.inner
-            .budget
-            .set_flusher(Some((handle.thread().clone(), shared.settings.events)));
-        *slot = Some(Running { shared, handle });
+        state
+            .budget()
+            .set_flusher(Some((handle.thread().clone(), auto.events)));
+        *slot = Some(Background {
+            stop,
+            handle,
+            task: auto,
+        });
         Ok(())
-    }
+    })
+}
 
-    /// Stops the background flusher and flushes once more to its target (what was recorded
-    /// since its last flush, and the session's end if it ended), returning the last file
-    /// written (`None` for an exporter, or when nothing was left). Does nothing without a
-    /// flusher.
-    ///
-    /// ```
-    /// let obs = aiobs::Collector::new();
-    /// assert_eq!(obs.stop_auto_flush()?, None);
-    /// # Ok::<(), aiobs::Error>(())
-    /// ```
-    pub fn stop_auto_flush(&self) -> Result<Option<PathBuf>> {
-        let Some(running) = lock(&self.inner.auto_flush).take() else {
-            return Ok(None);
-        };
-        self.inner.budget.set_flusher(None);
-        let shared = running.stop();
-        let settings = &shared.settings;
-        let started = Instant::now();
-        let result = self.flush_numbered(&settings.target, settings.include_trace_tree);
-        count(&self.inner, started.elapsed(), &result);
-        Ok(result?.and_then(|f| f.path))
-    }
+/// Stops the background flusher of `state` and flushes once more to its target; see
+/// [`Collector::stop_auto_flush`](crate::Collector::stop_auto_flush).
+pub(crate) fn stop(state: &CollectorState) -> Result<Option<PathBuf>> {
+    let Some(background) = state.replace_background(None) else {
+        return Ok(None);
+    };
+    state.budget().set_flusher(None);
+    let Some(auto) = stop_and_wait(background) else {
+        return Ok(None);
+    };
+    let started = Instant::now();
+    let result = flush_numbered(state, &auto.target, auto.include_trace_tree);
+    count(state, started.elapsed(), &result);
+    Ok(result?.and_then(|f| f.path))
+}
 
-    /// Whether a background flusher runs.
-    ///
-    /// ```
-    /// assert!(!aiobs::Collector::new().auto_flush_running());
-    /// ```
-    pub fn auto_flush_running(&self) -> bool {
-        lock(&self.inner.auto_flush).is_some()
-    }
+/// Tells the flusher's thread to stop and waits for it (it finishes a flush under way);
+/// returns its settings.
+fn stop_and_wait(background: Background) -> Option<Arc<AutoFlush>> {
+    background.stop_without_waiting();
+    let _ = background.handle.join();
+    background.task.downcast::<AutoFlush>().ok()
+}
 
-    /// What the collector's background flushers did so far, the last flush of
-    /// [`Collector::stop_auto_flush`] included (zeros if none ran).
-    ///
-    /// ```
-    /// assert_eq!(aiobs::Collector::new().auto_flush_stats().failures, 0);
-    /// ```
-    pub fn auto_flush_stats(&self) -> AutoFlushStats {
-        lock(&self.inner.auto_stats).clone()
+/// Like [`Collector::flush`](crate::Collector::flush) to `<dir>/<session-id>-<seq>.json`
+/// (or like [`Collector::flush_to`](crate::Collector::flush_to)), but with nothing new to
+/// write it writes nothing (`Ok(None)`).
+fn flush_numbered(
+    state: &CollectorState,
+    target: &Target,
+    include_trace_tree: bool,
+) -> Result<Option<Flushed>> {
+    match target {
+        Target::Dir(dir) => {
+            let seq = state.file_number() + 1;
+            let written_to = dir.display().to_string();
+            let flushed = flush::run(state, include_trace_tree, &written_to, true, |doc| {
+                let session = doc
+                    .sessions()
+                    .iter()
+                    .find(|s| s.ended_at.is_none())
+                    .or_else(|| doc.sessions().first())
+                    .map_or("no-session", |s| s.id.as_str());
+                let path = dir.join(format!("{session}-{seq:06}.json"));
+                flush::write_atomically(&path, false, doc).map_err(|source| Error::Write {
+                    path: path.clone(),
+                    source,
+                })?;
+                Ok(Flushed {
+                    path: Some(path),
+                    events: doc.event_count() as u64,
+                })
+            })?;
+            if flushed.is_some() {
+                state.set_file_number(seq);
+            }
+            Ok(flushed)
+        }
+        Target::Exporter(exporter) => {
+            flush::run(state, include_trace_tree, "the exporter", true, |doc| {
+                exporter
+                    .export(doc)
+                    .map_err(|source| Error::Export { source })?;
+                Ok(Flushed {
+                    path: None,
+                    events: doc.event_count() as u64,
+                })
+            })
+        }
     }
 }
 
 /// The flusher's loop: sleep until the period ends or the budget wakes it, flush, repeat;
 /// until told to stop or the collector is gone.
-fn run(collector: &Weak<Inner>, shared: &Shared) {
-    let every = shared.settings.every;
+fn run(state: &Weak<CollectorState>, auto: &AutoFlush, stop: &AtomicBool) {
+    let every = auto.every;
     let mut last_report: Option<Instant> = None;
     let mut due = Instant::now() + every;
     loop {
         loop {
-            if shared.stop.load(Ordering::Relaxed) {
+            if stop.load(Ordering::Relaxed) {
                 return;
             }
-            let Some(inner) = collector.upgrade() else {
+            let Some(state) = state.upgrade() else {
                 return;
             };
-            if inner.budget.take_woken() {
+            if state.budget().take_woken() {
                 break;
             }
-            drop(inner);
+            drop(state);
             let now = Instant::now();
             if now >= due {
                 break;
             }
             std::thread::park_timeout(due - now);
         }
-        let Some(inner) = collector.upgrade() else {
+        let Some(state) = state.upgrade() else {
             return;
         };
-        let collector = Collector { inner };
         let started = Instant::now();
-        let result =
-            collector.flush_numbered(&shared.settings.target, shared.settings.include_trace_tree);
-        count(&collector.inner, started.elapsed(), &result);
+        let result = flush_numbered(&state, &auto.target, auto.include_trace_tree);
+        count(&state, started.elapsed(), &result);
         due = Instant::now() + every;
         if let Err(e) = &result {
-            report(&shared.settings, e, &mut last_report);
+            report(auto, e, &mut last_report);
         }
     }
 }
 
-/// Adds a flush to the collector's [`AutoFlushStats`].
-fn count(inner: &Inner, took: Duration, result: &Result<Option<Flushed>>) {
-    let mut stats = lock(&inner.auto_stats);
-    stats.busy += took;
-    match result {
-        Ok(Some(flushed)) => {
-            stats.flushes += 1;
-            stats.events += flushed.events;
-            if flushed.path.is_some() {
-                stats.last_path.clone_from(&flushed.path);
+/// Adds a flush to the collector's [`AutoFlushStats`](crate::AutoFlushStats).
+fn count(state: &CollectorState, took: Duration, result: &Result<Option<Flushed>>) {
+    state.update_flush_stats(|stats| {
+        stats.busy += took;
+        match result {
+            Ok(Some(flushed)) => {
+                stats.flushes += 1;
+                stats.events += flushed.events;
+                if flushed.path.is_some() {
+                    stats.last_path.clone_from(&flushed.path);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                stats.failures += 1;
+                stats.last_error = Some(e.to_string());
             }
         }
-        Ok(None) => {}
-        Err(e) => {
-            stats.failures += 1;
-            stats.last_error = Some(e.to_string());
-        }
-    }
+    });
 }
 
 /// Hands a failure to the `on_error` hook, or writes it on stderr at most once a minute.

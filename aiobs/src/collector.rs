@@ -1,35 +1,33 @@
-//! The collector: sessions, labels, providers, the per-thread logs, and which collector is
-//! current. [`observer()`] is the global one; [`Collector::new`] makes independent ones.
+//! The facade: [`Collector`], a handle to one collector's state, with every public method;
+//! [`observer()`] is the global one; [`Collector::new`] makes independent ones. The methods
+//! check their input and hand the work to the layers below (the state, the flush pipeline,
+//! the auto-flusher).
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock};
 
+use crate::autoflush::{self, AutoFlush};
 use crate::capture::Limits;
 use crate::capture::mask::{Captured, Mask, MaskPath};
-use crate::capture::settings::SettingsCell;
 use crate::clock;
 use crate::error::{Error, Result};
+use crate::exporters::{ExportResult, Exporter};
+use crate::flush::{self, FlushOptions};
 use crate::id;
 use crate::labels::{self, Labels};
 use crate::model::{Session, SessionMeta};
 use crate::providers::Provider;
 use crate::remote::{self, ApiKey, Remote};
-use crate::sampling::{self, Sampling};
+use crate::sampling::Sampling;
 use crate::scrub::Scrubbing;
-use crate::store::Log;
-use crate::store::budget::{Backlog, Budget, Capacity};
-use crate::sync::lock;
+use crate::state::{self, AutoFlushStats, CollectorState};
+use crate::store::budget::{Backlog, Capacity};
 use crate::thread;
 
-/// How many collectors have an active session. Zero is the common case in production, and the
-/// one the hot path checks with a single relaxed load.
-pub(crate) static RECORDING: AtomicUsize = AtomicUsize::new(0);
-
-static NEXT_COLLECTOR_ID: AtomicU64 = AtomicU64::new(1);
-
-static GLOBAL: LazyLock<Collector> = LazyLock::new(Collector::new);
+static GLOBAL: LazyLock<Collector> = LazyLock::new(|| Collector {
+    state: state::global().clone(),
+});
 
 /// The global collector, the one observed functions record into unless a scope
 /// ([`Collector::set_default`]) makes another current.
@@ -43,10 +41,6 @@ static GLOBAL: LazyLock<Collector> = LazyLock::new(Collector::new);
 /// # Ok::<(), aiobs::Error>(())
 /// ```
 pub fn observer() -> &'static Collector {
-    &GLOBAL
-}
-
-pub(crate) fn global() -> &'static Collector {
     &GLOBAL
 }
 
@@ -66,114 +60,7 @@ pub(crate) fn global() -> &'static Collector {
 /// ```
 #[derive(Clone)]
 pub struct Collector {
-    pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) id: u64,
-    /// Slot of the active session; 0 for none.
-    pub(crate) active: AtomicU32,
-    pub(crate) state: Mutex<State>,
-    /// Every thread's log in this collector.
-    pub(crate) logs: Mutex<Vec<Arc<Log>>>,
-    /// One flush (or reset) at a time.
-    pub(crate) flush_lock: Mutex<()>,
-    /// The capture limits, mask and head sampling, read by every recorded call.
-    pub(crate) capture: SettingsCell,
-    /// What the logs may hold unflushed, and what they hold.
-    pub(crate) budget: Budget,
-    /// The background flusher, if one runs.
-    pub(crate) auto_flush: Mutex<Option<crate::autoflush::Running>>,
-    /// The number of the last file the auto-flusher wrote.
-    pub(crate) auto_seq: AtomicU64,
-    /// What the auto-flushers did.
-    pub(crate) auto_stats: Mutex<crate::autoflush::AutoFlushStats>,
-}
-
-pub(crate) struct State {
-    /// Sessions to write at the next flush, by slot.
-    pub(crate) sessions: BTreeMap<u32, Session>,
-    /// Sessions already flushed and closed, kept so that a call that was still running when
-    /// they were flushed can be written with its session later.
-    pub(crate) retired: BTreeMap<u32, Session>,
-    next_slot: u32,
-    pub(crate) providers: Vec<Arc<dyn Provider>>,
-    pub(crate) api_key: Option<ApiKey>,
-    /// Where the aiobs servers are.
-    pub(crate) remote: Remote,
-    pub(crate) sampling: Sampling,
-    pub(crate) scrubbing: Scrubbing,
-    /// Records of trees whose root had not ended at a flush that applied tail rules: written
-    /// (or dropped) with their root, by a later flush. Each with the flushes it has waited.
-    pub(crate) carried: Vec<(Box<[u8]>, u32)>,
-    /// The tail decisions of the last flushes, by span id, for descendants flushed later.
-    pub(crate) decided: crate::sampling::Decisions,
-    /// Events the capacity refused, by session slot, since the session started.
-    pub(crate) dropped: BTreeMap<u32, u64>,
-    /// Sessions not written by any flush yet (an auto-flush with no events still writes them).
-    pub(crate) unwritten: std::collections::BTreeSet<u32>,
-}
-
-/// How many flushed sessions are kept for late events.
-const RETIRED_KEPT: usize = 64;
-
-impl State {
-    /// Keeps `session` for late events, dropping the oldest beyond the limit.
-    pub(crate) fn retire(&mut self, slot: u32, session: Session) {
-        self.retired.insert(slot, session);
-        while self.retired.len() > RETIRED_KEPT {
-            self.retired.pop_first();
-        }
-    }
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        if *self.active.get_mut() != 0 {
-            RECORDING.fetch_sub(1, Ordering::Relaxed);
-        }
-        let running = self
-            .auto_flush
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(running) = running {
-            running.stop_without_waiting();
-        }
-    }
-}
-
-impl Inner {
-    pub(crate) fn register_log(&self, log: Arc<Log>) {
-        let mut logs = lock(&self.logs);
-        self.forget_finished(&mut logs);
-        logs.push(log);
-    }
-
-    /// Removes the logs whose thread exited and whose records were all flushed.
-    pub(crate) fn forget_finished(&self, logs: &mut Vec<Arc<Log>>) {
-        logs.retain(|log| {
-            let finished = log.is_finished();
-            if finished {
-                log.release(&self.budget);
-            }
-            !finished
-        });
-    }
-
-    /// Sets the active session slot, keeping [`RECORDING`] in step.
-    fn set_active(&self, slot: u32) {
-        let old = self.active.swap(slot, Ordering::Relaxed);
-        match (old == 0, slot == 0) {
-            (true, false) => {
-                RECORDING.fetch_add(1, Ordering::Relaxed);
-            }
-            (false, true) => {
-                RECORDING.fetch_sub(1, Ordering::Relaxed);
-            }
-            _ => {}
-        }
-    }
+    state: Arc<CollectorState>,
 }
 
 /// What [`Collector::observe`] starts: session name, labels, API key.
@@ -253,7 +140,7 @@ impl Default for Collector {
 impl fmt::Debug for Collector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Collector")
-            .field("id", &self.inner.id)
+            .field("id", &self.state.id())
             .field("active_session", &self.active_session())
             .finish()
     }
@@ -264,31 +151,7 @@ impl Collector {
     pub fn new() -> Collector {
         clock::init();
         Collector {
-            inner: Arc::new(Inner {
-                id: NEXT_COLLECTOR_ID.fetch_add(1, Ordering::Relaxed),
-                active: AtomicU32::new(0),
-                state: Mutex::new(State {
-                    sessions: BTreeMap::new(),
-                    retired: BTreeMap::new(),
-                    next_slot: 1,
-                    providers: Vec::new(),
-                    api_key: None,
-                    remote: Remote::new(),
-                    sampling: Sampling::new(),
-                    scrubbing: Scrubbing::new(),
-                    carried: Vec::new(),
-                    decided: crate::sampling::Decisions::default(),
-                    dropped: BTreeMap::new(),
-                    unwritten: Default::default(),
-                }),
-                logs: Mutex::new(Vec::new()),
-                flush_lock: Mutex::new(()),
-                capture: SettingsCell::new(),
-                budget: Budget::new(),
-                auto_flush: Mutex::new(None),
-                auto_seq: AtomicU64::new(0),
-                auto_stats: Mutex::new(Default::default()),
-            }),
+            state: CollectorState::new(),
         }
     }
 
@@ -301,8 +164,7 @@ impl Collector {
     /// assert_eq!(obs.limits().get_max_str_chars(), 2_000);
     /// ```
     pub fn set_limits(&self, limits: Limits) {
-        let _state = lock(&self.inner.state);
-        self.inner.capture.update(|s| s.limits = limits);
+        self.state.update_capture(|s| s.limits = limits);
     }
 
     /// Sets the most this collector holds unflushed; see [`Capacity`]. Past it, new events
@@ -314,7 +176,7 @@ impl Collector {
     /// assert_eq!(obs.capacity().get_max_events(), 1_000);
     /// ```
     pub fn set_capacity(&self, capacity: Capacity) {
-        self.inner.budget.set_capacity(capacity);
+        self.state.budget().set_capacity(capacity);
     }
 
     /// The capacity in effect.
@@ -323,7 +185,7 @@ impl Collector {
     /// assert_eq!(aiobs::Collector::new().capacity(), aiobs::Capacity::default());
     /// ```
     pub fn capacity(&self) -> Capacity {
-        self.inner.budget.capacity()
+        self.state.budget().capacity()
     }
 
     /// What the collector holds unflushed now, and what the capacity dropped since the last
@@ -342,15 +204,7 @@ impl Collector {
     /// # Ok::<(), aiobs::Error>(())
     /// ```
     pub fn backlog(&self) -> Backlog {
-        let logs = lock(&self.inner.logs);
-        let (unspent, dropped) = logs
-            .iter()
-            .fold((0, 0), |(u, d), log| (u + log.unspent(), d + log.dropped()));
-        Backlog {
-            events: self.inner.budget.reserved_events().saturating_sub(unspent),
-            bytes: self.inner.budget.bytes(),
-            dropped,
-        }
+        self.state.backlog()
     }
 
     /// Sets the mask hook: a function that sees every value captured from now on (each
@@ -376,8 +230,7 @@ impl Collector {
         &self,
         mask: impl Fn(&MaskPath<'_>, &Captured<'_>) -> Mask + Send + Sync + 'static,
     ) {
-        let _state = lock(&self.inner.state);
-        self.inner.capture.update(|s| s.mask = Some(Arc::new(mask)));
+        self.state.update_capture(|s| s.mask = Some(Arc::new(mask)));
     }
 
     /// Removes the mask hook.
@@ -386,8 +239,7 @@ impl Collector {
     /// aiobs::Collector::new().clear_mask();
     /// ```
     pub fn clear_mask(&self) {
-        let _state = lock(&self.inner.state);
-        self.inner.capture.update(|s| s.mask = None);
+        self.state.update_capture(|s| s.mask = None);
     }
 
     /// Sets which trees of calls are kept; see [`Sampling`]. Takes effect for root calls that
@@ -399,10 +251,7 @@ impl Collector {
     /// assert!(!obs.sampling().keeps_everything());
     /// ```
     pub fn set_sampling(&self, sampling: Sampling) {
-        let mut state = lock(&self.inner.state);
-        let head = sampling::head_threshold(sampling.head());
-        self.inner.capture.update(|s| s.head = head);
-        state.sampling = sampling;
+        self.state.set_sampling(sampling);
     }
 
     /// Sets where the aiobs servers are and how long to wait for them; see [`Remote`]. Used
@@ -413,7 +262,7 @@ impl Collector {
     /// obs.set_remote(aiobs::Remote::new().usage_server("http://127.0.0.1:9"));
     /// ```
     pub fn set_remote(&self, remote: Remote) {
-        lock(&self.inner.state).remote = remote;
+        self.state.set_remote(remote);
     }
 
     /// The aiobs servers' settings.
@@ -422,7 +271,7 @@ impl Collector {
     /// assert_eq!(aiobs::Collector::new().remote(), aiobs::Remote::new());
     /// ```
     pub fn remote(&self) -> Remote {
-        lock(&self.inner.state).remote.clone()
+        self.state.remote()
     }
 
     /// Sets what is scrubbed from what this collector writes (on, with the built-in patterns,
@@ -439,7 +288,7 @@ impl Collector {
     /// assert!(!obs.scrubbing().is_on());
     /// ```
     pub fn set_scrubbing(&self, scrubbing: Scrubbing) {
-        lock(&self.inner.state).scrubbing = scrubbing;
+        self.state.set_scrubbing(scrubbing);
     }
 
     /// The scrubbing rules in effect.
@@ -448,7 +297,7 @@ impl Collector {
     /// assert!(aiobs::Collector::new().scrubbing().is_on());
     /// ```
     pub fn scrubbing(&self) -> Scrubbing {
-        lock(&self.inner.state).scrubbing.clone()
+        self.state.scrubbing()
     }
 
     /// The sampling in effect.
@@ -457,7 +306,7 @@ impl Collector {
     /// assert!(aiobs::Collector::new().sampling().keeps_everything());
     /// ```
     pub fn sampling(&self) -> Sampling {
-        lock(&self.inner.state).sampling.clone()
+        self.state.sampling()
     }
 
     /// The size limits that captures use.
@@ -466,7 +315,7 @@ impl Collector {
     /// assert_eq!(aiobs::Collector::new().limits(), aiobs::Limits::default());
     /// ```
     pub fn limits(&self) -> Limits {
-        self.inner.capture.get().limits
+        self.state.capture().limits
     }
 
     /// Starts a session and makes it the active one; returns its id (a UUID).
@@ -513,60 +362,21 @@ impl Collector {
             .filter(|k| !k.is_empty())
             .map(ApiKey::new);
         if let Some(key) = &api_key {
-            let remote = lock(&self.inner.state).remote.clone();
+            let remote = self.state.remote();
             remote::validate(key, &remote)?;
         }
-        let mut state = lock(&self.inner.state);
-        state.api_key = api_key;
-        let slot = state.next_slot;
-        state.next_slot += 1;
-        state.sessions.insert(slot, session);
-        state.unwritten.insert(slot);
-        self.inner.set_active(slot);
+        self.state.start_session(session, api_key);
         Ok(session_id)
     }
 
     /// Ends the active session (sets its `ended_at`); does nothing without one.
     pub fn end(&self) {
-        let mut state = lock(&self.inner.state);
-        let slot = self.inner.active.load(Ordering::Relaxed);
-        if slot == 0 {
-            return;
-        }
-        if let Some(session) = state.sessions.get_mut(&slot) {
-            session.ended_at = Some(clock::wall_seconds());
-        }
-        self.inner.set_active(0);
+        self.state.end_session();
     }
 
     /// The id of the active session.
     pub fn active_session(&self) -> Option<String> {
-        let state = lock(&self.inner.state);
-        let slot = self.inner.active.load(Ordering::Relaxed);
-        state.sessions.get(&slot).map(|s| s.id.clone())
-    }
-
-    /// Runs `f` on the active session's labels, then checks the count.
-    fn edit_labels(&self, f: impl FnOnce(&mut Labels) -> Result<()>) -> Result<()> {
-        let mut state = lock(&self.inner.state);
-        let slot = self.inner.active.load(Ordering::Relaxed);
-        let session = state
-            .sessions
-            .get_mut(&slot)
-            .ok_or(Error::NoActiveSession)?;
-        let mut labels = session.labels.clone().unwrap_or_default();
-        f(&mut labels)?;
-        if labels.len() > labels::MAX_LABELS {
-            return Err(Error::TooManyLabels {
-                count: labels.len(),
-            });
-        }
-        session.labels = if labels.is_empty() {
-            None
-        } else {
-            Some(labels)
-        };
-        Ok(())
+        self.state.active_session_id()
     }
 
     /// Sets labels on the active session: merged into the current ones (`merge = true`), or
@@ -591,7 +401,7 @@ impl Collector {
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
         labels::validate(&new)?;
-        self.edit_labels(|current| {
+        self.state.edit_labels(|current| {
             if !merge {
                 current.retain(|k, _| k.starts_with(labels::RESERVED_PREFIX));
             }
@@ -604,7 +414,7 @@ impl Collector {
     pub fn add_label(&self, key: &str, value: &str) -> Result<()> {
         labels::validate_key(key)?;
         labels::validate_value(key, value)?;
-        self.edit_labels(|current| {
+        self.state.edit_labels(|current| {
             if !current.contains_key(key) && current.len() >= labels::MAX_LABELS {
                 return Err(Error::LabelLimitReached {
                     key: key.to_owned(),
@@ -622,7 +432,7 @@ impl Collector {
                 key: key.to_owned(),
             });
         }
-        self.edit_labels(|current| {
+        self.state.edit_labels(|current| {
             current.remove(key);
             Ok(())
         })
@@ -630,44 +440,22 @@ impl Collector {
 
     /// The active session's labels.
     pub fn get_labels(&self) -> Result<Labels> {
-        let state = lock(&self.inner.state);
-        let slot = self.inner.active.load(Ordering::Relaxed);
-        let session = state.sessions.get(&slot).ok_or(Error::NoActiveSession)?;
-        Ok(session.labels.clone().unwrap_or_default())
+        self.state.labels()
     }
 
     /// Registers a provider: it turns HTTP exchanges with an LLM API into events.
     pub fn register_provider(&self, provider: impl Provider + 'static) {
-        lock(&self.inner.state).providers.push(Arc::new(provider));
+        self.state.add_provider(Arc::new(provider));
     }
 
     /// The providers registered, in order.
     pub fn providers(&self) -> Vec<Arc<dyn Provider>> {
-        lock(&self.inner.state).providers.clone()
+        self.state.providers()
     }
 
     /// Forgets everything: sessions, events not yet flushed, providers and the API key.
     pub fn reset(&self) {
-        let _flush = lock(&self.inner.flush_lock);
-        {
-            let mut state = lock(&self.inner.state);
-            self.inner.set_active(0);
-            state.sessions.clear();
-            state.retired.clear();
-            state.providers.clear();
-            state.api_key = None;
-            state.carried.clear();
-            state.decided = crate::sampling::Decisions::default();
-            state.dropped.clear();
-            state.unwritten.clear();
-        }
-        let logs = lock(&self.inner.logs);
-        let mut scratch = Vec::new();
-        for log in logs.iter() {
-            scratch.clear();
-            let mark = log.read(&mut scratch);
-            log.commit(mark, &self.inner.budget);
-        }
+        self.state.reset();
     }
 
     /// Makes this collector the current one for this thread until the guard is dropped:
@@ -679,7 +467,7 @@ impl Collector {
             t.collector
                 .try_borrow_mut()
                 .ok()
-                .map(|mut c| c.replace(self.clone()))
+                .map(|mut c| c.replace(self.state.clone()))
         })
         .flatten()
         .flatten();
@@ -691,17 +479,108 @@ impl Collector {
 
     /// The collector current on this thread (the global one unless a scope set another).
     pub fn current() -> Collector {
-        thread::with(|t| t.with_collector(Collector::clone)).unwrap_or_else(|| global().clone())
+        Collector {
+            state: thread::current_state(),
+        }
+    }
+
+    // --- Flushing ---------------------------------------------------------------------------
+
+    /// Writes every session and every recorded event to a JSON file and returns its path.
+    ///
+    /// The file is replaced atomically (a temporary file renamed over it). On failure the error
+    /// names the path and everything stays stored for the next flush. After success the events
+    /// and the finished sessions are forgotten; unlike the Python SDK, the active session stays
+    /// open, so calls recorded after a flush go into the next one, under the same session.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("aiobs-doc-{}", std::process::id()));
+    /// let obs = aiobs::Collector::new();
+    /// obs.observe(aiobs::ObserveOptions::new().session_name("doc"))?;
+    /// obs.end();
+    /// let path = obs.flush(aiobs::FlushOptions::to_path(dir.join("trace.json")))?;
+    /// assert!(std::fs::read_to_string(&path).unwrap().contains("\"name\":\"doc\""));
+    /// # std::fs::remove_dir_all(dir).ok();
+    /// # Ok::<(), aiobs::Error>(())
+    /// ```
+    pub fn flush(&self, options: FlushOptions) -> Result<PathBuf> {
+        flush::to_file(&self.state, options)
+    }
+
+    /// Hands every session and recorded event to `exporter` instead of a file. On an error
+    /// everything stays stored for the next flush.
+    pub fn flush_to(
+        &self,
+        exporter: &dyn Exporter,
+        include_trace_tree: bool,
+    ) -> Result<ExportResult> {
+        flush::to_exporter(&self.state, exporter, include_trace_tree)
+    }
+
+    /// Starts flushing in the background as `auto` says, replacing a flusher already
+    /// running (which stops first, without a last flush). Fails if the directory can't be
+    /// created or the thread can't be started.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("aiobs-set-auto-{}", std::process::id()));
+    /// let obs = aiobs::Collector::new();
+    /// obs.set_auto_flush(aiobs::AutoFlush::to_dir(&dir))?;
+    /// assert!(obs.auto_flush_running());
+    /// obs.stop_auto_flush()?;
+    /// # std::fs::remove_dir_all(dir).ok();
+    /// # Ok::<(), aiobs::Error>(())
+    /// ```
+    pub fn set_auto_flush(&self, auto: AutoFlush) -> Result<()> {
+        autoflush::start(&self.state, auto)
+    }
+
+    /// Stops the background flusher and flushes once more to its target (what was recorded
+    /// since its last flush, and the session's end if it ended), returning the last file
+    /// written (`None` for an exporter, or when nothing was left). Does nothing without a
+    /// flusher.
+    ///
+    /// ```
+    /// let obs = aiobs::Collector::new();
+    /// assert_eq!(obs.stop_auto_flush()?, None);
+    /// # Ok::<(), aiobs::Error>(())
+    /// ```
+    pub fn stop_auto_flush(&self) -> Result<Option<PathBuf>> {
+        autoflush::stop(&self.state)
+    }
+
+    /// Whether a background flusher runs.
+    ///
+    /// ```
+    /// assert!(!aiobs::Collector::new().auto_flush_running());
+    /// ```
+    pub fn auto_flush_running(&self) -> bool {
+        self.state.has_background()
+    }
+
+    /// What the collector's background flushers did so far, the last flush of
+    /// [`Collector::stop_auto_flush`] included (zeros if none ran).
+    ///
+    /// ```
+    /// assert_eq!(aiobs::Collector::new().auto_flush_stats().failures, 0);
+    /// ```
+    pub fn auto_flush_stats(&self) -> AutoFlushStats {
+        self.state.flush_stats()
+    }
+
+    /// The state this is a handle to.
+    #[cfg(test)]
+    pub(crate) fn state(&self) -> &Arc<CollectorState> {
+        &self.state
     }
 
     /// Whether this and `other` are handles to the same collector.
     pub fn same_as(&self, other: &Collector) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner)
+        Arc::ptr_eq(&self.state, &other.state)
     }
 
     /// Whether the API key is set (the key itself is never handed out).
     pub fn has_api_key(&self) -> bool {
-        lock(&self.inner.state).api_key.is_some()
+        self.state.has_api_key()
     }
 }
 
@@ -709,7 +588,7 @@ impl Collector {
 /// [`Collector::set_default`].
 #[must_use = "the collector is current only while the guard lives"]
 pub struct DefaultGuard {
-    previous: Option<Option<Collector>>,
+    previous: Option<Option<Arc<CollectorState>>>,
     _not_send: std::marker::PhantomData<*const ()>,
 }
 

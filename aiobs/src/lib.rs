@@ -61,13 +61,14 @@ mod sampling;
 pub mod scrub;
 mod shutdown;
 mod span;
+mod state;
 mod store;
 mod sync;
 mod thread;
 pub mod tree;
 
 pub use aiobs_macros::observe;
-pub use autoflush::{AutoFlush, AutoFlushStats};
+pub use autoflush::AutoFlush;
 pub use capture::{Limits, mask, short_type_name};
 pub use collector::{Collector, DefaultGuard, ObserveOptions, observer};
 pub use document::ExportDocument;
@@ -80,6 +81,7 @@ pub use remote::Remote;
 pub use sampling::Sampling;
 pub use shutdown::{FlushTo, Installed, install, shutdown};
 pub use span::{FutureExt, SpanContext, WithContext, current_span_id};
+pub use state::AutoFlushStats;
 pub use store::budget::{Backlog, Capacity};
 
 /// For the code `#[observe]` generates; not a public API.

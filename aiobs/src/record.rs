@@ -17,8 +17,8 @@ use crate::capture::mask::{self, MaskFn, PathSegment};
 use crate::capture::settings::CaptureSettings;
 use crate::capture::{Limits, Sink, encode, fit, tag};
 use crate::clock::{self, Instant};
-use crate::collector::{Collector, Inner, RECORDING};
 use crate::id;
+use crate::state::{CollectorState, RECORDING};
 use crate::store::{FnMeta, Header, Kind, flag};
 use crate::thread::{self, ThreadState};
 
@@ -254,14 +254,8 @@ fn open(
     if parent & id::DROPPED != 0 {
         return None; // inside a tree that head sampling dropped
     }
-    let (collector_id, session, settings, full) = t.with_collector(|c| {
-        (
-            c.inner.id,
-            c.inner.active.load(Ordering::Relaxed),
-            c.inner.capture.get(),
-            c.inner.budget.is_full(),
-        )
-    });
+    let (collector_id, session, settings, full) =
+        t.with_collector(|c| (c.id(), c.active_slot(), c.capture(), c.budget().is_full()));
     if session == 0 {
         return None;
     }
@@ -532,8 +526,8 @@ fn push(t: &ThreadState, collector_id: u64, header: Header, payload: &[&[u8]]) {
     // No closure here: everything from building the header to writing it into the log is
     // inlined into one function, so the header goes from registers into the log.
     let c = t.current();
-    if c.inner.id == collector_id {
-        t.push(&c.inner, header, payload);
+    if c.id() == collector_id {
+        t.push(&c, header, payload);
     }
 }
 
@@ -541,8 +535,8 @@ fn push(t: &ThreadState, collector_id: u64, header: Header, payload: &[&[u8]]) {
 #[cold]
 fn refuse(t: &ThreadState, collector_id: u64, session: u32) {
     t.with_collector(|c| {
-        if c.inner.id == collector_id {
-            t.refuse(&c.inner, session);
+        if c.id() == collector_id {
+            t.refuse(c, session);
         }
     });
 }
@@ -613,7 +607,7 @@ pub struct AsyncCall {
     opened: Opened,
     /// The collector current when the call was made (`None`: the global one); current for
     /// this call's polls.
-    collector: Option<Collector>,
+    collector: Option<Arc<CollectorState>>,
     bytes: Vec<u8>,
     start: Option<Instant>,
 }
@@ -674,14 +668,14 @@ impl AsyncCall {
         let collector = self
             .collector
             .as_ref()
-            .unwrap_or_else(|| crate::collector::global());
+            .unwrap_or_else(|| crate::state::global());
         if self.opened.dropped() {
             let header = self.opened.dropped_header(end);
-            let _ = thread::with(|t| t.push(&collector.inner, header, &[]));
+            let _ = thread::with(|t| t.push(collector, header, &[]));
             return;
         }
         if self.opened.refused {
-            let _ = thread::with(|t| t.refuse(&collector.inner, self.opened.session));
+            let _ = thread::with(|t| t.refuse(collector, self.opened.session));
             return;
         }
         let meta = self.opened.meta;
@@ -708,19 +702,18 @@ impl AsyncCall {
         let start = self.start.unwrap_or(end);
         let (payload, flags) = fit(&self.bytes, flags, meta);
         let header = self.opened.header(start, end, payload.len(), flags);
-        let inner: &Arc<Inner> = &collector.inner;
-        let _ = thread::with(|t| t.push(inner, header, &[payload]));
+        let _ = thread::with(|t| t.push(collector, header, &[payload]));
     }
 }
 
 /// Makes `span` and `collector` current on this thread until dropped; restores what was there.
 pub(crate) struct Entered<'a> {
     prev_span: u64,
-    collector: &'a mut Option<Collector>,
+    collector: &'a mut Option<Arc<CollectorState>>,
 }
 
 impl<'a> Entered<'a> {
-    pub(crate) fn new(span: u64, collector: &'a mut Option<Collector>) -> Entered<'a> {
+    pub(crate) fn new(span: u64, collector: &'a mut Option<Arc<CollectorState>>) -> Entered<'a> {
         let prev_span = thread::with(|t| {
             if let Ok(mut c) = t.collector.try_borrow_mut() {
                 mem::swap(&mut *c, collector);
@@ -869,7 +862,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ObserveOptions;
+    use crate::{Collector, ObserveOptions};
 
     static META: FnMeta = FnMeta {
         name: "job",
@@ -897,7 +890,7 @@ mod tests {
         let c = Collector::new();
         let _scope = c.set_default();
         c.observe(ObserveOptions::new()).expect("observe");
-        let held = || Arc::strong_count(&c.inner);
+        let held = || Arc::strong_count(c.state());
         let before = held();
         let recorded = |body: Body| observed(enter_async(&META, None), body, |_, _: &u32| {});
 

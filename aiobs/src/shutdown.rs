@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use crate::autoflush::AutoFlush;
-use crate::collector::{Collector, ObserveOptions, global};
+use crate::collector::{Collector, ObserveOptions, observer};
 use crate::error::Result;
 use crate::flush::FlushOptions;
 use crate::sync::lock;
@@ -82,7 +82,7 @@ static INSTALLED: Mutex<Option<(Collector, Option<FlushOptions>)>> = Mutex::new(
 /// # Ok::<(), aiobs::Error>(())
 /// ```
 pub fn install(options: ObserveOptions, flush: impl Into<FlushTo>) -> Result<Installed> {
-    let collector = global().clone();
+    let collector = observer().clone();
     let session_id = collector.observe(options)?;
     let at_end = match flush.into() {
         FlushTo::End(options) => Some(options),

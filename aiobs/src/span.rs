@@ -10,9 +10,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::collector::Collector;
+use std::sync::Arc;
+
 use crate::id;
 use crate::record::Entered;
+use crate::state::CollectorState;
 use crate::thread;
 
 /// The span and collector current at some point, to make current again elsewhere.
@@ -28,7 +30,7 @@ use crate::thread;
 #[derive(Clone, Default)]
 pub struct SpanContext {
     span: u64,
-    collector: Option<Collector>,
+    collector: Option<Arc<CollectorState>>,
 }
 
 impl fmt::Debug for SpanContext {

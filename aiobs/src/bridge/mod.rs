@@ -15,6 +15,7 @@ mod site;
 
 use std::cell::RefCell;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use tracing_core::span::{Attributes, Id, Record};
@@ -26,8 +27,8 @@ use self::fields::Values;
 use self::site::Site;
 use crate::capture::settings::CaptureSettings;
 use crate::clock::{self, Instant};
-use crate::collector::{Collector, RECORDING, global};
 use crate::id;
+use crate::state::{CollectorState, RECORDING, global};
 use crate::store::{Header, Kind};
 use crate::thread;
 
@@ -125,7 +126,7 @@ struct SpanState {
     parent: u64,
     /// The collector the span records into; `None` for the global one (no reference count
     /// to share between threads).
-    collector: Option<Collector>,
+    collector: Option<Arc<CollectorState>>,
     collector_id: u64,
     /// The collector's session slot when the span was created.
     session: u32,
@@ -200,7 +201,7 @@ impl SpanState {
     /// Pushes the span's record: `kind`, timed `(start, end)`, with `payload` and `flags`.
     fn push(
         &self,
-        collector: &Collector,
+        collector: &Arc<CollectorState>,
         kind: Kind,
         (start, end): (Instant, Instant),
         payload: &[u8],
@@ -224,7 +225,7 @@ impl SpanState {
             flags,
             pad: [0; 6],
         };
-        let _ = thread::with(|t| t.push(&collector.inner, header, &[payload]));
+        let _ = thread::with(|t| t.push(collector, header, &[payload]));
     }
 }
 
@@ -237,7 +238,7 @@ struct Entered {
     id: u64,
     prev_span: u64,
     /// The thread's collector before, if entering changed it.
-    prev_collector: Option<Option<Collector>>,
+    prev_collector: Option<Option<Arc<CollectorState>>>,
 }
 
 thread_local! {
@@ -370,13 +371,13 @@ where
             .unwrap_or((0, None))
         }
     };
-    let inner = &collector.as_ref().unwrap_or_else(|| global()).inner;
-    let session = inner.active.load(Ordering::Relaxed);
+    let state = collector.as_ref().unwrap_or_else(|| global());
+    let session = state.active_slot();
     if session == 0 {
         return;
     }
-    let settings = inner.capture.get();
-    let collector_id = inner.id;
+    let settings = state.capture();
+    let collector_id = state.id();
     let site = site::of(attrs.metadata());
     let (span, values, start) = if parent & id::DROPPED != 0 {
         // Inside a dropped tree: carry the mark, record nothing.
@@ -425,7 +426,7 @@ where
             return; // nowhere to remember what to restore: the thread stays as it was
         };
         let _ = thread::with(|t| {
-            let current_id = t.with_collector(|c| c.inner.id);
+            let current_id = t.with_collector(|c| c.id());
             let prev_collector = if current_id == state.collector_id {
                 None
             } else {

@@ -5,12 +5,14 @@
 use std::panic::Location;
 use std::sync::atomic::Ordering;
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::capture::encode;
 use crate::clock::{self, Instant};
-use crate::collector::{Collector, RECORDING};
 use crate::id;
+use crate::state::{CollectorState, RECORDING};
 use crate::store::{Header, Kind, flag};
 use crate::thread;
 
@@ -30,7 +32,7 @@ use crate::thread;
 /// ```
 #[derive(Debug)]
 pub struct ProviderCall {
-    collector: Collector,
+    collector: Arc<CollectorState>,
     span: u64,
     parent: u64,
     session: u32,
@@ -64,7 +66,7 @@ impl ProviderCall {
 
     /// [`ProviderCall::begin`] in a collector [`recording`] returned.
     pub(crate) fn begin_in(
-        collector: Collector,
+        collector: Arc<CollectorState>,
         session: u32,
         provider: &str,
         api: &str,
@@ -153,20 +155,20 @@ impl ProviderCall {
             flags,
             pad: [0; 6],
         };
-        let _ = thread::with(|t| t.push(&self.collector.inner, header, payload));
+        let _ = thread::with(|t| t.push(&self.collector, header, payload));
     }
 }
 
 /// The current collector and its active session slot, if anything is recording there.
-pub(crate) fn recording() -> Option<(Collector, u32)> {
+pub(crate) fn recording() -> Option<(Arc<CollectorState>, u32)> {
     if RECORDING.load(Ordering::Relaxed) == 0 {
         return None;
     }
     if thread::with(|t| t.span.get() & id::DROPPED != 0).unwrap_or(false) {
         return None; // inside a tree that head sampling dropped
     }
-    let collector = Collector::current();
-    let session = collector.inner.active.load(Ordering::Relaxed);
+    let collector = thread::current_state();
+    let session = collector.active_slot();
     (session != 0).then_some((collector, session))
 }
 

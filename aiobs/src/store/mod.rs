@@ -5,6 +5,6 @@ pub(crate) mod budget;
 mod log;
 mod record;
 
-pub(crate) use log::Log;
+pub(crate) use log::{Log, Mark};
 pub use record::FnMeta;
 pub(crate) use record::{Header, Kind, RecordRef, flag, record_bytes};
