@@ -7,6 +7,8 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned as _;
 use syn::{Expr, ExprLit, Ident, Lit, Meta, Token};
 
+use crate::errors::Errors;
+
 const OPTIONS: [&str; 8] = [
     "name",
     "capture_args",
@@ -18,28 +20,6 @@ const OPTIONS: [&str; 8] = [
     "safe",
 ];
 const VALID: &str = "`name`, `capture_args`, `capture_result`, `enh_prompt`, `auto_enhance_after`, `skip`, `secret`, `safe`";
-
-/// Errors collected while reading the attribute and the function, reported all at once.
-#[derive(Default)]
-pub(crate) struct Errors(Option<syn::Error>);
-
-impl Errors {
-    pub(crate) fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    pub(crate) fn at(&mut self, span: Span, message: impl std::fmt::Display) {
-        self.push(syn::Error::new(span, message));
-    }
-
-    /// `compile_error!`s for every error, or `None` if there was none.
-    pub(crate) fn into_compile_errors(self) -> Option<TokenStream> {
-        self.0.map(|e| e.to_compile_error())
-    }
-}
 
 /// The options, with their defaults filled in.
 pub(crate) struct Options {

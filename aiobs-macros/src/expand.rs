@@ -9,7 +9,8 @@ use syn::{
     AttrStyle, Attribute, FnArg, Ident, Item, ItemFn, Pat, ReturnType, Signature, Stmt, Token, Type,
 };
 
-use crate::args::{self, Errors, Options};
+use crate::args::{self, Options};
+use crate::errors::Errors;
 use crate::shape::{self, Bound, Shape};
 
 /// The whole attribute: options and function checked, then the function instrumented, or
