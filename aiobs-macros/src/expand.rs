@@ -9,7 +9,7 @@ use syn::{
     AttrStyle, Attribute, FnArg, Ident, Item, ItemFn, Pat, ReturnType, Signature, Stmt, Token, Type,
 };
 
-use crate::args::{self, Options};
+use crate::args::{self, Key, Options};
 use crate::errors::Errors;
 use crate::shape::{self, Bound, Shape};
 
@@ -29,14 +29,14 @@ pub(crate) fn observe(args: TokenStream, item: TokenStream, disabled: bool) -> T
     let shape = shape::of(&func, &mut errors);
     let bound = shape::bound_names(&func, &shape);
     let lists = [
-        ("skip", &options.skip),
-        ("secret", &options.secret),
-        ("safe", &options.safe),
+        (Key::Skip, &options.skip),
+        (Key::Secret, &options.secret),
+        (Key::Safe, &options.safe),
     ];
     for (option, list) in lists {
         for named in list {
             let is_receiver = named == "self" && func.sig.receiver().is_some();
-            if option == "skip" && is_receiver {
+            if option == Key::Skip && is_receiver {
                 continue;
             }
             if !bound.iter().any(|b| b.name.unraw() == named.unraw()) {
