@@ -5,9 +5,10 @@ use syn::ext::IdentExt as _;
 use syn::parse::Parser as _;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned as _;
-use syn::{Expr, ExprLit, Ident, Lit, Meta, Token};
+use syn::{Expr, ExprLit, Ident, Lit, Meta, Signature, Token};
 
 use crate::errors::Errors;
+use crate::shape::Bound;
 
 /// An option of `#[observe(..)]`. Its name is written once, in [`Key::name`]; everything else
 /// matches on the variant.
@@ -92,6 +93,17 @@ impl Default for Options {
             secret: Vec::new(),
             safe: Vec::new(),
         }
+    }
+}
+
+impl Options {
+    /// The lists of parameters, with the option each was given under.
+    fn lists(&self) -> [(Key, &[Ident]); 3] {
+        [
+            (Key::Skip, &self.skip),
+            (Key::Secret, &self.secret),
+            (Key::Safe, &self.safe),
+        ]
     }
 }
 
@@ -224,5 +236,61 @@ fn set_bool(meta: &Meta, key: Key, slot: &mut bool, errors: &mut Errors) {
             value_span(meta),
             format_args!("`{key}` expects `true` or `false`: `{key} = false`"),
         ),
+    }
+}
+
+/// Checks the parameter lists against the names the function binds (which only the function
+/// knows, so this runs after [`parse`]).
+pub(crate) fn validate(options: &Options, sig: &Signature, bound: &[Bound], errors: &mut Errors) {
+    let lists = options.lists();
+    parameters_exist(&lists, sig, bound, errors);
+    one_list_each(&lists, errors);
+}
+
+/// Every listed name is a parameter: a misspelt `secret(..)` would leave a value recorded.
+/// `skip(self)` is accepted (the receiver is never recorded anyway).
+fn parameters_exist(
+    lists: &[(Key, &[Ident])],
+    sig: &Signature,
+    bound: &[Bound],
+    errors: &mut Errors,
+) {
+    for &(option, list) in lists {
+        for named in list {
+            let is_receiver = named == "self" && sig.receiver().is_some();
+            if option == Key::Skip && is_receiver {
+                continue;
+            }
+            if !bound.iter().any(|b| b.name.unraw() == named.unraw()) {
+                let known: Vec<String> = bound.iter().map(|b| format!("`{}`", b.name)).collect();
+                let known = if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                };
+                errors.at(
+                    named.span(),
+                    format_args!("`{option}({named})`: this function has no parameter `{named}` (its parameters: {known})"),
+                );
+            }
+        }
+    }
+}
+
+/// An argument is in one list only: skipped, redacted and recorded as safe exclude each other.
+fn one_list_each(lists: &[(Key, &[Ident])], errors: &mut Errors) {
+    for (i, (first, a)) in lists.iter().enumerate() {
+        for (second, b) in &lists[i + 1..] {
+            for named in b.iter() {
+                if a.iter().any(|x| x.unraw() == named.unraw()) {
+                    errors.at(
+                        named.span(),
+                        format_args!(
+                            "`{named}` is in both `{first}(..)` and `{second}(..)`; pick one"
+                        ),
+                    );
+                }
+            }
+        }
     }
 }

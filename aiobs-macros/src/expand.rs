@@ -9,7 +9,7 @@ use syn::{
     AttrStyle, Attribute, FnArg, Ident, Item, ItemFn, Pat, ReturnType, Signature, Stmt, Token, Type,
 };
 
-use crate::args::{self, Key, Options};
+use crate::args::{self, Options};
 use crate::errors::Errors;
 use crate::shape::{self, Bound, Shape};
 
@@ -28,46 +28,7 @@ pub(crate) fn observe(args: TokenStream, item: TokenStream, disabled: bool) -> T
     };
     let shape = shape::of(&func, &mut errors);
     let bound = shape::bound_names(&func, &shape);
-    let lists = [
-        (Key::Skip, &options.skip),
-        (Key::Secret, &options.secret),
-        (Key::Safe, &options.safe),
-    ];
-    for (option, list) in lists {
-        for named in list {
-            let is_receiver = named == "self" && func.sig.receiver().is_some();
-            if option == Key::Skip && is_receiver {
-                continue;
-            }
-            if !bound.iter().any(|b| b.name.unraw() == named.unraw()) {
-                let known: Vec<String> = bound.iter().map(|b| format!("`{}`", b.name)).collect();
-                let known = if known.is_empty() {
-                    "none".to_owned()
-                } else {
-                    known.join(", ")
-                };
-                errors.at(
-                    named.span(),
-                    format_args!("`{option}({named})`: this function has no parameter `{named}` (its parameters: {known})"),
-                );
-            }
-        }
-    }
-    // An argument can be in one list only.
-    for (i, (first, a)) in lists.iter().enumerate() {
-        for (second, b) in &lists[i + 1..] {
-            for named in b.iter() {
-                if a.iter().any(|x| x.unraw() == named.unraw()) {
-                    errors.at(
-                        named.span(),
-                        format_args!(
-                            "`{named}` is in both `{first}(..)` and `{second}(..)`; pick one"
-                        ),
-                    );
-                }
-            }
-        }
-    }
+    args::validate(&options, &func.sig, &bound, &mut errors);
     if let Some(errors) = errors.into_compile_errors() {
         return quote!(#errors #item);
     }
