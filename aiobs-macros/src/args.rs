@@ -5,39 +5,65 @@ use syn::ext::IdentExt as _;
 use syn::parse::Parser as _;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned as _;
-use syn::{Expr, ExprLit, Ident, Lit, Meta, Token};
+use syn::{Expr, ExprLit, Ident, Lit, Meta, Signature, Token};
 
-const OPTIONS: [&str; 8] = [
-    "name",
-    "capture_args",
-    "capture_result",
-    "enh_prompt",
-    "auto_enhance_after",
-    "skip",
-    "secret",
-    "safe",
-];
-const VALID: &str = "`name`, `capture_args`, `capture_result`, `enh_prompt`, `auto_enhance_after`, `skip`, `secret`, `safe`";
+use crate::errors::Errors;
+use crate::shape::Bound;
 
-/// Errors collected while reading the attribute and the function, reported all at once.
-#[derive(Default)]
-pub(crate) struct Errors(Option<syn::Error>);
+/// An option of `#[observe(..)]`. Its name is written once, in [`Key::name`]; everything else
+/// matches on the variant.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Key {
+    Name,
+    CaptureArgs,
+    CaptureResult,
+    EnhPrompt,
+    AutoEnhanceAfter,
+    Skip,
+    Secret,
+    Safe,
+}
 
-impl Errors {
-    pub(crate) fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(error),
-            None => self.0 = Some(error),
+impl Key {
+    /// Every option, in the order the "expected one of" message lists them.
+    const ALL: [Key; 8] = [
+        Key::Name,
+        Key::CaptureArgs,
+        Key::CaptureResult,
+        Key::EnhPrompt,
+        Key::AutoEnhanceAfter,
+        Key::Skip,
+        Key::Secret,
+        Key::Safe,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Key::Name => "name",
+            Key::CaptureArgs => "capture_args",
+            Key::CaptureResult => "capture_result",
+            Key::EnhPrompt => "enh_prompt",
+            Key::AutoEnhanceAfter => "auto_enhance_after",
+            Key::Skip => "skip",
+            Key::Secret => "secret",
+            Key::Safe => "safe",
         }
     }
 
-    pub(crate) fn at(&mut self, span: Span, message: impl std::fmt::Display) {
-        self.push(syn::Error::new(span, message));
+    fn from_name(name: &str) -> Option<Key> {
+        Key::ALL.into_iter().find(|key| key.name() == name)
     }
 
-    /// `compile_error!`s for every error, or `None` if there was none.
-    pub(crate) fn into_compile_errors(self) -> Option<TokenStream> {
-        self.0.map(|e| e.to_compile_error())
+    /// "`name`, `capture_args`, ..": what an unknown option is told to be instead.
+    fn valid() -> String {
+        let names: Vec<String> = Key::ALL.iter().map(|k| format!("`{k}`")).collect();
+        names.join(", ")
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -70,6 +96,17 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// The lists of parameters, with the option each was given under.
+    fn lists(&self) -> [(Key, &[Ident]); 3] {
+        [
+            (Key::Skip, &self.skip),
+            (Key::Secret, &self.secret),
+            (Key::Safe, &self.safe),
+        ]
+    }
+}
+
 pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Options {
     let mut options = Options::default();
     let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
@@ -79,76 +116,83 @@ pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Options {
             return options;
         }
     };
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: Vec<Key> = Vec::new();
     for meta in metas {
-        let Some(key) = meta.path().get_ident().map(Ident::unraw) else {
-            let path = quote::ToTokens::to_token_stream(meta.path())
-                .to_string()
-                .replace(' ', "");
-            errors.at(
-                meta.path().span(),
-                format_args!("unknown option `{path}`; expected one of {VALID}"),
-            );
+        let Some((key, span)) = key(&meta, errors) else {
             continue;
         };
-        let key_name = key.to_string();
-        if !OPTIONS.contains(&key_name.as_str()) {
-            errors.at(
-                key.span(),
-                format_args!("unknown option `{key_name}`; expected one of {VALID}"),
-            );
+        if seen.contains(&key) {
+            errors.at(span, format_args!("duplicate option `{key}`"));
             continue;
         }
-        if seen.contains(&key_name) {
-            errors.at(key.span(), format_args!("duplicate option `{key_name}`"));
-            continue;
-        }
-        seen.push(key_name.clone());
-        match key_name.as_str() {
-            "name" => match string(&meta) {
-                Some((name, span)) if name.is_empty() => {
-                    errors.at(span, "`name` must not be empty");
-                }
-                Some((name, _)) => options.name = Some(name),
-                None => errors.at(value_span(&meta), "expected a string: `name = \"...\"`"),
-            },
-            "capture_args" => set_bool(&meta, &key_name, &mut options.capture_args, errors),
-            "capture_result" => set_bool(&meta, &key_name, &mut options.capture_result, errors),
-            "enh_prompt" => set_bool(&meta, &key_name, &mut options.enh_prompt, errors),
-            "auto_enhance_after" => match positive(&meta) {
-                Some(n) => options.auto_enhance_after = Some(n),
-                None => errors.at(
-                    value_span(&meta),
-                    "`auto_enhance_after` expects a positive integer: `auto_enhance_after = 3`",
-                ),
-            },
-            list_option => {
-                let slot = match list_option {
-                    "skip" => &mut options.skip,
-                    "secret" => &mut options.secret,
-                    _ => &mut options.safe,
-                };
-                match &meta {
-                    Meta::List(list) => {
-                        match list.parse_args_with(|input: syn::parse::ParseStream<'_>| {
-                            Punctuated::<Ident, Token![,]>::parse_terminated_with(
-                                input,
-                                Ident::parse_any,
-                            )
-                        }) {
-                            Ok(names) => slot.extend(names),
-                            Err(e) => errors.push(e),
-                        }
-                    }
-                    _ => errors.at(
-                        meta.span(),
-                        format_args!("expected a list of parameters: `{list_option}(arg, ...)`"),
-                    ),
-                }
-            }
-        }
+        seen.push(key);
+        value(key, &meta, &mut options, errors);
     }
     options
+}
+
+/// The option a `key = ..`, `key(..)` or `key` names, with the span of its name; `None`, and
+/// an error, for a name that is no option.
+fn key(meta: &Meta, errors: &mut Errors) -> Option<(Key, Span)> {
+    let path = meta.path();
+    let (name, span) = match path.get_ident() {
+        Some(ident) => (ident.unraw().to_string(), ident.span()),
+        None => {
+            let path_text = quote::ToTokens::to_token_stream(path).to_string();
+            (path_text.replace(' ', ""), path.span())
+        }
+    };
+    let key = Key::from_name(&name);
+    if key.is_none() {
+        errors.at(
+            span,
+            format_args!("unknown option `{name}`; expected one of {}", Key::valid()),
+        );
+    }
+    Some((key?, span))
+}
+
+/// Reads the value of option `key` into `options`, or reports what is wrong with it.
+fn value(key: Key, meta: &Meta, options: &mut Options, errors: &mut Errors) {
+    match key {
+        Key::Name => match string(meta) {
+            Some((name, span)) if name.is_empty() => {
+                errors.at(span, "`name` must not be empty");
+            }
+            Some((name, _)) => options.name = Some(name),
+            None => errors.at(value_span(meta), "expected a string: `name = \"...\"`"),
+        },
+        Key::CaptureArgs => set_bool(meta, key, &mut options.capture_args, errors),
+        Key::CaptureResult => set_bool(meta, key, &mut options.capture_result, errors),
+        Key::EnhPrompt => set_bool(meta, key, &mut options.enh_prompt, errors),
+        Key::AutoEnhanceAfter => match positive(meta) {
+            Some(n) => options.auto_enhance_after = Some(n),
+            None => errors.at(
+                value_span(meta),
+                "`auto_enhance_after` expects a positive integer: `auto_enhance_after = 3`",
+            ),
+        },
+        Key::Skip => extend_list(meta, key, &mut options.skip, errors),
+        Key::Secret => extend_list(meta, key, &mut options.secret, errors),
+        Key::Safe => extend_list(meta, key, &mut options.safe, errors),
+    }
+}
+
+/// `key(arg, ..)`: parameter names, raw ones (`r#type`) included.
+fn extend_list(meta: &Meta, key: Key, slot: &mut Vec<Ident>, errors: &mut Errors) {
+    let Meta::List(list) = meta else {
+        errors.at(
+            meta.span(),
+            format_args!("expected a list of parameters: `{key}(arg, ...)`"),
+        );
+        return;
+    };
+    match list.parse_args_with(|input: syn::parse::ParseStream<'_>| {
+        Punctuated::<Ident, Token![,]>::parse_terminated_with(input, Ident::parse_any)
+    }) {
+        Ok(names) => slot.extend(names),
+        Err(e) => errors.push(e),
+    }
 }
 
 fn literal(meta: &Meta) -> Option<&Lit> {
@@ -184,7 +228,7 @@ fn positive(meta: &Meta) -> Option<u64> {
 }
 
 /// `key = true|false`, or the bare `key` for `true`.
-fn set_bool(meta: &Meta, key: &str, slot: &mut bool, errors: &mut Errors) {
+fn set_bool(meta: &Meta, key: Key, slot: &mut bool, errors: &mut Errors) {
     match (meta, literal(meta)) {
         (Meta::Path(_), _) => *slot = true,
         (_, Some(Lit::Bool(b))) => *slot = b.value,
@@ -192,5 +236,61 @@ fn set_bool(meta: &Meta, key: &str, slot: &mut bool, errors: &mut Errors) {
             value_span(meta),
             format_args!("`{key}` expects `true` or `false`: `{key} = false`"),
         ),
+    }
+}
+
+/// Checks the parameter lists against the names the function binds (which only the function
+/// knows, so this runs after [`parse`]).
+pub(crate) fn validate(options: &Options, sig: &Signature, bound: &[Bound], errors: &mut Errors) {
+    let lists = options.lists();
+    parameters_exist(&lists, sig, bound, errors);
+    one_list_each(&lists, errors);
+}
+
+/// Every listed name is a parameter: a misspelt `secret(..)` would leave a value recorded.
+/// `skip(self)` is accepted (the receiver is never recorded anyway).
+fn parameters_exist(
+    lists: &[(Key, &[Ident])],
+    sig: &Signature,
+    bound: &[Bound],
+    errors: &mut Errors,
+) {
+    for &(option, list) in lists {
+        for named in list {
+            let is_receiver = named == "self" && sig.receiver().is_some();
+            if option == Key::Skip && is_receiver {
+                continue;
+            }
+            if !bound.iter().any(|b| b.name.unraw() == named.unraw()) {
+                let known: Vec<String> = bound.iter().map(|b| format!("`{}`", b.name)).collect();
+                let known = if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                };
+                errors.at(
+                    named.span(),
+                    format_args!("`{option}({named})`: this function has no parameter `{named}` (its parameters: {known})"),
+                );
+            }
+        }
+    }
+}
+
+/// An argument is in one list only: skipped, redacted and recorded as safe exclude each other.
+fn one_list_each(lists: &[(Key, &[Ident])], errors: &mut Errors) {
+    for (i, (first, a)) in lists.iter().enumerate() {
+        for (second, b) in &lists[i + 1..] {
+            for named in b.iter() {
+                if a.iter().any(|x| x.unraw() == named.unraw()) {
+                    errors.at(
+                        named.span(),
+                        format_args!(
+                            "`{named}` is in both `{first}(..)` and `{second}(..)`; pick one"
+                        ),
+                    );
+                }
+            }
+        }
     }
 }

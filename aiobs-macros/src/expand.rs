@@ -6,10 +6,12 @@ use syn::ext::IdentExt as _;
 use syn::spanned::Spanned as _;
 use syn::visit_mut::VisitMut;
 use syn::{
-    AttrStyle, Attribute, FnArg, Ident, Item, ItemFn, Pat, ReturnType, Signature, Stmt, Token, Type,
+    AttrStyle, Attribute, Block, FnArg, Ident, Item, ItemFn, Pat, ReturnType, Signature, Stmt,
+    Token, Type,
 };
 
-use crate::args::{self, Errors, Options};
+use crate::args::{self, Options};
+use crate::errors::Errors;
 use crate::shape::{self, Bound, Shape};
 
 /// The whole attribute: options and function checked, then the function instrumented, or
@@ -27,46 +29,7 @@ pub(crate) fn observe(args: TokenStream, item: TokenStream, disabled: bool) -> T
     };
     let shape = shape::of(&func, &mut errors);
     let bound = shape::bound_names(&func, &shape);
-    let lists = [
-        ("skip", &options.skip),
-        ("secret", &options.secret),
-        ("safe", &options.safe),
-    ];
-    for (option, list) in lists {
-        for named in list {
-            let is_receiver = named == "self" && func.sig.receiver().is_some();
-            if option == "skip" && is_receiver {
-                continue;
-            }
-            if !bound.iter().any(|b| b.name.unraw() == named.unraw()) {
-                let known: Vec<String> = bound.iter().map(|b| format!("`{}`", b.name)).collect();
-                let known = if known.is_empty() {
-                    "none".to_owned()
-                } else {
-                    known.join(", ")
-                };
-                errors.at(
-                    named.span(),
-                    format_args!("`{option}({named})`: this function has no parameter `{named}` (its parameters: {known})"),
-                );
-            }
-        }
-    }
-    // An argument can be in one list only.
-    for (i, (first, a)) in lists.iter().enumerate() {
-        for (second, b) in &lists[i + 1..] {
-            for named in b.iter() {
-                if a.iter().any(|x| x.unraw() == named.unraw()) {
-                    errors.at(
-                        named.span(),
-                        format_args!(
-                            "`{named}` is in both `{first}(..)` and `{second}(..)`; pick one"
-                        ),
-                    );
-                }
-            }
-        }
-    }
+    args::validate(&options, &func.sig, &bound, &mut errors);
     if let Some(errors) = errors.into_compile_errors() {
         return quote!(#errors #item);
     }
@@ -111,6 +74,8 @@ fn not_a_function(item: TokenStream, parse_error: syn::Error) -> syn::Error {
     }
 }
 
+/// The instrumented function: the signature as it was (an `async fn` as the equivalent
+/// `fn .. -> impl Future`), and a body that opens the call, then runs the user's block inside it.
 fn generate(func: ItemFn, options: &Options, shape: &Shape, bound: &[Bound]) -> TokenStream {
     let ItemFn {
         attrs,
@@ -134,46 +99,7 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, bound: &[Bound]) -> 
     } else {
         quote!(::core::option::Option::None)
     };
-    // Arguments are captured by a closure handed to `enter_with`, which runs it only when the
-    // call is recorded: the unrecorded path stays a load and a branch.
-    let captures = (!recorded.is_empty()).then(|| {
-        let c = Ident::new("__aiobs_c", Span::mixed_site());
-        let one = |name: &Ident, by_ref: bool| {
-            if options.secret.iter().any(|s| s.unraw() == name.unraw()) {
-                quote!(#c.redacted();)
-            } else {
-                let name = at_call_site(name);
-                let by_ref = by_ref.then(|| quote!(&));
-                quote!(::aiobs::__observe_arg!(#c, #by_ref #name);)
-            }
-        };
-        // One statement per name bound in the function's frame; one block per parameter bound
-        // inside the future, whose names are bound there by reference from the whole value
-        // (already references: captured as they are). A parameter under `#[cfg]` is captured
-        // under the same `#[cfg]`.
-        let same_param = |a: &&Bound, b: &&Bound| match (&a.from, &b.from) {
-            (Some(a), Some(b)) => a.whole == b.whole,
-            _ => false,
-        };
-        let each = recorded.chunk_by(same_param).map(|names| {
-            let cfg = &names[0].cfg;
-            let Some(repacked) = &names[0].from else {
-                let capture = one(&names[0].name, true);
-                return quote!(#(#cfg)* #capture);
-            };
-            let captures = names.iter().map(|b| one(&b.name, false));
-            let pat = shape::stripped(&repacked.pat);
-            let whole = &repacked.whole;
-            quote! {
-                #(#cfg)* {
-                    #[allow(unused_variables, clippy::used_underscore_binding)]
-                    let #pat = &#whole;
-                    #(#captures)*
-                }
-            }
-        });
-        quote!(|#c| { #( #each )* })
-    });
+    let captures = capture_closure(&recorded, options);
     let errors_only = (!options.capture_result).then(|| quote!(errors_only));
     let outcome = quote!(
         |__aiobs_o, __aiobs_r| ::aiobs::__observe_outcome!(#errors_only __aiobs_o, __aiobs_r)
@@ -184,32 +110,96 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, bound: &[Bound]) -> 
     let inline = (matches!(shape, Shape::AsyncFn)
         && !outer.iter().any(|a| a.path().is_ident("inline")))
     .then(|| quote!(#[inline]));
-    let (enter, body) = match shape {
-        Shape::Sync => {
-            let fake_return = fake_return(&sig.output);
-            // `!` can't be named in a `let`, but a closure may return it; and a function
-            // without a return type returns `()` even when its body diverges (`panic!()`),
-            // where the closure's type would fall back to `!` in edition 2024.
-            let returns = match &sig.output {
-                ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => Some(quote!(-> !)),
-                ReturnType::Default => Some(quote!(-> ())),
-                ReturnType::Type(..) => None,
-            };
-            // A function that returns `()` ends with a statement, as clippy's pedantic
-            // `semicolon_if_nothing_returned` asks of the user's own braces.
-            let unit = match &sig.output {
-                ReturnType::Default => true,
-                ReturnType::Type(_, ty) => matches!(&**ty, Type::Tuple(t) if t.elems.is_empty()),
-            };
-            let end = unit.then(|| quote!(;));
-            let body = quote! {
-                ::aiobs::__observe_finish!(#call, move || #returns { #fake_return #block }, #outcome) #end
-            };
-            (quote!(enter), body)
+    let (enter, body) = enter_and_body(shape, &mut sig, block, &call, &outcome);
+    let meta_ident = Ident::new("__AIOBS_META", Span::mixed_site());
+    let enter_call = match captures {
+        None => quote!(::aiobs::__private::#enter(&#meta_ident, #self_ty)),
+        Some(captures) => {
+            let enter_with = Ident::new(&format!("{enter}_with"), Span::call_site());
+            quote!(::aiobs::__private::#enter_with(&#meta_ident, #self_ty, #captures))
         }
+    };
+    let mut function = quote! {
+        #track_caller
+        #inline
+        #(#outer)*
+        #vis #sig
+    };
+    // The body's braces are the user's own: an item whose span ends in the macro's tokens
+    // looks generated to rustc, which then stays quiet about it (`dead_code`), as
+    // tracing-attributes found.
+    brace.surround(&mut function, |tokens| {
+        tokens.extend(quote! {
+            #(#inner)*
+            #meta
+            // The captures name the parameters as written, `_x` included.
+            #[allow(clippy::used_underscore_binding)]
+            let #call = #enter_call;
+            #body
+        });
+    });
+    function
+}
+
+/// The closure that captures the recorded arguments, `None` when there are none. It is handed
+/// to `enter_with`, which runs it only when the call is recorded: the unrecorded path stays a
+/// load and a branch.
+fn capture_closure(recorded: &[&Bound], options: &Options) -> Option<TokenStream> {
+    if recorded.is_empty() {
+        return None;
+    }
+    let c = Ident::new("__aiobs_c", Span::mixed_site());
+    let one = |name: &Ident, by_ref: bool| {
+        if options.secret.iter().any(|s| s.unraw() == name.unraw()) {
+            quote!(#c.redacted();)
+        } else {
+            let name = at_call_site(name);
+            let by_ref = by_ref.then(|| quote!(&));
+            quote!(::aiobs::__observe_arg!(#c, #by_ref #name);)
+        }
+    };
+    // One statement per name bound in the function's frame; one block per parameter bound
+    // inside the future, whose names are bound there by reference from the whole value
+    // (already references: captured as they are). A parameter under `#[cfg]` is captured
+    // under the same `#[cfg]`.
+    let same_param = |a: &&Bound, b: &&Bound| match (&a.from, &b.from) {
+        (Some(a), Some(b)) => a.whole == b.whole,
+        _ => false,
+    };
+    let each = recorded.chunk_by(same_param).map(|names| {
+        let cfg = &names[0].cfg;
+        let Some(repacked) = &names[0].from else {
+            let capture = one(&names[0].name, true);
+            return quote!(#(#cfg)* #capture);
+        };
+        let captures = names.iter().map(|b| one(&b.name, false));
+        let pat = shape::stripped(&repacked.pat);
+        let whole = &repacked.whole;
+        quote! {
+            #(#cfg)* {
+                #[allow(unused_variables, clippy::used_underscore_binding)]
+                let #pat = &#whole;
+                #(#captures)*
+            }
+        }
+    });
+    Some(quote!(|#c| { #( #each )* }))
+}
+
+/// The runtime's entry for the shape (`enter` or `enter_async`), and the body that runs the
+/// user's block as the call: in a closure, or in the future the function returns.
+fn enter_and_body(
+    shape: &Shape,
+    sig: &mut Signature,
+    block: Box<Block>,
+    call: &Ident,
+    outcome: &TokenStream,
+) -> (TokenStream, TokenStream) {
+    match shape {
+        Shape::Sync => (quote!(enter), sync_body(&sig.output, &block, call, outcome)),
         Shape::AsyncFn => {
             let fake_return = fake_return(&sig.output);
-            let keep_alive = into_async_fn(&mut sig);
+            let keep_alive = into_async_fn(sig);
             let body = quote! {
                 ::aiobs::__private::observed(#call, async move { #keep_alive #fake_return #block }, #outcome)
             };
@@ -244,35 +234,35 @@ fn generate(func: ItemFn, options: &Options, shape: &Shape, bound: &[Bound]) -> 
                 .push(syn::parse_quote!(::aiobs::__private::observed(#call, #future, #outcome)));
             (quote!(enter_async), quote!( #(#stmts)* #boxed ))
         }
+    }
+}
+
+/// A plain function's body: the block in a closure that `__observe_finish!` runs as the call.
+fn sync_body(
+    output: &ReturnType,
+    block: &Block,
+    call: &Ident,
+    outcome: &TokenStream,
+) -> TokenStream {
+    let fake_return = fake_return(output);
+    // `!` can't be named in a `let`, but a closure may return it; and a function
+    // without a return type returns `()` even when its body diverges (`panic!()`),
+    // where the closure's type would fall back to `!` in edition 2024.
+    let returns = match output {
+        ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => Some(quote!(-> !)),
+        ReturnType::Default => Some(quote!(-> ())),
+        ReturnType::Type(..) => None,
     };
-    let meta_ident = Ident::new("__AIOBS_META", Span::mixed_site());
-    let enter_call = match captures {
-        None => quote!(::aiobs::__private::#enter(&#meta_ident, #self_ty)),
-        Some(captures) => {
-            let enter_with = Ident::new(&format!("{enter}_with"), Span::call_site());
-            quote!(::aiobs::__private::#enter_with(&#meta_ident, #self_ty, #captures))
-        }
+    // A function that returns `()` ends with a statement, as clippy's pedantic
+    // `semicolon_if_nothing_returned` asks of the user's own braces.
+    let unit = match output {
+        ReturnType::Default => true,
+        ReturnType::Type(_, ty) => matches!(&**ty, Type::Tuple(t) if t.elems.is_empty()),
     };
-    let mut function = quote! {
-        #track_caller
-        #inline
-        #(#outer)*
-        #vis #sig
-    };
-    // The body's braces are the user's own: an item whose span ends in the macro's tokens
-    // looks generated to rustc, which then stays quiet about it (`dead_code`), as
-    // tracing-attributes found.
-    brace.surround(&mut function, |tokens| {
-        tokens.extend(quote! {
-            #(#inner)*
-            #meta
-            // The captures name the parameters as written, `_x` included.
-            #[allow(clippy::used_underscore_binding)]
-            let #call = #enter_call;
-            #body
-        });
-    });
-    function
+    let end = unit.then(|| quote!(;));
+    quote! {
+        ::aiobs::__observe_finish!(#call, move || #returns { #fake_return #block }, #outcome) #end
+    }
 }
 
 /// A parameter as the captures name it: with its own span, so that it resolves where it was

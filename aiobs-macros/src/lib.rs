@@ -38,6 +38,7 @@
 //! With the `disabled` feature the function is emitted unchanged; the options are still checked.
 
 mod args;
+mod errors;
 mod expand;
 mod shape;
 

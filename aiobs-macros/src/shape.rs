@@ -6,7 +6,7 @@ use syn::{
     TypeParamBound,
 };
 
-use crate::args::Errors;
+use crate::errors::Errors;
 
 /// How the function produces its result, which decides how the call is recorded.
 pub(crate) enum Shape {
