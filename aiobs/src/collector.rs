@@ -17,13 +17,13 @@ use crate::flush::{self, FlushOptions};
 use crate::id;
 use crate::labels::{self, Labels};
 use crate::model::{Session, SessionMeta};
+use crate::observed::thread;
 use crate::providers::Provider;
 use crate::remote::{self, ApiKey, Remote};
 use crate::sampling::Sampling;
 use crate::scrub::Scrubbing;
 use crate::state::{self, AutoFlushStats, CollectorState};
 use crate::store::budget::{Backlog, Capacity};
-use crate::thread;
 
 static GLOBAL: LazyLock<Collector> = LazyLock::new(|| Collector {
     state: state::global().clone(),

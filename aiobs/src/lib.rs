@@ -54,8 +54,8 @@ mod id;
 pub mod labels;
 mod merge;
 pub mod model;
+mod observed;
 pub mod providers;
-mod record;
 pub mod remote;
 mod sampling;
 pub mod scrub;
@@ -64,7 +64,6 @@ mod span;
 mod state;
 mod store;
 mod sync;
-mod thread;
 pub mod tree;
 
 pub use aiobs_macros::observe;
@@ -92,12 +91,12 @@ pub mod __private {
         ErrViaTypeName, Plain, Sink, SplitPlain, SplitResult, ViaDebug, ViaPlain, ViaSerialize,
         ViaTypeName, Wrap,
     };
-    pub use crate::record::{
+    pub use crate::observed::{
         ArgSink, AsyncCall, Observed, OpenCall, Outcome, SelfType, SyncCall, enter, enter_async,
         enter_async_with, enter_with, finish, observed, with_output,
     };
     #[cfg(debug_assertions)]
-    pub use crate::record::{Parked, finish_parked};
+    pub use crate::observed::{Parked, finish_parked};
     pub use crate::store::FnMeta;
 
     /// How many of `keep` are true: the length of an `arg_names` list whose parameters are

@@ -13,9 +13,9 @@ use std::task::{Context, Poll};
 use std::sync::Arc;
 
 use crate::id;
-use crate::record::Entered;
+use crate::observed::Entered;
+use crate::observed::thread;
 use crate::state::CollectorState;
-use crate::thread;
 
 /// The span and collector current at some point, to make current again elsewhere.
 ///

@@ -28,9 +28,9 @@ use self::site::Site;
 use crate::capture::settings::CaptureSettings;
 use crate::clock::{self, Instant};
 use crate::id;
+use crate::observed::thread;
 use crate::state::{CollectorState, RECORDING, global};
 use crate::store::{Header, Kind};
-use crate::thread;
 
 /// A [`tracing_subscriber::Layer`] that records `tracing` spans as aiobs events, nested with
 /// `#[observe]` calls both ways.

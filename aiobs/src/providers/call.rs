@@ -12,9 +12,9 @@ use serde::Serialize;
 use crate::capture::encode;
 use crate::clock::{self, Instant};
 use crate::id;
+use crate::observed::thread;
 use crate::state::{CollectorState, RECORDING};
 use crate::store::{Header, Kind, flag};
-use crate::thread;
 
 /// An LLM API call being recorded, for clients that aiobs has no integration for (the HTTP
 /// middlewares and [`llm_call`](crate::llm_call) build on it).

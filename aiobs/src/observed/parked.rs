@@ -25,7 +25,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use super::{Outcome, SyncCall};
 use crate::clock::{self, Instant};
-use crate::thread::{self, ThreadState};
+use crate::observed::thread::{self, ThreadState};
 
 /// How many recorded calls nested on a thread catch panics in a debug build (every one does
 /// in an optimised build). Deeper calls, which only recursion reaches, run their body without

@@ -19,9 +19,9 @@ pub(crate) struct ThreadState {
     /// Captured values of the synchronous calls in progress, innermost last.
     pub(crate) scratch: RefCell<Vec<u8>>,
     /// Debug builds: the synchronous calls being recorded, innermost last (see
-    /// `record::parked`).
+    /// `observed::parked`).
     #[cfg(debug_assertions)]
-    pub(crate) parked: RefCell<crate::record::ParkedCalls>,
+    pub(crate) parked: RefCell<crate::observed::ParkedCalls>,
 }
 
 impl Drop for ThreadState {
@@ -61,7 +61,7 @@ thread_local! {
             logs: RefCell::new(Vec::new()),
             scratch: RefCell::new(Vec::new()),
             #[cfg(debug_assertions)]
-            parked: RefCell::new(crate::record::ParkedCalls::new()),
+            parked: RefCell::new(crate::observed::ParkedCalls::new()),
         }
     };
 }
