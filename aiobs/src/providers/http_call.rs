@@ -5,8 +5,9 @@ use std::fmt;
 
 use super::call::{ProviderCall, recording};
 use super::deferred::{Stored, xflag};
-use super::{HttpRequest, find, scrub_query, scrub_text, split_url};
+use super::{HttpRequest, find, split_url};
 use crate::clock::{self, Instant};
+use crate::scrub::url::{scrub_query, scrub_text};
 use crate::store::Kind;
 
 /// Request and response bodies larger than this (1 MiB) are not kept for the event; the call

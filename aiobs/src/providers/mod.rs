@@ -29,8 +29,6 @@ mod sse;
 mod ureq;
 mod usage;
 
-use std::borrow::Cow;
-
 pub use anthropic::Anthropic;
 pub use call::{EventFields, ProviderCall};
 pub use gemini::Gemini;
@@ -253,69 +251,6 @@ pub(crate) fn find(
     })
 }
 
-/// Removes secret parameters (`key`, `api_key`, `api-key`, `access_token`, …; see
-/// `secret_param`) from a query string; `None` if nothing is left.
-pub(crate) fn scrub_query(query: &str) -> Option<Cow<'_, str>> {
-    let secret = |pair: &str| secret_param(pair.split('=').next().unwrap_or(""));
-    if !query.split('&').any(secret) {
-        return (!query.is_empty()).then_some(Cow::Borrowed(query));
-    }
-    let kept: Vec<&str> = query.split('&').filter(|p| !secret(p)).collect();
-    (!kept.is_empty()).then(|| Cow::Owned(kept.join("&")))
-}
-
-/// Whether a query or form parameter name names a secret: `key`, `api_key`, `x-api-key`,
-/// `subscription-key`, `apikey`, `access_token`, `token`, `sig`, `secret`, `password`, ….
-fn secret_param(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    let last_word = name.rsplit(['_', '-']).next().unwrap_or("");
-    matches!(
-        last_word,
-        "key" | "apikey" | "token" | "sig" | "signature" | "secret" | "password" | "passwd"
-    ) || matches!(
-        name.as_str(),
-        "accesstoken" | "subscriptionkey" | "apitoken"
-    )
-}
-
-/// Removes secrets from text that may quote a URL or a header (an error message of an HTTP
-/// client): the values of secret-looking `name=value` parameters and of bearer tokens.
-pub(crate) fn scrub_text(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    // Everything in `text[copied..]` is still to be copied.
-    let mut copied = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let value_start = if bytes[i] == b'=' {
-            let name_start = text[..i]
-                .char_indices()
-                .rev()
-                .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
-                .map_or(0, |(p, c)| p + c.len_utf8());
-            secret_param(&text[name_start..i]).then_some(i + 1)
-        } else if bytes.len() - i >= 7 && bytes[i..i + 7].eq_ignore_ascii_case(b"bearer ") {
-            Some(i + 7)
-        } else {
-            None
-        };
-        match value_start {
-            Some(start) => {
-                let end = text[start..]
-                    .find(|c: char| c.is_whitespace() || matches!(c, '&' | '"' | '\'' | ')' | ','))
-                    .map_or(text.len(), |p| start + p);
-                out.push_str(&text[copied..start]);
-                out.push_str("[REDACTED]");
-                copied = end;
-                i = end.max(i + 1);
-            }
-            None => i += 1,
-        }
-    }
-    out.push_str(&text[copied..]);
-    out
-}
-
 /// Splits a URL into its path and query (the part after `?`, without the fragment).
 pub(crate) fn split_url(url: &str) -> (&str, Option<&str>) {
     let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
@@ -330,55 +265,6 @@ pub(crate) fn split_url(url: &str) -> (&str, Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secret_query_parameters_are_removed() {
-        assert_eq!(
-            scrub_query("alt=sse&key=AIzaSECRET").as_deref(),
-            Some("alt=sse")
-        );
-        assert_eq!(scrub_query("key=AIzaSECRET"), None);
-        assert_eq!(scrub_query("API_KEY=x&b=1").as_deref(), Some("b=1"));
-        assert_eq!(scrub_query("alt=sse").as_deref(), Some("alt=sse"));
-        assert_eq!(scrub_query("monkey=1").as_deref(), Some("monkey=1"));
-    }
-
-    #[test]
-    fn secrets_in_text_are_redacted() {
-        let t = scrub_text(
-            "GET https://x/v1beta/models/m:generateContent?key=AIzaSECRET&alt=sse failed",
-        );
-        assert!(!t.contains("AIzaSECRET"), "{t}");
-        assert!(t.contains("alt=sse"));
-        let t = scrub_text("header Authorization: Bearer sk-abc123 rejected");
-        assert!(!t.contains("sk-abc123"), "{t}");
-        assert_eq!(scrub_text("monkey=banana"), "monkey=banana");
-        assert_eq!(scrub_text("page=2&model=m"), "page=2&model=m");
-        for quoted in [
-            "url (https://x.azure.com/a?subscription-key=SECRET1)",
-            "x-api-key=SECRET1 sig=SECRET1, apikey=SECRET1",
-            "Authorization: BEARER SECRET1",
-        ] {
-            let t = scrub_text(quoted);
-            assert!(!t.contains("SECRET1"), "{t}");
-        }
-    }
-
-    #[test]
-    fn text_that_is_not_ascii_is_scrubbed_without_panicking() {
-        for text in [
-            "接続が拒否されました",
-            "€€€€ key=秘密 €",
-            "é=x",
-            "Bearer ",
-            "=",
-            "key=",
-        ] {
-            let t = scrub_text(text);
-            assert!(!t.contains("秘密"), "{t}");
-        }
-        assert_eq!(scrub_text("接続が拒否されました"), "接続が拒否されました");
-    }
 
     #[test]
     fn urls_split_into_path_and_query() {

@@ -2,7 +2,8 @@
 //! parameters) whose values must not be recorded, and secrets inside free text (API keys,
 //! bearer tokens, `password=…`, private keys, URL passwords).
 //!
-//! This module only decides and replaces; the JSON writer calls it when a trace is flushed.
+//! This module only decides and replaces; the JSON writer calls it when a trace is flushed,
+//! and the HTTP integrations call `url` before a request's query or a client's error is kept.
 //! A secret is replaced by [`REDACTED`], which never contains any part of the value.
 //!
 //! ```
@@ -19,6 +20,7 @@
 
 mod names;
 mod text;
+pub(crate) mod url;
 
 #[cfg(test)]
 mod tests;

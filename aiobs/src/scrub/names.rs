@@ -142,6 +142,26 @@ pub(super) fn is_builtin_secret(name: &[u8]) -> bool {
     last_is_token
 }
 
+/// Whether a query or form parameter name names a secret: its last `_`/`-` part is `key`,
+/// `apikey`, `token`, `sig`, `signature`, `secret`, `password` or `passwd`, or it is
+/// `accesstoken`, `subscriptionkey` or `apitoken` (any case). Allocation-free.
+// Unlike is_builtin_secret: any `…_key` and `sig` count (Gemini, Azure SAS); only the last part does.
+pub(super) fn is_secret_param(name: &[u8]) -> bool {
+    let last = name
+        .rsplit(|&c| c == b'_' || c == b'-')
+        .next()
+        .unwrap_or_default();
+    let mut buf = [0; LONGEST_WORD];
+    let Some(last) = lower(last, &mut buf) else {
+        return false;
+    };
+    matches!(
+        last,
+        b"key" | b"apikey" | b"token" | b"sig" | b"signature" | b"secret" | b"password" | b"passwd"
+    ) || (last.len() == name.len()
+        && matches!(last, b"accesstoken" | b"subscriptionkey" | b"apitoken"))
+}
+
 /// A user's secret name pattern: its words in lowercase, and their concatenation (so that
 /// `customerpin` matches the pattern `customer pin` too).
 #[derive(Clone, Debug)]

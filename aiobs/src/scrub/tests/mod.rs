@@ -1,8 +1,10 @@
-//! Tests of the scrubbing rules: names, text detectors, and a property test on random text.
+//! Tests of the scrubbing rules: names, text detectors, a property test on random text, and
+//! the always-on scrubbing of URLs and HTTP client errors.
 
 mod names;
 mod property;
 mod text;
+mod url;
 
 use super::Scrubbing;
 
