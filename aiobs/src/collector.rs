@@ -18,12 +18,12 @@ use crate::id;
 use crate::labels::{self, Labels};
 use crate::model::{Session, SessionMeta};
 use crate::observed::thread;
-use crate::providers::Provider;
 use crate::remote::{self, ApiKey, Remote};
 use crate::sampling::Sampling;
 use crate::scrub::Scrubbing;
 use crate::state::{self, AutoFlushStats, CollectorState};
 use crate::store::budget::{Backlog, Capacity};
+use crate::wire::Provider;
 
 static GLOBAL: LazyLock<Collector> = LazyLock::new(|| Collector {
     state: state::global().clone(),

@@ -65,6 +65,7 @@ mod state;
 mod store;
 mod sync;
 pub mod tree;
+mod wire;
 
 pub use aiobs_macros::observe;
 pub use autoflush::AutoFlush;

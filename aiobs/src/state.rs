@@ -17,13 +17,13 @@ use crate::clock;
 use crate::error::{Error, Result};
 use crate::labels::{self, Labels};
 use crate::model::Session;
-use crate::providers::Provider;
 use crate::remote::{ApiKey, Remote};
 use crate::sampling::{Decisions, Sampling};
 use crate::scrub::Scrubbing;
 use crate::store::budget::{Backlog, Budget};
 use crate::store::{Log, Mark, RecordRef};
 use crate::sync::lock;
+use crate::wire::Provider;
 
 /// How many collectors have an active session. Zero is the common case in production, and the
 /// one the hot path checks with a single relaxed load.

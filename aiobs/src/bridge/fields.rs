@@ -333,9 +333,6 @@ impl Values {
     }
 }
 
-/// Arguments a span's event keeps (tracing's macros take at most 32 fields).
-pub(super) const MAX_ARGS: usize = 32;
-
 /// Runs the mask hook over the payload in `out`; returns the flags left.
 #[cold]
 fn masked(

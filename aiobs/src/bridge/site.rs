@@ -14,6 +14,9 @@ use tracing_core::Metadata;
 use crate::store::FnMeta;
 use crate::sync::lock;
 
+/// Arguments a span's event keeps (tracing's macros take at most 32 fields).
+pub(super) const MAX_ARGS: usize = 32;
+
 /// What a field of a span is to aiobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Role {
@@ -79,7 +82,7 @@ impl Site {
                 _ if name.starts_with("otel.") => Role::Skip,
                 // tracing's macros make at most 32 fields; a hand-made field set's others
                 // are not recorded.
-                _ if arg_names.len() >= super::fields::MAX_ARGS => Role::Skip,
+                _ if arg_names.len() >= MAX_ARGS => Role::Skip,
                 _ => match u16::try_from(field.index()) {
                     Ok(index) => {
                         arg_fields.push(index);

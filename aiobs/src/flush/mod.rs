@@ -21,10 +21,10 @@ use crate::clock;
 use crate::document::{ExportDocument, Item};
 use crate::error::{Error, Result};
 use crate::exporters::{ExportResult, Exporter};
-use crate::providers::deferred;
 use crate::remote;
 use crate::state::{Carry, CollectorState, FlushSessions, FlushSettings, Taken};
 use crate::store::{Kind, RecordRef, flag};
+use crate::wire::deferred;
 
 /// Writes every session and recorded event to the file `options` name; returns its path.
 pub(crate) fn to_file(state: &CollectorState, options: FlushOptions) -> Result<PathBuf> {

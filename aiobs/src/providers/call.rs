@@ -15,6 +15,7 @@ use crate::id;
 use crate::observed::thread;
 use crate::state::{CollectorState, RECORDING};
 use crate::store::{Header, Kind, flag};
+use crate::wire::{EventFields, put_value};
 
 /// An LLM API call being recorded, for clients that aiobs has no integration for (the HTTP
 /// middlewares and [`llm_call`](crate::llm_call) build on it).
@@ -170,73 +171,4 @@ pub(crate) fn recording() -> Option<(Arc<CollectorState>, u32)> {
     let collector = thread::current_state();
     let session = collector.active_slot();
     (session != 0).then_some((collector, session))
-}
-
-/// The `request`, `response` and `error` of a provider event, as a [`Provider`] writes them
-/// from an HTTP exchange. Values are recorded whole, in the order their `Serialize` gives.
-///
-/// [`Provider`]: crate::Provider
-///
-/// ```
-/// let mut fields = aiobs::EventFields::default();
-/// fields.request(&serde_json::json!({"model": "claude-sonnet-4"}));
-/// fields.error("RateLimitError: slow down");
-/// ```
-#[derive(Debug, Default)]
-pub struct EventFields {
-    request: Option<Vec<u8>>,
-    response: Option<Vec<u8>>,
-    error: Option<String>,
-}
-
-impl EventFields {
-    /// Sets the event's `request`.
-    pub fn request(&mut self, value: &impl Serialize) {
-        let mut out = Vec::new();
-        put_value(&mut out, value);
-        self.request = Some(out);
-    }
-
-    /// Sets the event's `response` (left null when never set).
-    pub fn response(&mut self, value: &impl Serialize) {
-        let mut out = Vec::new();
-        put_value(&mut out, value);
-        self.response = Some(out);
-    }
-
-    /// Sets the event's `error`, conventionally `"<ErrorType>: <message>"`.
-    pub fn error(&mut self, text: impl Into<String>) {
-        self.error = Some(text.into());
-    }
-
-    /// Whether an error was set.
-    pub fn has_error(&self) -> bool {
-        self.error.is_some()
-    }
-
-    /// Appends the fields as a provider record's payload continues after `provider` and
-    /// `api`: the request (null if never set), then the response and the error if set.
-    /// Returns the record's flags.
-    pub(crate) fn write_to(self, out: &mut Vec<u8>) -> u8 {
-        match self.request {
-            Some(r) => out.extend_from_slice(&r),
-            None => out.push(crate::capture::tag::NULL),
-        }
-        let mut flags = 0;
-        if let Some(r) = self.response {
-            out.extend_from_slice(&r);
-            flags |= flag::RESPONSE;
-        }
-        if let Some(e) = self.error {
-            encode::put_str(out, &e, usize::MAX);
-            flags |= flag::ERROR;
-        }
-        flags
-    }
-}
-
-fn put_value(out: &mut Vec<u8>, value: &impl Serialize) {
-    if encode::encode(out, value, &crate::capture::limits::NONE, usize::MAX).is_err() {
-        crate::capture::put_type_name(out, std::any::type_name_of_val(value));
-    }
 }

@@ -4,11 +4,11 @@
 use std::fmt;
 
 use super::call::{ProviderCall, recording};
-use super::deferred::{Stored, xflag};
-use super::{HttpRequest, find, split_url};
 use crate::clock::{self, Instant};
 use crate::scrub::url::{scrub_query, scrub_text};
 use crate::store::Kind;
+use crate::wire::deferred::{Stored, xflag};
+use crate::wire::{HttpRequest, find, split_url};
 
 /// Request and response bodies larger than this (1 MiB) are not kept for the event; the call
 /// goes through untouched and the event says what was left out.

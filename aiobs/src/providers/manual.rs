@@ -5,8 +5,9 @@ use std::panic::Location;
 
 use serde::Serialize;
 
-use super::call::{EventFields, ProviderCall};
+use super::call::ProviderCall;
 use crate::clock;
+use crate::wire::EventFields;
 
 /// Starts recording one LLM call made from here (the callsite is this line), as a child of
 /// the current observed function; it is recorded when [`LlmCall::response`],

@@ -14,7 +14,7 @@ use opentelemetry_proto::tonic::trace::v1::{
 use serde_json::Value;
 
 use crate::model::{Callsite, ObservabilityExport, Session};
-use crate::providers::token_counts;
+use crate::wire::token_counts;
 
 use super::messages;
 
