@@ -487,15 +487,7 @@ fn check_fields(
     extra: &[&str],
     optional: &[&str],
 ) -> bool {
-    let unknown: Vec<&str> = obj
-        .fields
-        .iter()
-        .map(|(k, _)| &*k.0)
-        .filter(|k| !fields.iter().any(|f| f.0 == *k) && !extra.contains(k))
-        .collect();
-    if !unknown.is_empty() {
-        c.fail(place, format!("unknown key(s) {unknown:?}"));
-    }
+    check_unknown_keys(c, place, obj, fields, extra);
     let missing: Vec<&str> = fields
         .iter()
         .map(|f| f.0)
@@ -515,6 +507,25 @@ fn check_fields(
         ok &= check_type(c, &Place::Field(place, name), raw, ty, nullable);
     }
     ok
+}
+
+/// No key of `obj` other than the model's `fields` and the `extra` ones.
+fn check_unknown_keys(
+    c: &mut Checker<'_>,
+    place: &str,
+    obj: &Obj<'_>,
+    fields: &[Field],
+    extra: &[&str],
+) {
+    let unknown: Vec<&str> = obj
+        .fields
+        .iter()
+        .map(|(k, _)| &*k.0)
+        .filter(|k| !fields.iter().any(|f| f.0 == *k) && !extra.contains(k))
+        .collect();
+    if !unknown.is_empty() {
+        c.fail(place, format!("unknown key(s) {unknown:?}"));
+    }
 }
 
 /// Checks one value against its model type; nested models are checked whole.
@@ -1297,6 +1308,8 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, '_, '_> {
 }
 
 impl TreeState<'_, '_, '_> {
+    /// Checks a node once its children are checked: its event type and key set, (a) that it
+    /// is its flat event, (b) that its children link to it; (d) notes an enh_prompt node.
     fn check_node(
         &mut self,
         place: &str,
@@ -1304,49 +1317,9 @@ impl TreeState<'_, '_, '_> {
         node: &Obj<'_>,
         children: Option<Vec<Option<Summary>>>,
     ) -> Summary {
-        let c = &mut *self.c;
         let event_type = as_str(node.get("event_type"));
-        let is_function = match event_type.as_deref() {
-            Some("function") => Some(true),
-            Some("provider") => Some(false),
-            _ => {
-                c.fail(
-                    place,
-                    format!(
-                        "event_type is {}, expected \"function\" or \"provider\"",
-                        node.get("event_type").map_or("missing".to_owned(), shown)
-                    ),
-                );
-                None
-            }
-        };
-        // Key sets: the flat event's, plus children and event_type.
-        let (fields, extra): (&[Field], &[&str]) = if is_function == Some(false) {
-            (EVENT, NODE_EXTRA)
-        } else {
-            (FUNCTION_EVENT, &["children", "event_type", "arg_names"])
-        };
-        let unknown: Vec<&str> = node
-            .fields
-            .iter()
-            .map(|(k, _)| &*k.0)
-            .filter(|k| !fields.iter().any(|f| f.0 == *k) && !extra.contains(k))
-            .collect();
-        if !unknown.is_empty() {
-            c.fail(place, format!("unknown key(s) {unknown:?}"));
-        }
-        let missing: Vec<&str> = fields
-            .iter()
-            .map(|f| f.0)
-            .chain(["event_type"])
-            .filter(|k| !node.has(k))
-            .collect();
-        if !missing.is_empty() {
-            c.fail(place, format!("missing key(s) {missing:?}"));
-        }
-        if children.is_none() {
-            c.fail(place, "missing key \"children\" (a list, empty for a leaf)");
-        }
+        let is_function = node_kind(self.c, place, node, event_type.as_deref());
+        check_node_keys(self.c, place, node, is_function, children.is_some());
 
         // (a) the node is its flat event.
         let span = as_str(node.get("span_id")).filter(|s| !s.is_empty());
@@ -1358,95 +1331,93 @@ impl TreeState<'_, '_, '_> {
             .collect();
         match &span {
             Some(span) => {
-                if !self.seen.insert(span.to_string()) {
-                    c.fail(
-                        place,
-                        format!("span_id {span:?} appears more than once in trace_tree"),
-                    );
-                }
-                match self.by_span.get(span.as_ref()) {
-                    None => c.fail(place, format!("span_id {span:?} belongs to no event")),
-                    Some(&i) => {
-                        let (flat_is_function, raw) = self.flat[i];
-                        if is_function.is_some_and(|f| f != flat_is_function) {
-                            c.fail(
-                                place,
-                                format!(
-                                    "event_type {:?} but the span belongs to a {} event",
-                                    event_type.as_deref().unwrap_or_default(),
-                                    if flat_is_function {
-                                        "function"
-                                    } else {
-                                        "provider"
-                                    }
-                                ),
-                            );
-                        }
-                        if let Ok(flat) = parse::<Obj<'_>>(raw.get()) {
-                            let mut keys: Vec<&str> = body.iter().map(|(k, _)| *k).collect();
-                            keys.extend(flat.fields.iter().map(|(k, _)| &*k.0));
-                            keys.sort_unstable();
-                            keys.dedup();
-                            let differ: Vec<&str> = keys
-                                .into_iter()
-                                .filter(|k| {
-                                    let mine = body.iter().find(|(b, _)| b == k).map(|(_, v)| *v);
-                                    match (mine, flat.get(k)) {
-                                        (Some(a), Some(b)) => !same_value(a, b),
-                                        _ => true,
-                                    }
-                                })
-                                .collect();
-                            if !differ.is_empty() {
-                                c.fail(place, format!("differs from its flat event in {differ:?}"));
-                            }
-                        }
-                    }
-                }
+                self.check_node_span(place, span, is_function, event_type.as_deref(), &body)
             }
-            None => {
-                let canon = serde_json::Value::Object(
-                    body.iter()
-                        .map(|(k, v)| {
-                            (
-                                (*k).to_owned(),
-                                parse::<serde_json::Value>(v.get()).unwrap_or_default(),
-                            )
-                        })
-                        .collect(),
-                )
-                .to_string();
-                let key = (is_function.unwrap_or(true), canon);
-                match self.spanless.get_mut(&key) {
-                    Some(n) if *n > 0 => *n -= 1,
-                    _ => c.fail(place, "has no span_id and matches no span-less event"),
-                }
-            }
+            None => self.match_spanless_event(place, is_function, &body),
         }
 
         // (b) children link to this node.
-        let parent = as_str(node.get("parent_span_id")).map(|s| s.into_owned());
-        for child in children.iter().flatten().flatten() {
-            match &span {
-                None => c.fail(&child.place, "is a child of a node without span_id"),
-                Some(span) => {
-                    if child.parent.as_deref() != Some(span.as_ref()) {
-                        c.fail(
-                            &child.place,
-                            format!(
-                                "parent_span_id {} but it sits under span {span:?}",
-                                child
-                                    .parent
-                                    .as_ref()
-                                    .map_or("null".to_owned(), |p| format!("{p:?}"))
-                            ),
-                        );
-                    }
-                }
-            }
-        }
+        check_children_link(self.c, span.as_deref(), children.as_deref());
 
         // (d) enh_prompt nodes, by pre-order index.
+        self.note_enh_prompt(order, node);
+
+        Summary {
+            place: place.to_owned(),
+            parent: as_str(node.get("parent_span_id")).map(|s| s.into_owned()),
+            started_at: as_f64(node.get("started_at")),
+        }
+    }
+
+    /// (a) for a node with a span id: the span is new to the tree and belongs to an event of
+    /// the node's kind, equal to the node.
+    fn check_node_span(
+        &mut self,
+        place: &str,
+        span: &str,
+        is_function: Option<bool>,
+        event_type: Option<&str>,
+        body: &[(&str, &RawValue)],
+    ) {
+        if !self.seen.insert(span.to_string()) {
+            self.c.fail(
+                place,
+                format!("span_id {span:?} appears more than once in trace_tree"),
+            );
+        }
+        let Some(&i) = self.by_span.get(span) else {
+            self.c
+                .fail(place, format!("span_id {span:?} belongs to no event"));
+            return;
+        };
+        let (flat_is_function, raw) = self.flat[i];
+        if is_function.is_some_and(|f| f != flat_is_function) {
+            self.c.fail(
+                place,
+                format!(
+                    "event_type {:?} but the span belongs to a {} event",
+                    event_type.unwrap_or_default(),
+                    if flat_is_function {
+                        "function"
+                    } else {
+                        "provider"
+                    }
+                ),
+            );
+        }
+        check_node_equals_event(self.c, place, body, raw);
+    }
+
+    /// (a) for a node without a span id: it matches a span-less flat event of its kind that
+    /// no other node matched.
+    fn match_spanless_event(
+        &mut self,
+        place: &str,
+        is_function: Option<bool>,
+        body: &[(&str, &RawValue)],
+    ) {
+        let canon = serde_json::Value::Object(
+            body.iter()
+                .map(|(k, v)| {
+                    (
+                        (*k).to_owned(),
+                        parse::<serde_json::Value>(v.get()).unwrap_or_default(),
+                    )
+                })
+                .collect(),
+        )
+        .to_string();
+        let key = (is_function.unwrap_or(true), canon);
+        match self.spanless.get_mut(&key) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => self
+                .c
+                .fail(place, "has no span_id and matches no span-less event"),
+        }
+    }
+
+    /// (d) records the `enh_prompt_id` of an enh_prompt node, with its pre-order index.
+    fn note_enh_prompt(&mut self, order: usize, node: &Obj<'_>) {
         if node
             .get("enh_prompt")
             .is_some_and(|v| v.get().trim() == "true")
@@ -1455,11 +1426,113 @@ impl TreeState<'_, '_, '_> {
                 self.enh.push((order, id.into_owned()));
             }
         }
+    }
+}
 
-        Summary {
-            place: place.to_owned(),
-            parent,
-            started_at: as_f64(node.get("started_at")),
+/// A node's kind from its `event_type`: `Some(true)` for a function, `Some(false)` for a
+/// provider call; `None`, reported, for anything else.
+fn node_kind(
+    c: &mut Checker<'_>,
+    place: &str,
+    node: &Obj<'_>,
+    event_type: Option<&str>,
+) -> Option<bool> {
+    match event_type {
+        Some("function") => Some(true),
+        Some("provider") => Some(false),
+        _ => {
+            c.fail(
+                place,
+                format!(
+                    "event_type is {}, expected \"function\" or \"provider\"",
+                    node.get("event_type").map_or("missing".to_owned(), shown)
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// A node's key set: its flat event's, plus `children` and `event_type`.
+fn check_node_keys(
+    c: &mut Checker<'_>,
+    place: &str,
+    node: &Obj<'_>,
+    is_function: Option<bool>,
+    has_children: bool,
+) {
+    let (fields, extra): (&[Field], &[&str]) = if is_function == Some(false) {
+        (EVENT, NODE_EXTRA)
+    } else {
+        (FUNCTION_EVENT, &["children", "event_type", "arg_names"])
+    };
+    check_unknown_keys(c, place, node, fields, extra);
+    let missing: Vec<&str> = fields
+        .iter()
+        .map(|f| f.0)
+        .chain(["event_type"])
+        .filter(|k| !node.has(k))
+        .collect();
+    if !missing.is_empty() {
+        c.fail(place, format!("missing key(s) {missing:?}"));
+    }
+    if !has_children {
+        c.fail(place, "missing key \"children\" (a list, empty for a leaf)");
+    }
+}
+
+/// (a) a node, without `children` and `event_type`, has the keys and values of its flat event.
+fn check_node_equals_event(
+    c: &mut Checker<'_>,
+    place: &str,
+    body: &[(&str, &RawValue)],
+    raw: &RawValue,
+) {
+    let Ok(flat) = parse::<Obj<'_>>(raw.get()) else {
+        return;
+    };
+    let mut keys: Vec<&str> = body.iter().map(|(k, _)| *k).collect();
+    keys.extend(flat.fields.iter().map(|(k, _)| &*k.0));
+    keys.sort_unstable();
+    keys.dedup();
+    let differ: Vec<&str> = keys
+        .into_iter()
+        .filter(|k| {
+            let mine = body.iter().find(|(b, _)| b == k).map(|(_, v)| *v);
+            match (mine, flat.get(k)) {
+                (Some(a), Some(b)) => !same_value(a, b),
+                _ => true,
+            }
+        })
+        .collect();
+    if !differ.is_empty() {
+        c.fail(place, format!("differs from its flat event in {differ:?}"));
+    }
+}
+
+/// (b) each child's `parent_span_id` is the span of the node it sits under.
+fn check_children_link(
+    c: &mut Checker<'_>,
+    span: Option<&str>,
+    children: Option<&[Option<Summary>]>,
+) {
+    for child in children.into_iter().flatten().flatten() {
+        match span {
+            None => c.fail(&child.place, "is a child of a node without span_id"),
+            Some(span) => {
+                if child.parent.as_deref() != Some(span) {
+                    c.fail(
+                        &child.place,
+                        format!(
+                            "parent_span_id {} but it sits under span {span:?}",
+                            child
+                                .parent
+                                .as_ref()
+                                .map_or("null".to_owned(), |p| format!("{p:?}"))
+                        ),
+                    );
+                }
+            }
         }
     }
 }
