@@ -487,15 +487,7 @@ fn check_fields(
     extra: &[&str],
     optional: &[&str],
 ) -> bool {
-    let unknown: Vec<&str> = obj
-        .fields
-        .iter()
-        .map(|(k, _)| &*k.0)
-        .filter(|k| !fields.iter().any(|f| f.0 == *k) && !extra.contains(k))
-        .collect();
-    if !unknown.is_empty() {
-        c.fail(place, format!("unknown key(s) {unknown:?}"));
-    }
+    check_unknown_keys(c, place, obj, fields, extra);
     let missing: Vec<&str> = fields
         .iter()
         .map(|f| f.0)
@@ -515,6 +507,25 @@ fn check_fields(
         ok &= check_type(c, &Place::Field(place, name), raw, ty, nullable);
     }
     ok
+}
+
+/// No key of `obj` other than the model's `fields` and the `extra` ones.
+fn check_unknown_keys(
+    c: &mut Checker<'_>,
+    place: &str,
+    obj: &Obj<'_>,
+    fields: &[Field],
+    extra: &[&str],
+) {
+    let unknown: Vec<&str> = obj
+        .fields
+        .iter()
+        .map(|(k, _)| &*k.0)
+        .filter(|k| !fields.iter().any(|f| f.0 == *k) && !extra.contains(k))
+        .collect();
+    if !unknown.is_empty() {
+        c.fail(place, format!("unknown key(s) {unknown:?}"));
+    }
 }
 
 /// Checks one value against its model type; nested models are checked whole.
@@ -616,28 +627,84 @@ fn truthy(raw: Option<&RawValue>) -> bool {
     }
 }
 
+/// The lists of the document, their entries raw (an absent or mistyped list is empty: the
+/// models report it).
+struct Lists<'a> {
+    sessions: Vec<&'a RawValue>,
+    events: Vec<&'a RawValue>,
+    functions: Vec<&'a RawValue>,
+}
+
+/// The flat events, as the tree is checked against them.
+struct FlatEvents<'a> {
+    /// (is a function event, raw text): the events, then the function events.
+    flat: Vec<(bool, &'a RawValue)>,
+    /// The index in `flat` of each span id.
+    by_span: HashMap<Cow<'a, str>, usize>,
+    /// Span-less flat events, counted by (is a function event, canonical text).
+    spanless: HashMap<(bool, String), usize>,
+}
+
+/// What walking `trace_tree` found.
+struct TreeWalk {
+    roots: Vec<Option<Summary>>,
+    /// Span ids seen in the tree.
+    seen: HashSet<String>,
+    /// Nodes seen (objects).
+    nodes: usize,
+    /// (pre-order index, enh_prompt_id) of enh_prompt nodes.
+    enh: Vec<(usize, String)>,
+}
+
 fn check_document(c: &mut Checker<'_>, bytes: &[u8]) {
+    let Some(top) = read_top_object(c, bytes) else {
+        return;
+    };
+    let list = |key: &str| -> Vec<&RawValue> {
+        top.get(key)
+            .filter(|r| kind(r) == Kind::List)
+            .and_then(|r| parse(r.get()).ok())
+            .unwrap_or_default()
+    };
+    let lists = Lists {
+        sessions: list("sessions"),
+        events: list("events"),
+        functions: list("function_events"),
+    };
+    if !check_models(c, &top, &lists) {
+        c.fail_file("semantic checks skipped: the file does not match the models");
+        return;
+    }
+    check_version(c, &top);
+    let session_ids = check_sessions(c, &lists.sessions);
+    let events = check_flat_events(c, &lists, &session_ids);
+    check_trace_tree(c, &top, events);
+}
+
+/// The top-level object of a file that is not empty, is UTF-8 and JSON without duplicate
+/// keys, and holds an object; `None`, with the problem reported, otherwise.
+fn read_top_object<'a>(c: &mut Checker<'_>, bytes: &'a [u8]) -> Option<Obj<'a>> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         c.fail_file("empty file (expected an aiobs JSON export)");
-        return;
+        return None;
     }
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             c.fail_file(format!("not UTF-8 text (at byte {})", e.valid_up_to()));
-            return;
+            return None;
         }
     };
     // Syntax and duplicate keys, everywhere, with the place of the first problem.
     if let Err(e) = parse::<NoDuplicates>(text) {
         c.json_error(&e);
-        return;
+        return None;
     }
     let top_raw: &RawValue = match parse(text) {
         Ok(r) => r,
         Err(e) => {
             c.json_error(&e);
-            return;
+            return None;
         }
     };
     if kind(top_raw) != Kind::Object {
@@ -645,33 +712,27 @@ fn check_document(c: &mut Checker<'_>, bytes: &[u8]) {
             "top level",
             format!("expected an object, got {}", shown(top_raw)),
         );
-        return;
+        return None;
     }
     let Ok(top) = parse::<Obj<'_>>(top_raw.get()) else {
         c.fail_file("cannot read the top-level object");
-        return;
+        return None;
     };
-    let mut models_ok = check_fields(c, "top level", &top, TOP, &[], TOP_OPTIONAL);
+    Some(top)
+}
 
-    let list = |key: &str| -> Vec<&RawValue> {
-        top.get(key)
-            .filter(|r| kind(r) == Kind::List)
-            .and_then(|r| parse(r.get()).ok())
-            .unwrap_or_default()
-    };
-    let sessions = list("sessions");
-    let events = list("events");
-    let functions = list("function_events");
-
-    // The models and key sets of every entry.
+/// The models and key sets of the top level and of every entry of its lists: whether they
+/// all match (the semantic checks rely on it).
+fn check_models(c: &mut Checker<'_>, top: &Obj<'_>, lists: &Lists<'_>) -> bool {
+    let mut models_ok = check_fields(c, "top level", top, TOP, &[], TOP_OPTIONAL);
     /// A list of the document: its name, entries, model fields and allowed extra keys.
     type Group<'g, 'a> = (&'g str, &'g [&'a RawValue], &'g [Field], &'g [&'g str]);
     let groups: [Group<'_, '_>; 3] = [
-        ("sessions", &sessions, SESSION, &[]),
-        ("events", &events, EVENT, &[]),
+        ("sessions", &lists.sessions, SESSION, &[]),
+        ("events", &lists.events, EVENT, &[]),
         (
             "function_events",
-            &functions,
+            &lists.functions,
             FUNCTION_EVENT,
             FUNCTION_EXTRA,
         ),
@@ -693,20 +754,21 @@ fn check_document(c: &mut Checker<'_>, bytes: &[u8]) {
             }
         }
     }
-    if !models_ok {
-        c.fail_file("semantic checks skipped: the file does not match the models");
-        return;
-    }
+    models_ok
+}
 
-    // (g) the version.
+/// (g) the version.
+fn check_version(c: &mut Checker<'_>, top: &Obj<'_>) {
     if top.get("version").is_some_and(|v| v.get().trim() != "1") {
         c.fail("version", "expected the integer 1");
     }
+}
 
-    // (e) sessions, labels, timing.
-    let mut session_ids: HashSet<Cow<'_, str>> = HashSet::new();
+/// (e) sessions: ids unique, timing, labels. The session ids.
+fn check_sessions<'a>(c: &mut Checker<'_>, sessions: &[&'a RawValue]) -> HashSet<Cow<'a, str>> {
+    let mut session_ids: HashSet<Cow<'a, str>> = HashSet::new();
     for (i, raw) in sessions.iter().enumerate() {
-        let Ok(s) = parse::<Obj<'_>>(raw.get()) else {
+        let Ok(s) = parse::<Obj<'a>>(raw.get()) else {
             continue;
         };
         let place = label(&s, i, "sessions");
@@ -720,34 +782,51 @@ fn check_document(c: &mut Checker<'_>, bytes: &[u8]) {
                 c.fail(&place, format!("ended_at {end} < started_at {start}"));
             }
         }
-        if let Some(labels) = s.get("labels").and_then(|l| parse::<Obj<'_>>(l.get()).ok()) {
-            for (key, value) in &labels.fields {
-                if !label_key_ok(&key.0) {
-                    c.fail(
-                        &place,
-                        format!(
-                            "label key {:?} does not match ^[a-z][a-z0-9_]{{0,62}}$",
-                            key.0
-                        ),
-                    );
-                }
-                if as_str(Some(value)).is_some_and(|v| v.chars().count() > 256) {
-                    c.fail(
-                        &place,
-                        format!("label {:?} is longer than 256 characters", key.0),
-                    );
-                }
-            }
+        check_labels(c, &place, &s);
+    }
+    session_ids
+}
+
+/// A session's labels: keys of the allowed form, values of at most 256 characters.
+fn check_labels(c: &mut Checker<'_>, place: &str, session: &Obj<'_>) {
+    let Some(labels) = session
+        .get("labels")
+        .and_then(|l| parse::<Obj<'_>>(l.get()).ok())
+    else {
+        return;
+    };
+    for (key, value) in &labels.fields {
+        if !label_key_ok(&key.0) {
+            c.fail(
+                place,
+                format!(
+                    "label key {:?} does not match ^[a-z][a-z0-9_]{{0,62}}$",
+                    key.0
+                ),
+            );
+        }
+        if as_str(Some(value)).is_some_and(|v| v.chars().count() > 256) {
+            c.fail(
+                place,
+                format!("label {:?} is longer than 256 characters", key.0),
+            );
         }
     }
+}
 
-    // Flat events: session references, timing, function rules; span ids for the tree.
+/// Flat events: session references, timing, function rules; span ids for the tree.
+fn check_flat_events<'a>(
+    c: &mut Checker<'_>,
+    lists: &Lists<'a>,
+    session_ids: &HashSet<Cow<'a, str>>,
+) -> FlatEvents<'a> {
+    let (events, functions) = (&lists.events, &lists.functions);
     let mut flat: Vec<(bool, &RawValue)> = Vec::with_capacity(events.len() + functions.len());
     let mut by_span: HashMap<Cow<'_, str>, usize> = HashMap::with_capacity(flat.capacity());
     let mut spanless: HashMap<(bool, String), usize> = HashMap::new();
     let kinds = [
-        ("events", &events, false),
-        ("function_events", &functions, true),
+        ("events", events, false),
+        ("function_events", functions, true),
     ];
     for (what, items, is_function) in kinds {
         for (i, raw) in items.iter().enumerate() {
@@ -755,37 +834,8 @@ fn check_document(c: &mut Checker<'_>, bytes: &[u8]) {
                 continue;
             };
             let place = label(&ev, i, what);
-            let sid = as_str(ev.get("session_id"));
-            if !sid.as_ref().is_some_and(|s| session_ids.contains(s)) {
-                c.fail(
-                    &place,
-                    format!(
-                        "session_id {:?} names no session in 'sessions'",
-                        sid.unwrap_or_default()
-                    ),
-                );
-            }
-            let (start, end, dur) = (
-                as_f64(ev.get("started_at")).unwrap_or(0.0),
-                as_f64(ev.get("ended_at")).unwrap_or(0.0),
-                as_f64(ev.get("duration_ms")).unwrap_or(0.0),
-            );
-            if !(start.is_finite() && end.is_finite() && dur.is_finite()) {
-                c.fail(&place, "non-finite timestamp or duration");
-            } else {
-                if end < start {
-                    c.fail(&place, format!("ended_at {end} < started_at {start}"));
-                }
-                let expected = (end - start) * 1000.0;
-                if (dur - expected).abs() > 1.0 {
-                    c.fail(
-                        &place,
-                        format!(
-                            "duration_ms {dur} but (ended_at - started_at) * 1000 = {expected:.3}"
-                        ),
-                    );
-                }
-            }
+            check_session_reference(c, &place, &ev, session_ids);
+            check_event_timing(c, &place, &ev);
             if is_function {
                 check_function_rules(c, &place, &ev);
             }
@@ -808,27 +858,104 @@ fn check_document(c: &mut Checker<'_>, bytes: &[u8]) {
             flat.push((is_function, raw));
         }
     }
+    FlatEvents {
+        flat,
+        by_span,
+        spanless,
+    }
+}
 
-    // (a)-(d) the tree.
+/// An event's `session_id` names a session of the document.
+fn check_session_reference(
+    c: &mut Checker<'_>,
+    place: &str,
+    ev: &Obj<'_>,
+    session_ids: &HashSet<Cow<'_, str>>,
+) {
+    let sid = as_str(ev.get("session_id"));
+    if !sid.as_ref().is_some_and(|s| session_ids.contains(s)) {
+        c.fail(
+            place,
+            format!(
+                "session_id {:?} names no session in 'sessions'",
+                sid.unwrap_or_default()
+            ),
+        );
+    }
+}
+
+/// An event's timing: finite, not ending before it starts, `duration_ms` agreeing with both.
+fn check_event_timing(c: &mut Checker<'_>, place: &str, ev: &Obj<'_>) {
+    let (start, end, dur) = (
+        as_f64(ev.get("started_at")).unwrap_or(0.0),
+        as_f64(ev.get("ended_at")).unwrap_or(0.0),
+        as_f64(ev.get("duration_ms")).unwrap_or(0.0),
+    );
+    if !(start.is_finite() && end.is_finite() && dur.is_finite()) {
+        c.fail(place, "non-finite timestamp or duration");
+    } else {
+        if end < start {
+            c.fail(place, format!("ended_at {end} < started_at {start}"));
+        }
+        let expected = (end - start) * 1000.0;
+        if (dur - expected).abs() > 1.0 {
+            c.fail(
+                place,
+                format!("duration_ms {dur} but (ended_at - started_at) * 1000 = {expected:.3}"),
+            );
+        }
+    }
+}
+
+/// (a)-(d) the tree, checked against the flat events, and `enh_prompt_traces`.
+fn check_trace_tree(c: &mut Checker<'_>, top: &Obj<'_>, events: FlatEvents<'_>) {
     let enh = top
         .get("enh_prompt_traces")
         .filter(|r| kind(r) != Kind::Null);
     let Some(tree) = top.get("trace_tree").filter(|r| kind(r) != Kind::Null) else {
-        if c.options.require_tree {
-            c.fail("trace_tree", "missing or null (--require-tree)");
-        }
-        if enh.is_some() {
-            c.fail(
-                "enh_prompt_traces",
-                "set but trace_tree is null (the SDK derives one from the other)",
-            );
-        }
+        check_without_tree(c, enh);
         return;
     };
+    let FlatEvents {
+        flat,
+        by_span,
+        spanless,
+    } = events;
+    let Some(walk) = walk_tree(c, tree, &flat, &by_span, spanless) else {
+        return;
+    };
+    check_roots(c, &walk.roots, &by_span);
+    check_every_event_in_tree(c, &by_span, &walk.seen, walk.nodes, flat.len());
+    check_enh_prompt_traces(c, enh, walk.enh);
+}
+
+/// A document without a tree: allowed unless `--require-tree`, and then without
+/// `enh_prompt_traces`.
+fn check_without_tree(c: &mut Checker<'_>, enh: Option<&RawValue>) {
+    if c.options.require_tree {
+        c.fail("trace_tree", "missing or null (--require-tree)");
+    }
+    if enh.is_some() {
+        c.fail(
+            "enh_prompt_traces",
+            "set but trace_tree is null (the SDK derives one from the other)",
+        );
+    }
+}
+
+/// Parses `trace_tree`, checking each node as it is read; `None`, with the problem
+/// reported, when it cannot be read.
+fn walk_tree<'a>(
+    c: &mut Checker<'_>,
+    tree: &RawValue,
+    flat: &[(bool, &'a RawValue)],
+    by_span: &HashMap<Cow<'a, str>, usize>,
+    spanless: HashMap<(bool, String), usize>,
+) -> Option<TreeWalk> {
     let mut state = TreeState {
         c,
-        flat: &flat,
-        by_span: &by_span,
+        flat,
+        by_span,
         spanless,
         seen: HashSet::with_capacity(flat.len()),
         nodes: 0,
@@ -846,16 +973,26 @@ fn check_document(c: &mut Checker<'_>, bytes: &[u8]) {
         Ok(r) => r,
         Err(e) => {
             state.c.fail("trace_tree", format!("cannot be read: {e}"));
-            return;
+            return None;
         }
     };
     let TreeState {
-        c,
+        seen, nodes, enh, ..
+    } = state;
+    Some(TreeWalk {
+        roots,
         seen,
         nodes,
-        enh: mut enh_found,
-        ..
-    } = state;
+        enh,
+    })
+}
+
+/// A root's `parent_span_id` is no event of this export.
+fn check_roots(
+    c: &mut Checker<'_>,
+    roots: &[Option<Summary>],
+    by_span: &HashMap<Cow<'_, str>, usize>,
+) {
     for root in roots.iter().flatten() {
         if let Some(pid) = &root.parent {
             if by_span.contains_key(pid.as_str()) {
@@ -866,6 +1003,16 @@ fn check_document(c: &mut Checker<'_>, bytes: &[u8]) {
             }
         }
     }
+}
+
+/// Every event is in the tree exactly once: each span id seen, one node per event.
+fn check_every_event_in_tree(
+    c: &mut Checker<'_>,
+    by_span: &HashMap<Cow<'_, str>, usize>,
+    seen: &HashSet<String>,
+    nodes: usize,
+    events: usize,
+) {
     let missing: Vec<&str> = by_span
         .keys()
         .filter(|s| !seen.contains(s.as_ref()))
@@ -882,17 +1029,25 @@ fn check_document(c: &mut Checker<'_>, bytes: &[u8]) {
             format!("{n} span_id(s) of events are not in trace_tree, e.g. {missing:?}"),
         );
     }
-    if nodes != flat.len() {
+    if nodes != events {
         c.fail(
             "trace_tree",
             format!(
-                "has {nodes} node(s) but there are {} event(s) and function event(s); each must appear exactly once",
-                flat.len()
+                "has {nodes} node(s) but there are {events} event(s) and function event(s); each must appear exactly once",
             ),
         );
     }
-    enh_found.sort_by_key(|(order, _)| *order);
-    let expected: Vec<String> = enh_found.into_iter().map(|(_, id)| id).collect();
+}
+
+/// (d) `enh_prompt_traces`: the ids of the enh_prompt nodes in pre-order, or null or absent
+/// when there are none.
+fn check_enh_prompt_traces(
+    c: &mut Checker<'_>,
+    enh: Option<&RawValue>,
+    mut found: Vec<(usize, String)>,
+) {
+    found.sort_by_key(|(order, _)| *order);
+    let expected: Vec<String> = found.into_iter().map(|(_, id)| id).collect();
     let actual: Option<Vec<String>> = enh.and_then(|r| parse(r.get()).ok());
     if expected.is_empty() {
         if let Some(actual) = enh {
@@ -1153,6 +1308,8 @@ impl<'de> Visitor<'de> for NodeSeed<'_, '_, '_, '_> {
 }
 
 impl TreeState<'_, '_, '_> {
+    /// Checks a node once its children are checked: its event type and key set, (a) that it
+    /// is its flat event, (b) that its children link to it; (d) notes an enh_prompt node.
     fn check_node(
         &mut self,
         place: &str,
@@ -1160,49 +1317,9 @@ impl TreeState<'_, '_, '_> {
         node: &Obj<'_>,
         children: Option<Vec<Option<Summary>>>,
     ) -> Summary {
-        let c = &mut *self.c;
         let event_type = as_str(node.get("event_type"));
-        let is_function = match event_type.as_deref() {
-            Some("function") => Some(true),
-            Some("provider") => Some(false),
-            _ => {
-                c.fail(
-                    place,
-                    format!(
-                        "event_type is {}, expected \"function\" or \"provider\"",
-                        node.get("event_type").map_or("missing".to_owned(), shown)
-                    ),
-                );
-                None
-            }
-        };
-        // Key sets: the flat event's, plus children and event_type.
-        let (fields, extra): (&[Field], &[&str]) = if is_function == Some(false) {
-            (EVENT, NODE_EXTRA)
-        } else {
-            (FUNCTION_EVENT, &["children", "event_type", "arg_names"])
-        };
-        let unknown: Vec<&str> = node
-            .fields
-            .iter()
-            .map(|(k, _)| &*k.0)
-            .filter(|k| !fields.iter().any(|f| f.0 == *k) && !extra.contains(k))
-            .collect();
-        if !unknown.is_empty() {
-            c.fail(place, format!("unknown key(s) {unknown:?}"));
-        }
-        let missing: Vec<&str> = fields
-            .iter()
-            .map(|f| f.0)
-            .chain(["event_type"])
-            .filter(|k| !node.has(k))
-            .collect();
-        if !missing.is_empty() {
-            c.fail(place, format!("missing key(s) {missing:?}"));
-        }
-        if children.is_none() {
-            c.fail(place, "missing key \"children\" (a list, empty for a leaf)");
-        }
+        let is_function = node_kind(self.c, place, node, event_type.as_deref());
+        check_node_keys(self.c, place, node, is_function, children.is_some());
 
         // (a) the node is its flat event.
         let span = as_str(node.get("span_id")).filter(|s| !s.is_empty());
@@ -1214,95 +1331,93 @@ impl TreeState<'_, '_, '_> {
             .collect();
         match &span {
             Some(span) => {
-                if !self.seen.insert(span.to_string()) {
-                    c.fail(
-                        place,
-                        format!("span_id {span:?} appears more than once in trace_tree"),
-                    );
-                }
-                match self.by_span.get(span.as_ref()) {
-                    None => c.fail(place, format!("span_id {span:?} belongs to no event")),
-                    Some(&i) => {
-                        let (flat_is_function, raw) = self.flat[i];
-                        if is_function.is_some_and(|f| f != flat_is_function) {
-                            c.fail(
-                                place,
-                                format!(
-                                    "event_type {:?} but the span belongs to a {} event",
-                                    event_type.as_deref().unwrap_or_default(),
-                                    if flat_is_function {
-                                        "function"
-                                    } else {
-                                        "provider"
-                                    }
-                                ),
-                            );
-                        }
-                        if let Ok(flat) = parse::<Obj<'_>>(raw.get()) {
-                            let mut keys: Vec<&str> = body.iter().map(|(k, _)| *k).collect();
-                            keys.extend(flat.fields.iter().map(|(k, _)| &*k.0));
-                            keys.sort_unstable();
-                            keys.dedup();
-                            let differ: Vec<&str> = keys
-                                .into_iter()
-                                .filter(|k| {
-                                    let mine = body.iter().find(|(b, _)| b == k).map(|(_, v)| *v);
-                                    match (mine, flat.get(k)) {
-                                        (Some(a), Some(b)) => !same_value(a, b),
-                                        _ => true,
-                                    }
-                                })
-                                .collect();
-                            if !differ.is_empty() {
-                                c.fail(place, format!("differs from its flat event in {differ:?}"));
-                            }
-                        }
-                    }
-                }
+                self.check_node_span(place, span, is_function, event_type.as_deref(), &body)
             }
-            None => {
-                let canon = serde_json::Value::Object(
-                    body.iter()
-                        .map(|(k, v)| {
-                            (
-                                (*k).to_owned(),
-                                parse::<serde_json::Value>(v.get()).unwrap_or_default(),
-                            )
-                        })
-                        .collect(),
-                )
-                .to_string();
-                let key = (is_function.unwrap_or(true), canon);
-                match self.spanless.get_mut(&key) {
-                    Some(n) if *n > 0 => *n -= 1,
-                    _ => c.fail(place, "has no span_id and matches no span-less event"),
-                }
-            }
+            None => self.match_spanless_event(place, is_function, &body),
         }
 
         // (b) children link to this node.
-        let parent = as_str(node.get("parent_span_id")).map(|s| s.into_owned());
-        for child in children.iter().flatten().flatten() {
-            match &span {
-                None => c.fail(&child.place, "is a child of a node without span_id"),
-                Some(span) => {
-                    if child.parent.as_deref() != Some(span.as_ref()) {
-                        c.fail(
-                            &child.place,
-                            format!(
-                                "parent_span_id {} but it sits under span {span:?}",
-                                child
-                                    .parent
-                                    .as_ref()
-                                    .map_or("null".to_owned(), |p| format!("{p:?}"))
-                            ),
-                        );
-                    }
-                }
-            }
-        }
+        check_children_link(self.c, span.as_deref(), children.as_deref());
 
         // (d) enh_prompt nodes, by pre-order index.
+        self.note_enh_prompt(order, node);
+
+        Summary {
+            place: place.to_owned(),
+            parent: as_str(node.get("parent_span_id")).map(|s| s.into_owned()),
+            started_at: as_f64(node.get("started_at")),
+        }
+    }
+
+    /// (a) for a node with a span id: the span is new to the tree and belongs to an event of
+    /// the node's kind, equal to the node.
+    fn check_node_span(
+        &mut self,
+        place: &str,
+        span: &str,
+        is_function: Option<bool>,
+        event_type: Option<&str>,
+        body: &[(&str, &RawValue)],
+    ) {
+        if !self.seen.insert(span.to_string()) {
+            self.c.fail(
+                place,
+                format!("span_id {span:?} appears more than once in trace_tree"),
+            );
+        }
+        let Some(&i) = self.by_span.get(span) else {
+            self.c
+                .fail(place, format!("span_id {span:?} belongs to no event"));
+            return;
+        };
+        let (flat_is_function, raw) = self.flat[i];
+        if is_function.is_some_and(|f| f != flat_is_function) {
+            self.c.fail(
+                place,
+                format!(
+                    "event_type {:?} but the span belongs to a {} event",
+                    event_type.unwrap_or_default(),
+                    if flat_is_function {
+                        "function"
+                    } else {
+                        "provider"
+                    }
+                ),
+            );
+        }
+        check_node_equals_event(self.c, place, body, raw);
+    }
+
+    /// (a) for a node without a span id: it matches a span-less flat event of its kind that
+    /// no other node matched.
+    fn match_spanless_event(
+        &mut self,
+        place: &str,
+        is_function: Option<bool>,
+        body: &[(&str, &RawValue)],
+    ) {
+        let canon = serde_json::Value::Object(
+            body.iter()
+                .map(|(k, v)| {
+                    (
+                        (*k).to_owned(),
+                        parse::<serde_json::Value>(v.get()).unwrap_or_default(),
+                    )
+                })
+                .collect(),
+        )
+        .to_string();
+        let key = (is_function.unwrap_or(true), canon);
+        match self.spanless.get_mut(&key) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => self
+                .c
+                .fail(place, "has no span_id and matches no span-less event"),
+        }
+    }
+
+    /// (d) records the `enh_prompt_id` of an enh_prompt node, with its pre-order index.
+    fn note_enh_prompt(&mut self, order: usize, node: &Obj<'_>) {
         if node
             .get("enh_prompt")
             .is_some_and(|v| v.get().trim() == "true")
@@ -1311,11 +1426,113 @@ impl TreeState<'_, '_, '_> {
                 self.enh.push((order, id.into_owned()));
             }
         }
+    }
+}
 
-        Summary {
-            place: place.to_owned(),
-            parent,
-            started_at: as_f64(node.get("started_at")),
+/// A node's kind from its `event_type`: `Some(true)` for a function, `Some(false)` for a
+/// provider call; `None`, reported, for anything else.
+fn node_kind(
+    c: &mut Checker<'_>,
+    place: &str,
+    node: &Obj<'_>,
+    event_type: Option<&str>,
+) -> Option<bool> {
+    match event_type {
+        Some("function") => Some(true),
+        Some("provider") => Some(false),
+        _ => {
+            c.fail(
+                place,
+                format!(
+                    "event_type is {}, expected \"function\" or \"provider\"",
+                    node.get("event_type").map_or("missing".to_owned(), shown)
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// A node's key set: its flat event's, plus `children` and `event_type`.
+fn check_node_keys(
+    c: &mut Checker<'_>,
+    place: &str,
+    node: &Obj<'_>,
+    is_function: Option<bool>,
+    has_children: bool,
+) {
+    let (fields, extra): (&[Field], &[&str]) = if is_function == Some(false) {
+        (EVENT, NODE_EXTRA)
+    } else {
+        (FUNCTION_EVENT, &["children", "event_type", "arg_names"])
+    };
+    check_unknown_keys(c, place, node, fields, extra);
+    let missing: Vec<&str> = fields
+        .iter()
+        .map(|f| f.0)
+        .chain(["event_type"])
+        .filter(|k| !node.has(k))
+        .collect();
+    if !missing.is_empty() {
+        c.fail(place, format!("missing key(s) {missing:?}"));
+    }
+    if !has_children {
+        c.fail(place, "missing key \"children\" (a list, empty for a leaf)");
+    }
+}
+
+/// (a) a node, without `children` and `event_type`, has the keys and values of its flat event.
+fn check_node_equals_event(
+    c: &mut Checker<'_>,
+    place: &str,
+    body: &[(&str, &RawValue)],
+    raw: &RawValue,
+) {
+    let Ok(flat) = parse::<Obj<'_>>(raw.get()) else {
+        return;
+    };
+    let mut keys: Vec<&str> = body.iter().map(|(k, _)| *k).collect();
+    keys.extend(flat.fields.iter().map(|(k, _)| &*k.0));
+    keys.sort_unstable();
+    keys.dedup();
+    let differ: Vec<&str> = keys
+        .into_iter()
+        .filter(|k| {
+            let mine = body.iter().find(|(b, _)| b == k).map(|(_, v)| *v);
+            match (mine, flat.get(k)) {
+                (Some(a), Some(b)) => !same_value(a, b),
+                _ => true,
+            }
+        })
+        .collect();
+    if !differ.is_empty() {
+        c.fail(place, format!("differs from its flat event in {differ:?}"));
+    }
+}
+
+/// (b) each child's `parent_span_id` is the span of the node it sits under.
+fn check_children_link(
+    c: &mut Checker<'_>,
+    span: Option<&str>,
+    children: Option<&[Option<Summary>]>,
+) {
+    for child in children.into_iter().flatten().flatten() {
+        match span {
+            None => c.fail(&child.place, "is a child of a node without span_id"),
+            Some(span) => {
+                if child.parent.as_deref() != Some(span) {
+                    c.fail(
+                        &child.place,
+                        format!(
+                            "parent_span_id {} but it sits under span {span:?}",
+                            child
+                                .parent
+                                .as_ref()
+                                .map_or("null".to_owned(), |p| format!("{p:?}"))
+                        ),
+                    );
+                }
+            }
         }
     }
 }
