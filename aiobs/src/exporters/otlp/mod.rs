@@ -10,6 +10,7 @@ use prost::Message;
 use serde_json::json;
 
 use crate::export::{BoxError, ExportDocument, ExportResult, Exporter};
+use crate::scrub::REDACTED;
 
 /// The endpoint when neither the builder nor the environment names one.
 const DEFAULT_ENDPOINT: &str = "http://localhost:4318";
@@ -313,7 +314,7 @@ impl OtlpExporter {
             }
             for secret in secrets {
                 if secret.len() >= 4 {
-                    text = text.replace(secret, "[REDACTED]");
+                    text = text.replace(secret, REDACTED);
                 }
             }
         }
@@ -333,7 +334,7 @@ impl fmt::Debug for OtlpExporter {
         let headers: Vec<_> = self
             .headers
             .iter()
-            .map(|(k, _)| format!("{k}: [REDACTED]"))
+            .map(|(k, _)| format!("{k}: {REDACTED}"))
             .collect();
         f.debug_struct("OtlpExporter")
             .field("url", &self.url)
