@@ -1,4 +1,4 @@
-//! Service-account credentials: the key file, the signed JWT (RS256, with ring) and its
+//! Service-account credentials: the key file, the signed JWT (RS256, with jsonwebtoken) and its
 //! exchange for an OAuth access token. Neither the private key nor a token ever reaches an
 //! error message or a `Debug` output.
 
@@ -6,10 +6,8 @@ use std::fmt;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use ring::rand::SystemRandom;
-use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
 use super::GcsError;
@@ -32,7 +30,7 @@ pub(crate) struct ServiceAccount {
     pub(crate) client_email: String,
     pub(crate) token_uri: String,
     key_id: Option<String>,
-    key: RsaKeyPair,
+    key: EncodingKey,
 }
 
 impl fmt::Debug for ServiceAccount {
@@ -92,10 +90,8 @@ impl ServiceAccount {
 
     /// The signed JWT asking for [`SCOPE`], issued at `iat` (Unix seconds).
     pub(crate) fn assertion(&self, iat: u64) -> Result<String, String> {
-        let mut header = json!({"alg": "RS256", "typ": "JWT"});
-        if let Some(kid) = &self.key_id {
-            header["kid"] = Value::String(kid.clone());
-        }
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid.clone_from(&self.key_id);
         let claims = json!({
             "iss": self.client_email,
             "scope": SCOPE,
@@ -103,24 +99,8 @@ impl ServiceAccount {
             "iat": iat,
             "exp": iat + ASSERTION_LIFETIME,
         });
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let mut signature = vec![0; self.key.public().modulus_len()];
-        self.key
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &SystemRandom::new(),
-                signing_input.as_bytes(),
-                &mut signature,
-            )
-            .map_err(|_| "the key could not sign the token request".to_owned())?;
-        Ok(format!(
-            "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature)
-        ))
+        jsonwebtoken::encode(&header, &claims, &self.key)
+            .map_err(|_| "the key could not sign the token request".to_owned())
     }
 
     /// Exchanges a fresh assertion for an access token at `token_uri`.
@@ -179,40 +159,32 @@ fn oauth_message(body: &Value, raw: &[u8]) -> String {
     }
 }
 
-/// PEM (`PRIVATE KEY`, PKCS#8; or `RSA PRIVATE KEY`, PKCS#1) to an RSA key pair.
-pub(crate) fn parse_private_key(pem: &str) -> Result<RsaKeyPair, String> {
-    let (label, der) = pem_der(pem)?;
-    let parsed = match label {
-        "PRIVATE KEY" => RsaKeyPair::from_pkcs8(&der),
-        "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der),
+/// PEM (`PRIVATE KEY`, PKCS#8; or `RSA PRIVATE KEY`, PKCS#1) to an RSA signing key.
+pub(crate) fn parse_private_key(text: &str) -> Result<EncodingKey, String> {
+    let block = pem::parse(text).map_err(|e| match e {
+        pem::PemError::InvalidData(_) => "its `private_key` is not valid PEM (bad base64)",
+        _ => "its `private_key` is not PEM",
+    })?;
+    match block.tag() {
+        "PRIVATE KEY" | "RSA PRIVATE KEY" => {}
         other => {
             return Err(format!(
                 "its `private_key` is a PEM `{other}`, not an RSA key"
             ));
         }
+    }
+    let unusable = |e: jsonwebtoken::errors::Error| {
+        let reason = match e.kind() {
+            ErrorKind::InvalidRsaKey(reason) => reason.clone(),
+            _ => e.to_string(),
+        };
+        format!("its `private_key` is not a usable RSA key ({reason})")
     };
-    parsed.map_err(|e| format!("its `private_key` is not a usable RSA key ({e})"))
-}
-
-/// The label and the decoded bytes of the first PEM block in `pem`.
-fn pem_der(pem: &str) -> Result<(&str, Vec<u8>), String> {
-    let not_pem = || "its `private_key` is not PEM".to_owned();
-    let start = pem.find("-----BEGIN ").ok_or_else(not_pem)?;
-    let rest = &pem[start + "-----BEGIN ".len()..];
-    let label_end = rest.find("-----").ok_or_else(not_pem)?;
-    let label = &rest[..label_end];
-    let body = &rest[label_end + "-----".len()..];
-    let end = body
-        .find(&format!("-----END {label}-----"))
-        .ok_or_else(not_pem)?;
-    let b64: String = body[..end]
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
-    let der = STANDARD
-        .decode(b64)
-        .map_err(|_| "its `private_key` is not valid PEM (bad base64)".to_owned())?;
-    Ok((label, der))
+    let key = EncodingKey::from_rsa_pem(text.as_bytes()).map_err(unusable)?;
+    // jsonwebtoken reads the RSA key itself only when it signs: one signature now names an
+    // unusable key when the file is read, not at the first export.
+    jsonwebtoken::crypto::sign(b"", &key, Algorithm::RS256).map_err(unusable)?;
+    Ok(key)
 }
 
 /// An OAuth access token and when it expires. `Debug` hides it.
@@ -245,6 +217,8 @@ impl fmt::Debug for Token {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use ring::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 
     const KEY: &str = include_str!(concat!(

@@ -13,7 +13,7 @@ use opentelemetry_proto::tonic::trace::v1::{
 };
 use serde_json::Value;
 
-use crate::model::{Callsite, ObservabilityExport, Session};
+use crate::model::{Callsite, ObservabilityExport, ObservedEvent, ObservedFunctionEvent, Session};
 use crate::wire::token_counts;
 
 use super::messages;
@@ -48,12 +48,83 @@ struct Common<'a> {
     callsite: Option<&'a Callsite>,
 }
 
+/// What an event's own fields make of its span: the name, the kind and the attributes only
+/// its kind of event has.
+struct EventSpan {
+    name: String,
+    kind: span::SpanKind,
+    attrs: Vec<KeyValue>,
+}
+
+/// Each span's id, its parent within the export and the root of its tree, by event index.
+struct Tree {
+    ids: Vec<[u8; 16]>,
+    parent: Vec<Option<usize>>,
+    roots: Vec<usize>,
+}
+
+/// A session's spans: the session when the export holds it, and its id.
+type SessionSpans<'a> = (Option<&'a Session>, &'a str, Vec<Span>);
+
 /// The request for `export`, and its counts.
 pub(super) fn request(
     export: &ObservabilityExport,
     config: &ResourceConfig<'_>,
 ) -> (ExportTraceServiceRequest, Counts) {
-    let commons: Vec<Common<'_>> = export
+    let commons = commons(export);
+    let tree = tree(&commons);
+    let session_of: HashMap<&str, &Session> =
+        export.sessions.iter().map(|s| (s.id.as_str(), s)).collect();
+    let own = export.function_events.iter().map(function_span).chain(
+        export
+            .events
+            .iter()
+            .map(|ev| llm_call_span(ev, config.messages)),
+    );
+    let spans = own.enumerate().map(|(i, own)| {
+        let c = &commons[i];
+        let session = session_of.get(c.session_id).copied();
+        (session, c.session_id, span(i, c, session, &tree, own))
+    });
+    let scope = InstrumentationScope {
+        name: "aiobs".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        ..InstrumentationScope::default()
+    };
+    let resource_spans = spans_by_session(export, spans)
+        .into_iter()
+        .filter(|(_, _, spans)| !spans.is_empty())
+        .map(|(session, session_id, spans)| ResourceSpans {
+            resource: Some(Resource {
+                attributes: resource_attributes(config, session, session_id),
+                ..Resource::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                scope: Some(scope.clone()),
+                spans,
+                ..ScopeSpans::default()
+            }],
+            ..ResourceSpans::default()
+        })
+        .collect();
+    let traces = tree
+        .roots
+        .iter()
+        .enumerate()
+        .filter(|&(i, &r)| i == r)
+        .count();
+    (
+        ExportTraceServiceRequest { resource_spans },
+        Counts {
+            spans: commons.len(),
+            traces,
+        },
+    )
+}
+
+/// The fields every event has, function events first: the order of the spans.
+fn commons(export: &ObservabilityExport) -> Vec<Common<'_>> {
+    export
         .function_events
         .iter()
         .map(|f| Common {
@@ -74,8 +145,12 @@ pub(super) fn request(
             error: e.event.error.as_deref(),
             callsite: e.event.callsite.as_ref(),
         }))
-        .collect();
-    let ids: Vec<[u8; 16]> = commons
+        .collect()
+}
+
+/// The ids of the spans and the trees they make: a parent is looked for within the export.
+fn tree(commons: &[Common<'_>]) -> Tree {
+    let ids = commons
         .iter()
         .enumerate()
         .map(|(i, c)| match c.span_id {
@@ -88,7 +163,6 @@ pub(super) fn request(
         .enumerate()
         .filter_map(|(i, c)| Some((c.span_id?, i)))
         .collect();
-    // The parent within this export, if any; the root of each event's tree.
     let parent: Vec<Option<usize>> = commons
         .iter()
         .enumerate()
@@ -99,272 +173,285 @@ pub(super) fn request(
         })
         .collect();
     let roots = roots(&parent);
-    let traces = roots.iter().enumerate().filter(|&(i, &r)| i == r).count();
+    Tree { ids, parent, roots }
+}
 
-    let session_of: HashMap<&str, &Session> =
-        export.sessions.iter().map(|s| (s.id.as_str(), s)).collect();
-    // Spans by session, sessions in the export's order (unknown ones last).
-    let mut by_session: Vec<(Option<&Session>, &str, Vec<Span>)> = export
+/// A function event's span: `code.*` and its arguments, result and prompt-enhancement fields.
+fn function_span(f: &ObservedFunctionEvent) -> EventSpan {
+    let e = &f.event;
+    let mut attrs = Vec::new();
+    push_str(&mut attrs, "code.function.name", &e.api);
+    if let Some(module) = &e.module {
+        push_str(&mut attrs, "code.namespace", module);
+    }
+    push_str(&mut attrs, "aiobs.api", &e.api);
+    if let Some(args) = &e.args {
+        push_str(
+            &mut attrs,
+            "aiobs.args",
+            &json_text(&Value::from(args.clone())),
+        );
+    }
+    if let Some(kwargs) = e.kwargs.as_ref().filter(|k| !k.is_empty()) {
+        push_str(
+            &mut attrs,
+            "aiobs.kwargs",
+            &json_text(&Value::Object(kwargs.clone())),
+        );
+    }
+    if let Some(names) = &f.arg_names {
+        attrs.push(kv(
+            "aiobs.arg_names",
+            any_value::Value::ArrayValue(ArrayValue {
+                values: names.iter().map(|n| string_value(n)).collect(),
+            }),
+        ));
+    }
+    if let Some(result) = &e.result {
+        push_str(&mut attrs, "aiobs.result", &json_text(result));
+    }
+    if e.enh_prompt {
+        attrs.push(kv("aiobs.enh_prompt", any_value::Value::BoolValue(true)));
+    }
+    if let Some(id) = &e.enh_prompt_id {
+        push_str(&mut attrs, "aiobs.enh_prompt_id", id);
+    }
+    if let Some(after) = e.auto_enhance_after {
+        push_u64(&mut attrs, "aiobs.auto_enhance_after", after);
+    }
+    EventSpan {
+        name: e.name.clone(),
+        kind: span::SpanKind::Internal,
+        attrs,
+    }
+}
+
+/// An LLM call's span, named `{operation} {model}`: the GenAI conventions' attributes (the
+/// messages only when `capture_messages`), then the call as recorded.
+fn llm_call_span(ev: &ObservedEvent, capture_messages: bool) -> EventSpan {
+    let e = &ev.event;
+    let operation = operation_name(&e.api);
+    let request = &e.request;
+    let response = e.response.as_ref().unwrap_or(&Value::Null);
+    let model = request.get("model").and_then(Value::as_str);
+    let mut attrs = Vec::new();
+    push_str(
+        &mut attrs,
+        "gen_ai.provider.name",
+        provider_name(&e.provider),
+    );
+    push_str(&mut attrs, "gen_ai.operation.name", &operation);
+    if let Some(model) = model {
+        push_str(&mut attrs, "gen_ai.request.model", model);
+    }
+    push_request_parameters(&mut attrs, request);
+    push_response_attributes(&mut attrs, response);
+    push_usage(&mut attrs, response);
+    if capture_messages {
+        let c = messages::conversation(&e.api, request, response);
+        for (attr, value) in [
+            ("gen_ai.system_instructions", c.system),
+            ("gen_ai.input.messages", c.input),
+            ("gen_ai.output.messages", c.output),
+        ] {
+            if let Some(value) = value {
+                push_str(&mut attrs, attr, &json_text(&value));
+            }
+        }
+    }
+    push_str(&mut attrs, "aiobs.provider", &e.provider);
+    push_str(&mut attrs, "aiobs.api", &e.api);
+    push_str(&mut attrs, "aiobs.request", &json_text(request));
+    if let Some(response) = &e.response {
+        push_str(&mut attrs, "aiobs.response", &json_text(response));
+    }
+    let name = match model {
+        Some(model) => format!("{operation} {model}"),
+        None => operation,
+    };
+    EventSpan {
+        name,
+        kind: span::SpanKind::Client,
+        attrs,
+    }
+}
+
+/// `gen_ai.request.*` beside the model: the token limit, the temperature and `top_p`, from the
+/// request or its (Gemini) `config`.
+fn push_request_parameters(attrs: &mut Vec<KeyValue>, request: &Value) {
+    let config = request
+        .get("config")
+        .or_else(|| request.get("generation_config"))
+        .unwrap_or(&Value::Null);
+    let max_tokens = first_of(
+        &[request, config],
+        &["max_tokens", "max_completion_tokens", "max_output_tokens"],
+    );
+    if let Some(n) = max_tokens.and_then(Value::as_i64) {
+        attrs.push(kv(
+            "gen_ai.request.max_tokens",
+            any_value::Value::IntValue(n),
+        ));
+    }
+    for (key, attr) in [
+        ("temperature", "gen_ai.request.temperature"),
+        ("top_p", "gen_ai.request.top_p"),
+    ] {
+        if let Some(x) = first_of(&[request, config], &[key]).and_then(Value::as_f64) {
+            attrs.push(kv(attr, any_value::Value::DoubleValue(x)));
+        }
+    }
+}
+
+/// `gen_ai.response.*`: the model that answered, the answer's id, the finish reasons.
+fn push_response_attributes(attrs: &mut Vec<KeyValue>, response: &Value) {
+    let response_model = first_of(&[response], &["model", "model_version", "modelVersion"]);
+    if let Some(m) = response_model.and_then(Value::as_str) {
+        push_str(attrs, "gen_ai.response.model", m);
+    }
+    let response_id = first_of(&[response], &["id", "response_id", "responseId"]);
+    if let Some(id) = response_id.and_then(Value::as_str) {
+        push_str(attrs, "gen_ai.response.id", id);
+    }
+    let reasons = finish_reasons(response);
+    if !reasons.is_empty() {
+        attrs.push(kv(
+            "gen_ai.response.finish_reasons",
+            any_value::Value::ArrayValue(ArrayValue {
+                values: reasons.iter().map(|r| string_value(r)).collect(),
+            }),
+        ));
+    }
+}
+
+/// `gen_ai.usage.*`, counted the same way for every provider: the input with the prompt
+/// cache's tokens (as the conventions ask), the output with reasoning.
+fn push_usage(attrs: &mut Vec<KeyValue>, response: &Value) {
+    let counts = token_counts(response).unwrap_or_default();
+    for (attr, n) in [
+        ("gen_ai.usage.input_tokens", counts.input),
+        ("gen_ai.usage.output_tokens", counts.output),
+        ("gen_ai.usage.cache_read.input_tokens", counts.cached),
+        (
+            "gen_ai.usage.cache_creation.input_tokens",
+            counts.cache_write,
+        ),
+    ] {
+        if let Some(n) = n {
+            push_u64(attrs, attr, n);
+        }
+    }
+}
+
+/// Event `i`'s span: its own part, then what every span has (the session, the recorded ids,
+/// the callsite, the error), its place in `tree` and its times.
+fn span(i: usize, c: &Common<'_>, session: Option<&Session>, tree: &Tree, own: EventSpan) -> Span {
+    let EventSpan {
+        name,
+        kind,
+        mut attrs,
+    } = own;
+    match session {
+        Some(s) => {
+            push_str(&mut attrs, "session.id", &s.id);
+            push_str(&mut attrs, "aiobs.session.id", &s.id);
+            push_session_name_and_labels(&mut attrs, s);
+        }
+        None => {
+            push_str(&mut attrs, "session.id", c.session_id);
+            push_str(&mut attrs, "aiobs.session.id", c.session_id);
+        }
+    }
+    if let Some(id) = c.span_id {
+        push_str(&mut attrs, "aiobs.span_id", id);
+    }
+    if let Some(p) = c.parent_span_id {
+        push_str(&mut attrs, "aiobs.parent_span_id", p);
+    }
+    if let Some(site) = c.callsite {
+        if let Some(file) = &site.file {
+            push_str(&mut attrs, "code.file.path", file);
+        }
+        if let Some(line) = site.line {
+            push_u64(&mut attrs, "code.line.number", line);
+        }
+    }
+    let status = c.error.map(|error| {
+        push_str(&mut attrs, "error.type", error_type(error));
+        Status {
+            message: error.to_owned(),
+            code: status::StatusCode::Error as i32,
+        }
+    });
+    let start = unix_nanos(c.started_at);
+    Span {
+        trace_id: tree.ids[tree.roots[i]].to_vec(),
+        span_id: tree.ids[i][..8].to_vec(),
+        parent_span_id: tree.parent[i]
+            .map(|p| tree.ids[p][..8].to_vec())
+            .unwrap_or_default(),
+        flags: SPAN_FLAGS,
+        name,
+        kind: kind as i32,
+        start_time_unix_nano: start,
+        end_time_unix_nano: unix_nanos(c.ended_at).max(start),
+        attributes: attrs,
+        status,
+        ..Span::default()
+    }
+}
+
+/// The spans grouped by session, sessions in the export's order (unknown ones last, in the
+/// order they come).
+fn spans_by_session<'a>(
+    export: &'a ObservabilityExport,
+    spans: impl Iterator<Item = (Option<&'a Session>, &'a str, Span)>,
+) -> Vec<SessionSpans<'a>> {
+    let mut by_session: Vec<SessionSpans<'a>> = export
         .sessions
         .iter()
         .map(|s| (Some(s), s.id.as_str(), Vec::new()))
         .collect();
-
-    let function_spans = export.function_events.iter().map(|f| {
-        let e = &f.event;
-        let mut attrs = Vec::new();
-        push_str(&mut attrs, "code.function.name", &e.api);
-        if let Some(module) = &e.module {
-            push_str(&mut attrs, "code.namespace", module);
-        }
-        push_str(&mut attrs, "aiobs.api", &e.api);
-        if let Some(args) = &e.args {
-            push_str(
-                &mut attrs,
-                "aiobs.args",
-                &json_text(&Value::from(args.clone())),
-            );
-        }
-        if let Some(kwargs) = e.kwargs.as_ref().filter(|k| !k.is_empty()) {
-            push_str(
-                &mut attrs,
-                "aiobs.kwargs",
-                &json_text(&Value::Object(kwargs.clone())),
-            );
-        }
-        if let Some(names) = &f.arg_names {
-            attrs.push(kv(
-                "aiobs.arg_names",
-                any_value::Value::ArrayValue(ArrayValue {
-                    values: names.iter().map(|n| string_value(n)).collect(),
-                }),
-            ));
-        }
-        if let Some(result) = &e.result {
-            push_str(&mut attrs, "aiobs.result", &json_text(result));
-        }
-        if e.enh_prompt {
-            attrs.push(kv("aiobs.enh_prompt", any_value::Value::BoolValue(true)));
-        }
-        if let Some(id) = &e.enh_prompt_id {
-            push_str(&mut attrs, "aiobs.enh_prompt_id", id);
-        }
-        if let Some(after) = e.auto_enhance_after {
-            attrs.push(kv(
-                "aiobs.auto_enhance_after",
-                any_value::Value::IntValue(after.min(i64::MAX as u64) as i64),
-            ));
-        }
-        (e.name.clone(), span::SpanKind::Internal, attrs)
-    });
-    let capture_messages = config.messages;
-    let provider_spans = export.events.iter().map(|ev| {
-        let e = &ev.event;
-        let operation = operation_name(&e.api);
-        let request = &e.request;
-        let response = e.response.as_ref().unwrap_or(&Value::Null);
-        let config = request
-            .get("config")
-            .or_else(|| request.get("generation_config"))
-            .unwrap_or(&Value::Null);
-        let model = request.get("model").and_then(Value::as_str);
-        let mut attrs = Vec::new();
-        push_str(
-            &mut attrs,
-            "gen_ai.provider.name",
-            provider_name(&e.provider),
-        );
-        push_str(&mut attrs, "gen_ai.operation.name", &operation);
-        if let Some(model) = model {
-            push_str(&mut attrs, "gen_ai.request.model", model);
-        }
-        let max_tokens = first_of(
-            &[request, config],
-            &["max_tokens", "max_completion_tokens", "max_output_tokens"],
-        );
-        if let Some(n) = max_tokens.and_then(Value::as_i64) {
-            attrs.push(kv(
-                "gen_ai.request.max_tokens",
-                any_value::Value::IntValue(n),
-            ));
-        }
-        for (key, attr) in [
-            ("temperature", "gen_ai.request.temperature"),
-            ("top_p", "gen_ai.request.top_p"),
-        ] {
-            if let Some(x) = first_of(&[request, config], &[key]).and_then(Value::as_f64) {
-                attrs.push(kv(attr, any_value::Value::DoubleValue(x)));
-            }
-        }
-        let response_model = first_of(&[response], &["model", "model_version", "modelVersion"]);
-        if let Some(m) = response_model.and_then(Value::as_str) {
-            push_str(&mut attrs, "gen_ai.response.model", m);
-        }
-        let response_id = first_of(&[response], &["id", "response_id", "responseId"]);
-        if let Some(id) = response_id.and_then(Value::as_str) {
-            push_str(&mut attrs, "gen_ai.response.id", id);
-        }
-        let reasons = finish_reasons(response);
-        if !reasons.is_empty() {
-            attrs.push(kv(
-                "gen_ai.response.finish_reasons",
-                any_value::Value::ArrayValue(ArrayValue {
-                    values: reasons.iter().map(|r| string_value(r)).collect(),
-                }),
-            ));
-        }
-        // Counted the same way for every provider: the input with the prompt cache's tokens
-        // (as the conventions ask), the output with reasoning.
-        let counts = token_counts(response).unwrap_or_default();
-        for (attr, n) in [
-            ("gen_ai.usage.input_tokens", counts.input),
-            ("gen_ai.usage.output_tokens", counts.output),
-            ("gen_ai.usage.cache_read.input_tokens", counts.cached),
-            (
-                "gen_ai.usage.cache_creation.input_tokens",
-                counts.cache_write,
-            ),
-        ] {
-            if let Some(n) = n {
-                let n = i64::try_from(n).unwrap_or(i64::MAX);
-                attrs.push(kv(attr, any_value::Value::IntValue(n)));
-            }
-        }
-        if capture_messages {
-            let c = messages::conversation(&e.api, request, response);
-            for (attr, value) in [
-                ("gen_ai.system_instructions", c.system),
-                ("gen_ai.input.messages", c.input),
-                ("gen_ai.output.messages", c.output),
-            ] {
-                if let Some(value) = value {
-                    push_str(&mut attrs, attr, &json_text(&value));
-                }
-            }
-        }
-        push_str(&mut attrs, "aiobs.provider", &e.provider);
-        push_str(&mut attrs, "aiobs.api", &e.api);
-        push_str(&mut attrs, "aiobs.request", &json_text(request));
-        if let Some(response) = &e.response {
-            push_str(&mut attrs, "aiobs.response", &json_text(response));
-        }
-        let name = match model {
-            Some(model) => format!("{operation} {model}"),
-            None => operation,
-        };
-        (name, span::SpanKind::Client, attrs)
-    });
-
-    for (i, (name, kind, mut attrs)) in function_spans.chain(provider_spans).enumerate() {
-        let c = &commons[i];
-        let session = session_of.get(c.session_id).copied();
-        if let Some(s) = session {
-            push_str(&mut attrs, "session.id", &s.id);
-            push_str(&mut attrs, "aiobs.session.id", &s.id);
-            push_str(&mut attrs, "aiobs.session.name", &s.name);
-            for (k, v) in s.labels.iter().flatten() {
-                push_str(&mut attrs, &format!("aiobs.label.{k}"), v);
-            }
-        } else {
-            push_str(&mut attrs, "session.id", c.session_id);
-            push_str(&mut attrs, "aiobs.session.id", c.session_id);
-        }
-        if let Some(id) = c.span_id {
-            push_str(&mut attrs, "aiobs.span_id", id);
-        }
-        if let Some(p) = c.parent_span_id {
-            push_str(&mut attrs, "aiobs.parent_span_id", p);
-        }
-        if let Some(site) = c.callsite {
-            if let Some(file) = &site.file {
-                push_str(&mut attrs, "code.file.path", file);
-            }
-            if let Some(line) = site.line {
-                attrs.push(kv(
-                    "code.line.number",
-                    any_value::Value::IntValue(line.min(i64::MAX as u64) as i64),
-                ));
-            }
-        }
-        let status = match c.error {
-            Some(error) => {
-                push_str(&mut attrs, "error.type", error_type(error));
-                Some(Status {
-                    message: error.to_owned(),
-                    code: status::StatusCode::Error as i32,
-                })
-            }
-            None => None,
-        };
-        let start = unix_nanos(c.started_at);
-        let span = Span {
-            trace_id: ids[roots[i]].to_vec(),
-            span_id: ids[i][..8].to_vec(),
-            parent_span_id: parent[i].map(|p| ids[p][..8].to_vec()).unwrap_or_default(),
-            flags: SPAN_FLAGS,
-            name,
-            kind: kind as i32,
-            start_time_unix_nano: start,
-            end_time_unix_nano: unix_nanos(c.ended_at).max(start),
-            attributes: attrs,
-            status,
-            ..Span::default()
-        };
-        match by_session.iter_mut().find(|(_, id, _)| *id == c.session_id) {
+    for (session, session_id, span) in spans {
+        match by_session.iter_mut().find(|(_, id, _)| *id == session_id) {
             Some((_, _, spans)) => spans.push(span),
-            None => by_session.push((session, c.session_id, vec![span])),
+            None => by_session.push((session, session_id, vec![span])),
         }
     }
+    by_session
+}
 
-    let scope = InstrumentationScope {
-        name: "aiobs".to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        ..InstrumentationScope::default()
-    };
-    let resource_spans = by_session
-        .into_iter()
-        .filter(|(_, _, spans)| !spans.is_empty())
-        .map(|(session, session_id, spans)| {
-            let mut attrs = Vec::new();
-            push_str(&mut attrs, "service.name", config.service_name);
-            push_str(&mut attrs, "telemetry.sdk.name", "aiobs");
-            push_str(&mut attrs, "telemetry.sdk.language", "rust");
-            push_str(
-                &mut attrs,
-                "telemetry.sdk.version",
-                env!("CARGO_PKG_VERSION"),
-            );
-            for (k, v) in config.extra {
-                push_str(&mut attrs, k, v);
-            }
-            push_str(&mut attrs, "aiobs.session.id", session_id);
-            if let Some(s) = session {
-                push_str(&mut attrs, "aiobs.session.name", &s.name);
-                for (k, v) in s.labels.iter().flatten() {
-                    push_str(&mut attrs, &format!("aiobs.label.{k}"), v);
-                }
-            }
-            ResourceSpans {
-                resource: Some(Resource {
-                    attributes: attrs,
-                    ..Resource::default()
-                }),
-                scope_spans: vec![ScopeSpans {
-                    scope: Some(scope.clone()),
-                    spans,
-                    ..ScopeSpans::default()
-                }],
-                ..ResourceSpans::default()
-            }
-        })
-        .collect();
-    (
-        ExportTraceServiceRequest { resource_spans },
-        Counts {
-            spans: commons.len(),
-            traces,
-        },
-    )
+/// A session's resource: the service, the SDK, the configured extras, the session.
+fn resource_attributes(
+    config: &ResourceConfig<'_>,
+    session: Option<&Session>,
+    session_id: &str,
+) -> Vec<KeyValue> {
+    let mut attrs = Vec::new();
+    push_str(&mut attrs, "service.name", config.service_name);
+    push_str(&mut attrs, "telemetry.sdk.name", "aiobs");
+    push_str(&mut attrs, "telemetry.sdk.language", "rust");
+    push_str(
+        &mut attrs,
+        "telemetry.sdk.version",
+        env!("CARGO_PKG_VERSION"),
+    );
+    for (k, v) in config.extra {
+        push_str(&mut attrs, k, v);
+    }
+    push_str(&mut attrs, "aiobs.session.id", session_id);
+    if let Some(s) = session {
+        push_session_name_and_labels(&mut attrs, s);
+    }
+    attrs
+}
+
+/// `aiobs.session.name` and an `aiobs.label.{key}` per label.
+fn push_session_name_and_labels(attrs: &mut Vec<KeyValue>, s: &Session) {
+    push_str(attrs, "aiobs.session.name", &s.name);
+    for (k, v) in s.labels.iter().flatten() {
+        push_str(attrs, &format!("aiobs.label.{k}"), v);
+    }
 }
 
 /// The index of the root of each node's tree (following `parent`), cycles cut.
@@ -519,6 +606,12 @@ fn kv(key: &str, value: any_value::Value) -> KeyValue {
 
 fn push_str(attrs: &mut Vec<KeyValue>, key: &str, value: &str) {
     attrs.push(kv(key, any_value::Value::StringValue(value.to_owned())));
+}
+
+/// An integer attribute (OTLP's are signed: above `i64::MAX`, `i64::MAX`).
+fn push_u64(attrs: &mut Vec<KeyValue>, key: &str, n: u64) {
+    let n = i64::try_from(n).unwrap_or(i64::MAX);
+    attrs.push(kv(key, any_value::Value::IntValue(n)));
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::document::ExportDocument;
 use crate::exporters::{BoxError, ExportResult, Exporter};
+use crate::scrub::REDACTED;
 
 /// The endpoint when neither the builder nor the environment names one.
 const DEFAULT_ENDPOINT: &str = "http://localhost:4318";
@@ -314,7 +315,7 @@ impl OtlpExporter {
             }
             for secret in secrets {
                 if secret.len() >= 4 {
-                    text = text.replace(secret, "[REDACTED]");
+                    text = text.replace(secret, REDACTED);
                 }
             }
         }
@@ -334,7 +335,7 @@ impl fmt::Debug for OtlpExporter {
         let headers: Vec<_> = self
             .headers
             .iter()
-            .map(|(k, _)| format!("{k}: [REDACTED]"))
+            .map(|(k, _)| format!("{k}: {REDACTED}"))
             .collect();
         f.debug_struct("OtlpExporter")
             .field("url", &self.url)
@@ -401,27 +402,9 @@ fn parse_pairs(text: &str) -> Vec<(String, String)> {
 
 /// `%XX` escapes decoded (as UTF-8, lossily); anything else kept, `+` included.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        let escaped = match bytes.get(i..i + 3) {
-            Some([b'%', h, l]) => hex(*h).zip(hex(*l)).map(|(h, l)| (h * 16 + l) as u8),
-            _ => None,
-        };
-        match escaped {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
