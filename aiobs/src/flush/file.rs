@@ -6,6 +6,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use crate::document::ExportDocument;
+use crate::document::write::write_document;
 use crate::error::{Error, Result};
 use crate::id;
 use crate::state::CollectorState;
@@ -101,7 +102,9 @@ pub(crate) fn write_atomically(
     let result = (|| {
         let file = File::create_new(&tmp)?;
         let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
-        doc.write_json(&mut out)?;
+        // Generic over the writer: `ExportDocument::write_json` takes a `dyn Write`, which costs
+        // a fifth of the flush in dynamic calls.
+        write_document(doc, &mut out)?;
         let file = out.into_inner().map_err(|e| e.into_error())?;
         if fsync {
             file.sync_all()?;
