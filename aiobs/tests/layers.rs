@@ -1,6 +1,7 @@
 //! The layering of `aiobs/src` (ARCHITECTURE.md), checked: no module names a module of a
-//! layer above its own, every module has a layer, and what cycles remain between top-level
-//! modules stay small and away from storage and the hot path.
+//! layer above its own, every module has a layer, no two modules (files) import each other,
+//! and what cycles there are between top-level modules (directories taken whole) stay small
+//! and away from storage and the hot path.
 //!
 //! A module's dependencies are the `crate::` and `super::` paths in its code (comments,
 //! `#[cfg(test)]` modules and `tests/` folders left out). A parent naming its own children
@@ -310,6 +311,19 @@ fn cycles_between_top_level_modules_are_small_and_avoid_storage_and_the_hot_path
             );
         }
     }
+}
+
+#[test]
+fn no_two_modules_import_each_other_in_a_cycle() {
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (from, to, ..) in dependencies() {
+        edges.entry(from).or_default().insert(to);
+    }
+    let cycles = strongly_connected(&edges);
+    assert!(
+        cycles.is_empty(),
+        "modules that import each other, through one another: {cycles:#?}"
+    );
 }
 
 /// The strongly connected components of more than one node (Tarjan's algorithm).

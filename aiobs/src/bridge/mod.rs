@@ -159,7 +159,7 @@ impl SpanState {
         }
         let collector = self.collector.as_ref().unwrap_or_else(|| global());
         let Some(values) = &self.values else {
-            // A dropped root: counted, as record.rs counts an observed one.
+            // A dropped root: counted, as observed/ counts an observed one.
             let at = clock::epoch();
             self.push(collector, Kind::Dropped, (at, at), &[], 0);
             return;
@@ -384,7 +384,7 @@ where
         (parent, None, clock::epoch())
     } else {
         let mut span = id::next();
-        // Only a root is sampled; its span id is the random draw (as in record.rs).
+        // Only a root is sampled; its span id is the random draw (as in observed::open).
         if parent == 0 && !settings.keeps_root(span << 1) {
             span |= id::DROPPED;
             (span, None, clock::epoch())
