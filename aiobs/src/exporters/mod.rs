@@ -70,7 +70,7 @@ pub trait Exporter {
     /// flushed (they would wait for this flush to end).
     fn export(&self, doc: &ExportDocument<'_>) -> Result<ExportResult, BoxError>;
 
-    /// A short name for reports (a [`CompositeExporter`](CompositeExporter)
+    /// A short name for reports (a [`CompositeExporter`]
     /// names each exporter's outcome with it).
     fn name(&self) -> &str {
         "exporter"
