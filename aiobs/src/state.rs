@@ -579,10 +579,11 @@ impl CollectorState {
     }
 
     /// Forgets what the flush of `taken` wrote: frees the records read, keeps `carry` for the
-    /// next flush, and retires the `sessions` that were finished.
+    /// next flush, and retires the `sessions` that were finished. The flush lock stays held
+    /// until `taken` is dropped (after the upload, so uploads stay in flush order).
     pub(crate) fn commit_flush(
         &self,
-        mut taken: Taken<'_>,
+        taken: &mut Taken<'_>,
         sessions: &FlushSessions,
         carry: Carry,
     ) {
@@ -606,8 +607,6 @@ impl CollectorState {
             state.dropped.remove(&slot);
         }
         drop(state);
-        // Dropped with the flush lock still held, after the state is updated.
-        drop(taken);
         self.forget_finished(&mut lock(&self.logs));
     }
 

@@ -57,7 +57,7 @@ pub(crate) fn run<T>(
     skip_empty: bool,
     write: impl FnOnce(&ExportDocument) -> Result<T>,
 ) -> Result<Option<T>> {
-    let taken = state.take_for_flush();
+    let mut taken = state.take_for_flush();
     let mut sessions = state.sessions_for(&taken.records);
     let refused = taken.refused();
     if skip_empty && nothing_new(state, &taken, &sessions, &refused) {
@@ -92,7 +92,7 @@ pub(crate) fn run<T>(
         .map(|_| (doc.to_json_vec(), doc.event_count() as u64));
     drop(doc);
     state.commit_flush(
-        taken,
+        &mut taken,
         &sessions,
         Carry {
             records: sampled.carried,
