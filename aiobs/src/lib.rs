@@ -73,6 +73,7 @@ pub use capture::{Limits, mask, short_type_name};
 pub use collector::{Collector, DefaultGuard, ObserveOptions, observer};
 pub use document::ExportDocument;
 pub use error::{Error, Result};
+#[doc(inline)]
 pub use exporters::{BoxError, ExportResult, Exporter};
 pub use flush::FlushOptions;
 pub use merge::merge_exports;
