@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 use crate::Error;
 use crate::calls::{Call, CallTree};
 use crate::html::prices::Prices;
-use crate::load::{Export, ExportFile};
+use crate::load::{Export, ExportFile, LlmUsage};
 
 /// A call that failed.
 pub const OWN_ERROR: u8 = 1;
@@ -131,6 +131,42 @@ pub struct Row<'e> {
     pub unpriced: u64,
 }
 
+impl<'e> Row<'e> {
+    /// A row with nothing set yet: `build` fills in what the call has.
+    fn empty() -> Row<'e> {
+        Row {
+            name: Cow::Borrowed(""),
+            kind: 0,
+            depth: 0,
+            parent: -1,
+            subtree_end: 0,
+            start: 0.0,
+            stop: 0.0,
+            flags: 0,
+            error: None,
+            api: "",
+            session: None,
+            callsite: None,
+            span: None,
+            args: None,
+            arg_names: None,
+            kwargs: None,
+            result: None,
+            provider: None,
+            request: None,
+            response: None,
+            model: None,
+            tokens_in: None,
+            tokens_out: None,
+            cost: None,
+            sum_in: 0,
+            sum_out: 0,
+            sum_cost: 0.0,
+            unpriced: 0,
+        }
+    }
+}
+
 fn is_zero(v: &u8) -> bool {
     *v == 0
 }
@@ -229,28 +265,15 @@ pub fn callsites(file: &ExportFile) -> Result<Vec<Option<String>>, Error> {
 }
 
 /// Builds the rows of `export`, with the `sites` that [`callsites`] read from its file,
-/// pricing LLM calls with `prices`.
+/// pricing LLM calls with `prices`: the tree laid out in pre-order, a row a call, then the
+/// sums and errors rolled up and the critical paths marked.
 pub fn build<'e>(
     export: &'e Export<'e>,
     mut sites: Vec<Option<String>>,
     prices: &Prices,
 ) -> Rows<'e> {
     let tree = CallTree::new(export);
-    let n = tree.calls.len();
-    let order = tree.tree.preorder();
-    let mut row_of = vec![0u32; n];
-    for (r, &c) in order.iter().enumerate() {
-        row_of[c as usize] = r as u32;
-    }
-    let mut parent_row = vec![-1i64; n];
-    let mut depth = vec![0u32; n];
-    for (r, &c) in order.iter().enumerate() {
-        for &child in tree.tree.children_of(c) {
-            let cr = row_of[child as usize] as usize;
-            parent_row[cr] = r as i64;
-            depth[cr] = depth[r] + 1;
-        }
-    }
+    let layout = Layout::of(&tree);
     let session_index: HashMap<&str, u32> = export
         .sessions
         .iter()
@@ -266,40 +289,20 @@ pub fn build<'e>(
     let at = |unix: f64| ms((unix - t0) * 1000.0);
 
     let mut models: BTreeMap<String, ModelUse> = BTreeMap::new();
-    let mut rows: Vec<Row<'e>> = Vec::with_capacity(n);
-    for (r, &c) in order.iter().enumerate() {
+    let mut rows: Vec<Row<'e>> = Vec::with_capacity(layout.order.len());
+    for (r, &c) in layout.order.iter().enumerate() {
         let call = tree.calls[c as usize];
-        let site = sites.get_mut(c as usize).and_then(Option::take);
         let error = call.error();
         let mut row = Row {
-            name: Cow::Borrowed(""),
-            kind: 0,
-            depth: depth[r],
-            parent: parent_row[r],
-            subtree_end: 0,
+            depth: layout.depth[r],
+            parent: layout.parent_row[r],
             start: at(call.started_at()),
-            stop: 0.0,
             flags: if error.is_some() { OWN_ERROR } else { 0 },
             error,
-            api: "",
             session: session_index.get(call.session_id()).copied(),
-            callsite: site,
+            callsite: sites.get_mut(c as usize).and_then(Option::take),
             span: call.span(),
-            args: None,
-            arg_names: None,
-            kwargs: None,
-            result: None,
-            provider: None,
-            request: None,
-            response: None,
-            model: None,
-            tokens_in: None,
-            tokens_out: None,
-            cost: None,
-            sum_in: 0,
-            sum_out: 0,
-            sum_cost: 0.0,
-            unpriced: 0,
+            ..Row::empty()
         };
         match call {
             Call::Function(f) => {
@@ -319,45 +322,103 @@ pub fn build<'e>(
                 row.stop = at(p.ended_at);
                 row.request = Some(p.request);
                 row.response = p.response.filter(|v| v.get() != "null");
-                let usage = p.usage();
-                row.tokens_in = usage.tokens_in;
-                row.tokens_out = usage.tokens_out;
-                row.sum_in = usage.tokens_in.unwrap_or(0);
-                row.sum_out = usage.tokens_out.unwrap_or(0);
-                if let Some(model) = &usage.model {
-                    let cost = prices.cost_of(&usage);
-                    let used = models.entry(model.clone()).or_insert_with(|| {
-                        let priced = prices.lookup(model);
-                        ModelUse {
-                            model: model.clone(),
-                            priced_as: priced.map(|(name, _)| name.to_owned()),
-                            input: priced.map(|(_, p)| p.input),
-                            output: priced.map(|(_, p)| p.output),
-                            cached_input: priced.and_then(|(_, p)| p.cached_input),
-                            ..ModelUse::default()
-                        }
-                    });
-                    used.calls += 1;
-                    used.tokens_in += row.sum_in;
-                    used.tokens_cached += usage.tokens_cached.unwrap_or(0);
-                    used.tokens_out += row.sum_out;
-                    used.tokens_reasoning += usage.tokens_reasoning.unwrap_or(0);
-                    if let Some(cost) = cost {
-                        *used.cost.get_or_insert(0.0) += cost;
-                    }
-                    row.cost = cost;
-                }
-                if row.cost.is_none() {
-                    row.unpriced = 1;
-                }
-                row.sum_cost = row.cost.unwrap_or(0.0);
-                row.model = usage.model;
+                price_llm_call(&mut row, p.usage(), prices, &mut models);
             }
         }
         rows.push(row);
     }
+    roll_up(&mut rows);
+    mark_critical_paths(&tree, &layout.row_of, &mut rows);
 
-    // Children before parents: subtree ends, sums and errors flow up.
+    Rows {
+        rows,
+        t0,
+        models: models.into_values().collect(),
+    }
+}
+
+/// The call tree in pre-order: each call's row, and each row's parent row and depth.
+struct Layout {
+    /// The calls in row order.
+    order: Vec<u32>,
+    /// The row of each call.
+    row_of: Vec<u32>,
+    /// The parent row of each row; -1 for a root.
+    parent_row: Vec<i64>,
+    depth: Vec<u32>,
+}
+
+impl Layout {
+    fn of(tree: &CallTree<'_, '_>) -> Layout {
+        let n = tree.calls.len();
+        let order = tree.tree.preorder();
+        let mut row_of = vec![0u32; n];
+        for (r, &c) in order.iter().enumerate() {
+            row_of[c as usize] = r as u32;
+        }
+        let mut parent_row = vec![-1i64; n];
+        let mut depth = vec![0u32; n];
+        for (r, &c) in order.iter().enumerate() {
+            for &child in tree.tree.children_of(c) {
+                let cr = row_of[child as usize] as usize;
+                parent_row[cr] = r as i64;
+                depth[cr] = depth[r] + 1;
+            }
+        }
+        Layout {
+            order,
+            row_of,
+            parent_row,
+            depth,
+        }
+    }
+}
+
+/// Puts an LLM call's tokens and cost in its row, and adds them to its model's use.
+fn price_llm_call(
+    row: &mut Row<'_>,
+    usage: LlmUsage,
+    prices: &Prices,
+    models: &mut BTreeMap<String, ModelUse>,
+) {
+    row.tokens_in = usage.tokens_in;
+    row.tokens_out = usage.tokens_out;
+    row.sum_in = usage.tokens_in.unwrap_or(0);
+    row.sum_out = usage.tokens_out.unwrap_or(0);
+    if let Some(model) = &usage.model {
+        let cost = prices.cost_of(&usage);
+        let used = models.entry(model.clone()).or_insert_with(|| {
+            let priced = prices.lookup(model);
+            ModelUse {
+                model: model.clone(),
+                priced_as: priced.map(|(name, _)| name.to_owned()),
+                input: priced.map(|(_, p)| p.input),
+                output: priced.map(|(_, p)| p.output),
+                cached_input: priced.and_then(|(_, p)| p.cached_input),
+                ..ModelUse::default()
+            }
+        });
+        used.calls += 1;
+        used.tokens_in += row.sum_in;
+        used.tokens_cached += usage.tokens_cached.unwrap_or(0);
+        used.tokens_out += row.sum_out;
+        used.tokens_reasoning += usage.tokens_reasoning.unwrap_or(0);
+        if let Some(cost) = cost {
+            *used.cost.get_or_insert(0.0) += cost;
+        }
+        row.cost = cost;
+    }
+    if row.cost.is_none() {
+        row.unpriced = 1;
+    }
+    row.sum_cost = row.cost.unwrap_or(0.0);
+    row.model = usage.model;
+}
+
+/// Children before parents: each row's subtree end, and its tokens, cost, unpriced calls and
+/// errors added to its parent's; then costs rounded to a billionth.
+fn roll_up(rows: &mut [Row<'_>]) {
+    let n = rows.len();
     let mut end = vec![0u32; n];
     for r in (0..n).rev() {
         if end[r] == 0 {
@@ -388,13 +449,6 @@ pub fn build<'e>(
         row.subtree_end = end;
         row.sum_cost = (row.sum_cost * 1e9).round() / 1e9;
         row.cost = row.cost.map(|c| (c * 1e9).round() / 1e9);
-    }
-    mark_critical_paths(&tree, &row_of, &mut rows);
-
-    Rows {
-        rows,
-        t0,
-        models: models.into_values().collect(),
     }
 }
 

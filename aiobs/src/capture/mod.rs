@@ -27,6 +27,7 @@ pub use error_text::{
 pub use limits::Limits;
 pub use sink::Sink;
 pub use split::{SplitPlain, SplitResult};
+#[cfg(any(test, feature = "tracing"))]
 pub(crate) use value::capture_debug;
 #[cfg(test)]
 pub(crate) use value::capture_serialize;
