@@ -118,9 +118,9 @@ pub(crate) fn write_atomically(
     result
 }
 
-/// Writes every session and recorded event to the file `options` name; see
-/// [`Collector::flush`](crate::Collector::flush).
-pub(super) fn flush(state: &CollectorState, options: FlushOptions) -> Result<PathBuf> {
+/// Writes every session and recorded event to the file `options` name and returns its path;
+/// see [`Collector::flush`](crate::Collector::flush).
+pub(crate) fn to_file(state: &CollectorState, options: FlushOptions) -> Result<PathBuf> {
     let path = match options.path {
         Some(p) => p,
         None => default_path(state.active_or_first_session_id().as_deref()),

@@ -12,10 +12,9 @@ mod masking;
 mod tail;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 pub use file::FlushOptions;
-pub(crate) use file::write_atomically;
+pub(crate) use file::{to_file, write_atomically};
 
 use crate::clock;
 use crate::document::{ExportDocument, Item};
@@ -25,11 +24,6 @@ use crate::remote;
 use crate::state::{Carry, CollectorState, FlushSessions, FlushSettings, Taken};
 use crate::store::{Kind, RecordRef, flag};
 use crate::wire::deferred;
-
-/// Writes every session and recorded event to the file `options` name; returns its path.
-pub(crate) fn to_file(state: &CollectorState, options: FlushOptions) -> Result<PathBuf> {
-    file::flush(state, options)
-}
 
 /// Hands every session and recorded event to `exporter`.
 pub(crate) fn to_exporter(
@@ -67,20 +61,26 @@ pub(crate) fn run<T>(
     label_dropped(&mut sessions, &dropped);
     let settings = state.flush_settings();
     let events = materialise(&taken, &sessions.slots, &settings);
-    let sampled = tail_sample(&settings, events, &taken, sessions.sessions.len());
-    if !settings.sampling.keeps_everything() || sampled.head_dropped.iter().any(|n| *n > 0) {
+    let sampled = tail_sample(
+        &settings,
+        events.items,
+        &events.ages,
+        &taken,
+        sessions.sessions.len(),
+    );
+    if !settings.sampling.keeps_everything() || events.head_dropped.iter().any(|n| *n > 0) {
         tail::label_sampling(
             &mut sessions.sessions,
             &sampled.items,
             &settings.sampling,
-            &sampled.head_dropped,
+            &events.head_dropped,
             &sampled.tail_dropped,
         );
     }
     let doc = ExportDocument::new(
         std::mem::take(&mut sessions.sessions),
         sampled.items,
-        sampled.made,
+        events.made,
         include_trace_tree,
         settings.scrubbing,
     );
@@ -210,46 +210,47 @@ fn materialise(taken: &Taken<'_>, slots: &[u32], settings: &FlushSettings) -> Ev
     events
 }
 
-/// The events of a flush after tail sampling.
+/// The items of a flush after tail sampling.
 struct Sampled {
     items: Vec<Item>,
-    made: Vec<Box<[u8]>>,
-    head_dropped: Vec<u64>,
+    /// Trees dropped, per session index.
     tail_dropped: Vec<u64>,
     /// Records held back for their root, copied out of the logs this flush frees.
     carried: Vec<(Box<[u8]>, u32)>,
     decided: std::collections::HashMap<u64, bool>,
 }
 
-/// Applies the tail rules (when there are any, or records carried from earlier flushes).
+/// Applies the tail rules (when there are any, or records carried from earlier flushes) to
+/// `items`, which have waited `ages` flushes each.
 fn tail_sample(
     settings: &FlushSettings,
-    events: Events,
+    items: Vec<Item>,
+    ages: &[u32],
     taken: &Taken<'_>,
     session_count: usize,
 ) -> Sampled {
-    let mut sampled = Sampled {
-        items: events.items,
-        made: events.made,
-        head_dropped: events.head_dropped,
-        tail_dropped: vec![0; session_count],
-        carried: Vec::new(),
-        decided: Default::default(),
-    };
+    let mut tail_dropped = vec![0; session_count];
     if !settings.sampling.has_tail() && taken.carried.is_empty() {
-        return sampled;
+        return Sampled {
+            items,
+            tail_dropped,
+            carried: Vec::new(),
+            decided: Default::default(),
+        };
     }
-    let items = std::mem::take(&mut sampled.items);
-    let tail = tail::apply(&settings.sampling, items, &events.ages, &taken.decided);
-    sampled.items = tail.kept;
-    sampled.decided = tail.decided;
+    let tail = tail::apply(&settings.sampling, items, ages, &taken.decided);
     for session in tail.dropped {
-        sampled.tail_dropped[session as usize] += 1;
+        tail_dropped[session as usize] += 1;
     }
-    sampled.carried = tail
-        .carry
-        .into_iter()
-        .map(|(item, age)| (Box::<[u8]>::from(item.record.bytes()), age))
-        .collect();
-    sampled
+    Sampled {
+        items: tail.kept,
+        tail_dropped,
+        // Copied now: the bytes live in the logs, which this flush frees.
+        carried: tail
+            .carry
+            .into_iter()
+            .map(|(item, age)| (Box::<[u8]>::from(item.record.bytes()), age))
+            .collect(),
+        decided: tail.decided,
+    }
 }

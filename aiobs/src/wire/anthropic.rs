@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::json::{python_repr, string};
+use super::json::{append, items, python_repr, string};
 use super::openai::{self, StreamInfo};
 use super::{EventFields, Exchange, HttpRequest, Provider, SseEvent, record_answer};
 
@@ -100,15 +100,10 @@ fn message(body: &Value) -> Response {
         stop_reason: string(body.get("stop_reason")),
         ..Response::default()
     };
-    for block in body
-        .get("content")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for block in items(body.get("content")) {
         match block.get("type").and_then(Value::as_str) {
-            Some("text") => push(&mut response.text, block.get("text")),
-            Some("thinking") => push(&mut response.thinking, block.get("thinking")),
+            Some("text") => append(&mut response.text, block.get("text")),
+            Some("thinking") => append(&mut response.thinking, block.get("thinking")),
             Some("tool_use") => response.tool_calls.push(ToolUse {
                 id: string(block.get("id")),
                 name: string(block.get("name")),
@@ -118,12 +113,6 @@ fn message(body: &Value) -> Response {
         }
     }
     response
-}
-
-fn push(to: &mut Option<String>, piece: Option<&Value>) {
-    if let Some(piece) = piece.and_then(Value::as_str) {
-        to.get_or_insert_with(String::new).push_str(piece);
-    }
 }
 
 /// A content block being streamed.
@@ -175,11 +164,11 @@ fn stream(
                 let b = &data["content_block"];
                 let block = match b["type"].as_str().unwrap_or("") {
                     "text" => {
-                        push(&mut response.text, b.get("text"));
+                        append(&mut response.text, b.get("text"));
                         Block::Text
                     }
                     "thinking" => {
-                        push(&mut response.thinking, b.get("thinking"));
+                        append(&mut response.thinking, b.get("thinking"));
                         Block::Thinking
                     }
                     "tool_use" => Block::ToolUse {
@@ -198,10 +187,10 @@ fn stream(
                 let block = blocks.iter_mut().rev().find(|(i, _)| *i == index);
                 match (block.map(|(_, b)| b), delta["type"].as_str().unwrap_or("")) {
                     (Some(Block::Text), "text_delta") => {
-                        push(&mut response.text, delta.get("text"))
+                        append(&mut response.text, delta.get("text"))
                     }
                     (Some(Block::Thinking), "thinking_delta") => {
-                        push(&mut response.thinking, delta.get("thinking"));
+                        append(&mut response.thinking, delta.get("thinking"));
                     }
                     (Some(Block::ToolUse { json, .. }), "input_json_delta") => {
                         json.push_str(delta["partial_json"].as_str().unwrap_or(""));

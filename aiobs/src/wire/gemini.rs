@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::json::{body_value, python_repr, snake_keys, unreadable};
+use super::json::{append, body_value, items, python_repr, snake_keys, unreadable};
 use super::openai::StreamInfo;
 use super::{Body, EventFields, Exchange, HttpRequest, Provider};
 
@@ -173,11 +173,7 @@ struct FunctionCall {
 
 /// The `functionCall` parts of a candidate.
 fn function_calls(candidate: &Value) -> impl Iterator<Item = FunctionCall> + '_ {
-    candidate
-        .pointer("/content/parts")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    items(candidate.pointer("/content/parts"))
         .filter_map(|p| p.get("functionCall"))
         .map(|call| FunctionCall {
             id: call.get("id").cloned(),
@@ -194,9 +190,7 @@ fn candidate_text(candidate: &Value) -> Option<String> {
         if p.get("thought").and_then(Value::as_bool) == Some(true) {
             continue;
         }
-        if let Some(t) = p.get("text").and_then(Value::as_str) {
-            text.get_or_insert_with(String::new).push_str(t);
-        }
+        append(&mut text, p.get("text"));
     }
     text
 }

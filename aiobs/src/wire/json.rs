@@ -68,6 +68,19 @@ pub(crate) fn string(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str).map(str::to_owned)
 }
 
+/// Appends a JSON string's text to `to` (started on the first piece); anything else adds
+/// nothing.
+pub(crate) fn append(to: &mut Option<String>, piece: Option<&Value>) {
+    if let Some(piece) = piece.and_then(Value::as_str) {
+        to.get_or_insert_with(String::new).push_str(piece);
+    }
+}
+
+/// The items of a JSON array; none when `v` is missing or not an array.
+pub(crate) fn items(v: Option<&Value>) -> impl Iterator<Item = &Value> {
+    v.and_then(Value::as_array).into_iter().flatten()
+}
+
 /// What an unreadable body is recorded as: an object saying why.
 pub(crate) fn unreadable(reason: &str) -> Value {
     let mut m = Map::new();

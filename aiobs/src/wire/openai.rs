@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::json::{Other, body_value, python_repr, unreadable};
+use super::json::{Other, append, body_value, items, python_repr, unreadable};
 use super::{Body, EventFields, Exchange, HttpRequest, Provider};
 
 mod responses;
@@ -233,11 +233,7 @@ pub(crate) struct ToolCall {
 }
 
 fn tool_calls_of(message: &Value) -> Vec<ToolCall> {
-    message
-        .get("tool_calls")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    items(message.get("tool_calls"))
         .map(|call| ToolCall {
             id: call.get("id").and_then(Value::as_str).map(str::to_owned),
             name: call
@@ -307,24 +303,12 @@ fn chat_stream(
     // Tool calls by their index in the deltas.
     let mut tools: Vec<(u64, ToolCall)> = Vec::new();
     for c in &chunks {
-        for choice in c
-            .get("choices")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for choice in items(c.get("choices")) {
             if choice.get("index").and_then(Value::as_u64).unwrap_or(0) != 0 {
                 continue;
             }
-            if let Some(piece) = choice.pointer("/delta/content").and_then(Value::as_str) {
-                text.get_or_insert_with(String::new).push_str(piece);
-            }
-            for delta in choice
-                .pointer("/delta/tool_calls")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            append(&mut text, choice.pointer("/delta/content"));
+            for delta in items(choice.pointer("/delta/tool_calls")) {
                 let index = delta.get("index").and_then(Value::as_u64).unwrap_or(0);
                 let at = match tools.iter().position(|(i, _)| *i == index) {
                     Some(at) => at,
@@ -337,9 +321,7 @@ fn chat_stream(
                 if let Some(id) = delta.get("id").and_then(Value::as_str) {
                     call.id = Some(id.to_owned());
                 }
-                if let Some(name) = delta.pointer("/function/name").and_then(Value::as_str) {
-                    call.name.get_or_insert_with(String::new).push_str(name);
-                }
+                append(&mut call.name, delta.pointer("/function/name"));
                 if let Some(args) = delta.pointer("/function/arguments").and_then(Value::as_str) {
                     call.arguments.push_str(args);
                 }

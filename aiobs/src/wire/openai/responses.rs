@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::super::json::string;
+use super::super::json::{append, items, string};
 use super::super::{EventFields, Exchange, SseEvent, record_answer};
 use super::{StreamInfo, error_text};
 
@@ -98,24 +98,13 @@ impl Response {
             status: string(body.get("status")),
             ..Response::default()
         };
-        for item in body
-            .get("output")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for item in items(body.get("output")) {
             match item.get("type").and_then(Value::as_str) {
                 Some("message") => {
-                    for part in item
-                        .get("content")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
+                    for part in items(item.get("content"))
                         .filter(|p| p.get("type").and_then(Value::as_str) == Some("output_text"))
                     {
-                        if let Some(text) = part.get("text").and_then(Value::as_str) {
-                            response.text.get_or_insert_with(String::new).push_str(text);
-                        }
+                        append(&mut response.text, part.get("text"));
                     }
                 }
                 Some("function_call") => response.tool_calls.push(FunctionCall::of(item)),
@@ -167,12 +156,7 @@ fn stream(
                 from_deltas.status = string(r.get("status")).or(from_deltas.status);
             }
             "response.output_text.delta" => {
-                if let Some(delta) = data.get("delta").and_then(Value::as_str) {
-                    from_deltas
-                        .text
-                        .get_or_insert_with(String::new)
-                        .push_str(delta);
-                }
+                append(&mut from_deltas.text, data.get("delta"));
             }
             "response.output_item.added" => {
                 let item = &data["item"];
