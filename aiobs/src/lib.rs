@@ -57,6 +57,7 @@ pub mod model;
 mod observed;
 pub mod providers;
 pub mod remote;
+pub mod replay;
 mod sampling;
 pub mod scrub;
 mod shutdown;

@@ -27,6 +27,7 @@ const LAYERS: &[(&str, u8, &str)] = &[
     ("sampling", 4, "vocabulary and policy"),
     ("remote", 4, "vocabulary and policy"),
     ("wire", 4, "vocabulary and policy"),
+    ("replay", 5, "replay"),
     ("document", 5, "document"),
     ("state", 6, "collector state"),
     ("observed", 7, "recording"),
