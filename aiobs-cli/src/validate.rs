@@ -473,6 +473,9 @@ pub fn model_fields() -> Vec<(&'static str, Vec<(&'static str, bool)>)> {
 
 /// Keys a port may add to function events (and function nodes).
 const FUNCTION_EXTRA: &[&str] = &["arg_names"];
+/// Keys a port may add to provider events (and provider nodes): `replayed`, written (as true)
+/// for a call answered from a recording.
+const EVENT_EXTRA: &[&str] = &["replayed"];
 /// Keys every trace-tree node adds to its event.
 const NODE_EXTRA: &[&str] = &["children", "event_type"];
 
@@ -729,7 +732,7 @@ fn check_models(c: &mut Checker<'_>, top: &Obj<'_>, lists: &Lists<'_>) -> bool {
     type Group<'g, 'a> = (&'g str, &'g [&'a RawValue], &'g [Field], &'g [&'g str]);
     let groups: [Group<'_, '_>; 3] = [
         ("sessions", &lists.sessions, SESSION, &[]),
-        ("events", &lists.events, EVENT, &[]),
+        ("events", &lists.events, EVENT, EVENT_EXTRA),
         (
             "function_events",
             &lists.functions,
@@ -1462,7 +1465,7 @@ fn check_node_keys(
     has_children: bool,
 ) {
     let (fields, extra): (&[Field], &[&str]) = if is_function == Some(false) {
-        (EVENT, NODE_EXTRA)
+        (EVENT, &["children", "event_type", "replayed"])
     } else {
         (FUNCTION_EVENT, &["children", "event_type", "arg_names"])
     };

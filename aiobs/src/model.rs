@@ -157,6 +157,10 @@ pub struct ObservedEvent {
     pub event: Event,
     /// The `id` of an entry of `sessions`.
     pub session_id: String,
+    /// Rust-only: the answer was replayed from a recording ([`crate::replay`]), not sent over
+    /// the network. Written only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replayed: bool,
 }
 
 /// A function event with the session it belongs to, as exported.

@@ -265,6 +265,9 @@ impl Cache {
                 w.write_all(br#","response":"#)?;
                 self.value_or_null(h.flags & flag::RESPONSE != 0, payload, &mut pos, w)?;
                 self.write_error_to_parent(item, &h, payload, &mut pos, w)?;
+                if h.flags & flag::REPLAYED != 0 {
+                    w.write_all(br#","replayed":true"#)?;
+                }
                 w.write_all(&self.session_ids[item.session as usize])
             }
         }

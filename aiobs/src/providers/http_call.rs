@@ -53,6 +53,7 @@ pub struct HttpCall {
     response_total: u64,
     cap: usize,
     first_chunk: Option<Instant>,
+    replayed: bool,
 }
 
 impl fmt::Debug for HttpCall {
@@ -113,6 +114,7 @@ impl HttpCall {
             response_total: 0,
             cap: DEFAULT_BODY_CAP,
             first_chunk: None,
+            replayed: false,
         })
     }
 
@@ -171,6 +173,12 @@ impl HttpCall {
         }
     }
 
+    /// The answer comes from a recording (`aiobs::replay`), not the network: the event says
+    /// `"replayed": true`.
+    pub(crate) fn replayed(&mut self) {
+        self.replayed = true;
+    }
+
     /// The response body was read to its end: records the event.
     pub fn finish(mut self) {
         self.record("", xflag::ENDED);
@@ -199,7 +207,9 @@ impl HttpCall {
             request_total: self.request_total,
             request_note: &self.request_note,
             status: self.status.unwrap_or(0),
-            flags: flags | if self.streaming { xflag::STREAM } else { 0 },
+            flags: flags
+                | if self.streaming { xflag::STREAM } else { 0 }
+                | if self.replayed { xflag::REPLAYED } else { 0 },
             response: &self.response,
             response_total: self.response_total,
             failure,

@@ -17,6 +17,8 @@
 mod call;
 mod http_call;
 mod manual;
+#[cfg(any(feature = "ureq", feature = "reqwest"))]
+mod replayed;
 #[cfg(feature = "reqwest")]
 mod reqwest;
 #[cfg(feature = "ureq")]

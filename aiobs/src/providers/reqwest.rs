@@ -9,6 +9,8 @@ use reqwest::header;
 use reqwest_middleware::{Middleware, Next};
 
 use super::http_call::{DEFAULT_BODY_CAP, HttpCall};
+use super::replayed;
+use crate::replay::Cassette;
 
 /// A [`reqwest_middleware`] middleware that records each request a provider recognises
 /// (OpenAI, Gemini, or one registered with [`Collector::register_provider`]) as a provider
@@ -42,6 +44,7 @@ use super::http_call::{DEFAULT_BODY_CAP, HttpCall};
 #[derive(Debug, Clone)]
 pub struct ReqwestMiddleware {
     cap: usize,
+    replay: Option<Cassette>,
 }
 
 impl Default for ReqwestMiddleware {
@@ -55,6 +58,47 @@ impl ReqwestMiddleware {
     pub fn new() -> ReqwestMiddleware {
         ReqwestMiddleware {
             cap: DEFAULT_BODY_CAP,
+            replay: None,
+        }
+    }
+
+    /// A middleware that answers LLM requests from `cassette` instead of the network: each
+    /// request a provider recognises gets its recorded answer (a JSON body, an SSE stream if
+    /// the request asks for one, or the recorded error status and body), and is recorded as an
+    /// event with `"replayed": true` while a session is active. A request the cassette can't
+    /// answer gets [`reqwest_middleware::Error::Middleware`] holding the
+    /// [`ReplayError`](crate::replay::ReplayError), which names the closest recorded request.
+    /// Other requests go to the network untouched.
+    ///
+    /// ```
+    /// use aiobs::providers::ReqwestMiddleware;
+    /// use aiobs::replay::Cassette;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("trace.json");
+    /// # std::fs::write(&path, include_str!("../../tests/fixtures/python-0.1.5.json"))?;
+    /// let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+    ///     .with(ReqwestMiddleware::replay(Cassette::load(&path)?))
+    ///     .build();
+    /// let request = r#"{"model": "gpt-4o-mini", "temperature": 0.2, "max_tokens": 64,
+    ///     "messages": [{"role": "system", "content": "You are terse."},
+    ///                  {"role": "user", "content": "Write a short note about tracing."}]}"#;
+    /// // Nothing listens there: the answer comes from the file.
+    /// let text = client
+    ///     .post("http://127.0.0.1:9/v1/chat/completions")
+    ///     .body(request)
+    ///     .send()
+    ///     .await?
+    ///     .text()
+    ///     .await?;
+    /// assert!(text.contains("aiobs records LLM calls and traced functions."));
+    /// # Ok(()) }
+    /// ```
+    pub fn replay(cassette: Cassette) -> ReqwestMiddleware {
+        ReqwestMiddleware {
+            replay: Some(cassette),
+            ..ReqwestMiddleware::new()
         }
     }
 
@@ -73,6 +117,12 @@ impl Middleware for ReqwestMiddleware {
         extensions: &mut http::Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
+        if let Some(cassette) = &self.replay {
+            if replayed::is_llm_request(req.method().as_str(), req.url().as_str()) {
+                return self.replay_answer(cassette, &req);
+            }
+            return next.run(req, extensions).await;
+        }
         let Some(mut call) = HttpCall::begin(req.method().as_str(), req.url().as_str()) else {
             return next.run(req, extensions).await;
         };
@@ -117,6 +167,55 @@ impl Middleware for ReqwestMiddleware {
         Ok(reqwest::Response::from(teed))
     }
 }
+
+impl ReqwestMiddleware {
+    /// The recorded answer to an LLM request, as a response from the server would be.
+    fn replay_answer(
+        &self,
+        cassette: &Cassette,
+        req: &reqwest::Request,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let body = match req.body() {
+            None => &[][..],
+            Some(body) => body.as_bytes().ok_or_else(|| {
+                reqwest_middleware::Error::middleware(StreamedRequest(req.url().to_string()))
+            })?,
+        };
+        let answer = replayed::answer(
+            cassette,
+            req.method().as_str(),
+            req.url().as_str(),
+            body,
+            self.cap,
+        )
+        .map_err(reqwest_middleware::Error::middleware)?;
+        let builder =
+            reqwest::ResponseBuilderExt::url(http::Response::builder(), req.url().clone())
+                .status(answer.status)
+                .header(header::CONTENT_TYPE, answer.content_type)
+                .header(header::CONTENT_LENGTH, answer.body.len());
+        let response = builder
+            .body(reqwest::Body::from(answer.body))
+            .map_err(reqwest_middleware::Error::middleware)?;
+        Ok(reqwest::Response::from(response))
+    }
+}
+
+/// A replay can't match a request whose body is a stream: it can't be read without sending.
+#[derive(Debug)]
+struct StreamedRequest(String);
+
+impl std::fmt::Display for StreamedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "aiobs replay: the body of the request to {} is a stream, which a replay can't match",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for StreamedRequest {}
 
 /// A response body that tees what the caller reads into the call, recorded at its end.
 struct TeeBody {

@@ -7,6 +7,8 @@ use ureq::middleware::{Middleware, MiddlewareNext};
 use ureq::{Body, Error, RequestExt, SendBody};
 
 use super::http_call::{DEFAULT_BODY_CAP, HttpCall};
+use super::replayed;
+use crate::replay::Cassette;
 
 /// A ureq 3 middleware that records each request a provider recognises (OpenAI, Gemini, or one
 /// registered with [`Collector::register_provider`]) as a provider event, a child of the
@@ -58,6 +60,7 @@ use super::http_call::{DEFAULT_BODY_CAP, HttpCall};
 pub struct UreqMiddleware {
     cap: usize,
     status_as_error: bool,
+    replay: Option<Cassette>,
 }
 
 impl Default for UreqMiddleware {
@@ -73,6 +76,45 @@ impl UreqMiddleware {
         UreqMiddleware {
             cap: DEFAULT_BODY_CAP,
             status_as_error: true,
+            replay: None,
+        }
+    }
+
+    /// A middleware that answers LLM requests from `cassette` instead of the network: each
+    /// request a provider recognises gets its recorded answer (a JSON body, an SSE stream if
+    /// the request asks for one, or the recorded error status, returned as
+    /// [`Error::StatusCode`] as the agent would), and is recorded as an event with
+    /// `"replayed": true` while a session is active. A request the cassette can't answer gets
+    /// [`Error::Other`] holding the [`ReplayError`](crate::replay::ReplayError), which names
+    /// the closest recorded request. Other requests go to the network untouched.
+    ///
+    /// ```
+    /// use aiobs::providers::UreqMiddleware;
+    /// use aiobs::replay::Cassette;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("trace.json");
+    /// # std::fs::write(&path, include_str!("../../tests/fixtures/python-0.1.5.json"))?;
+    /// let agent: ureq::Agent = ureq::Agent::config_builder()
+    ///     .middleware(UreqMiddleware::replay(Cassette::load(&path)?))
+    ///     .build()
+    ///     .into();
+    /// // Nothing listens there: the answer comes from the file.
+    /// let text = agent
+    ///     .post("http://127.0.0.1:9/v1/chat/completions")
+    ///     .send_json(serde_json::json!({
+    ///         "model": "gpt-4o-mini", "temperature": 0.2, "max_tokens": 64,
+    ///         "messages": [{"role": "system", "content": "You are terse."},
+    ///                      {"role": "user", "content": "Write a short note about tracing."}],
+    ///     }))?
+    ///     .body_mut()
+    ///     .read_to_string()?;
+    /// assert!(text.contains("aiobs records LLM calls and traced functions."));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn replay(cassette: Cassette) -> UreqMiddleware {
+        UreqMiddleware {
+            replay: Some(cassette),
+            ..UreqMiddleware::new()
         }
     }
 
@@ -96,6 +138,12 @@ impl Middleware for UreqMiddleware {
         next: MiddlewareNext,
     ) -> Result<http::Response<Body>, Error> {
         let uri = request.uri().to_string();
+        if let Some(cassette) = &self.replay {
+            if replayed::is_llm_request(request.method().as_str(), &uri) {
+                return self.replay_answer(cassette, request, &uri);
+            }
+            return next.handle(request);
+        }
         let Some(mut call) = HttpCall::begin(request.method().as_str(), &uri) else {
             return next.handle(request);
         };
@@ -207,6 +255,33 @@ impl Middleware for UreqMiddleware {
         };
         let body = builder().reader(Cursor::new(head).chain(tee));
         Ok(http::Response::from_parts(parts, body))
+    }
+}
+
+impl UreqMiddleware {
+    /// The recorded answer to an LLM request, as the agent would return the real one.
+    fn replay_answer(
+        &self,
+        cassette: &Cassette,
+        request: http::Request<SendBody>,
+        uri: &str,
+    ) -> Result<http::Response<Body>, Error> {
+        let method = request.method().as_str().to_owned();
+        let mut sent = Vec::new();
+        request.into_body().into_reader().read_to_end(&mut sent)?;
+        let answer = replayed::answer(cassette, &method, uri, &sent, self.cap)
+            .map_err(|e| Error::Other(Box::new(e)))?;
+        if answer.status >= 400 && self.status_as_error {
+            return Err(Error::StatusCode(answer.status));
+        }
+        let body = Body::builder()
+            .mime_type(answer.content_type)
+            .data(answer.body);
+        http::Response::builder()
+            .status(answer.status)
+            .header(header::CONTENT_TYPE, answer.content_type)
+            .body(body)
+            .map_err(Error::from)
     }
 }
 

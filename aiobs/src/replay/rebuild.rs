@@ -8,7 +8,12 @@ use crate::wire::HttpRequest;
 
 /// How the live request wants its answer: OpenAI and Anthropic by `"stream": true` in the
 /// body, Gemini by the path (`:streamGenerateContent`, with `alt=sse` for events).
-pub(crate) fn form(provider: &str, api: &str, http: &HttpRequest<'_>, body: Option<&Value>) -> Form {
+pub(crate) fn form(
+    provider: &str,
+    api: &str,
+    http: &HttpRequest<'_>,
+    body: Option<&Value>,
+) -> Form {
     let _ = (provider, api, http, body);
     Form::Whole
 }

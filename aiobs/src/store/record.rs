@@ -55,6 +55,8 @@ pub(crate) mod flag {
     pub const RESPONSE: u8 = 16;
     /// Provider events: the values went through the mask hook already.
     pub const MASKED: u8 = 32;
+    /// Provider events: the answer was replayed from a recording, not sent over the network.
+    pub const REPLAYED: u8 = 64;
 }
 
 /// The fixed part of a record.

@@ -15,9 +15,9 @@ use std::sync::Arc;
 
 use super::json::{over_cap, parse_body};
 use super::sse::{SseEvent, SseParser};
-use super::{Anthropic, Body, EventFields, Exchange, Gemini, HttpRequest, OpenAi, Provider};
+use super::{Body, EventFields, Exchange, HttpRequest, Provider};
 use crate::capture::encode;
-use crate::store::{Header, Kind};
+use crate::store::{Header, Kind, flag};
 
 /// The provider index of the built-in providers (registered ones are their position).
 pub(crate) const OPENAI: u32 = u32::MAX;
@@ -33,6 +33,8 @@ pub(crate) mod xflag {
     /// The call was dropped before its body ended (a failure is stored for the case the
     /// provider doesn't find the stream complete).
     pub const DROPPED: u8 = 4;
+    /// The answer was replayed from a recording (`aiobs::replay`).
+    pub const REPLAYED: u8 = 8;
 }
 
 /// What an exchange stores, borrowed from the caller's state.
@@ -159,21 +161,17 @@ pub(crate) fn materialize(
     providers: &[Arc<dyn Provider>],
 ) -> Vec<u8> {
     let mut fields = EventFields::default();
+    let mut replayed = false;
     let (name, api) = match decode(payload) {
         Some(stored) => {
-            let provider: Option<&dyn Provider> = match stored.provider {
-                OPENAI => Some(&OpenAi),
-                GEMINI => Some(&Gemini),
-                ANTHROPIC => Some(&Anthropic),
-                i => providers.get(i as usize).map(|p| &**p),
-            };
-            match provider {
+            match super::provider_at(stored.provider, providers) {
                 Some(p) => run_provider(p, &stored, &mut fields),
                 None => {
                     fields.request(&serde_json::Value::Null);
                     fields.error("aiobs: the provider of this call was removed by reset");
                 }
             }
+            replayed = stored.flags & xflag::REPLAYED != 0;
             (stored.name, stored.api)
         }
         None => {
@@ -185,7 +183,7 @@ pub(crate) fn materialize(
     let mut body = Vec::new();
     encode::put_str(&mut body, name, usize::MAX);
     encode::put_str(&mut body, api, usize::MAX);
-    let flags = fields.write_to(&mut body);
+    let flags = fields.write_to(&mut body) | if replayed { flag::REPLAYED } else { 0 };
     let header = Header {
         kind: Kind::Provider,
         flags,

@@ -20,11 +20,18 @@ pub struct EventFields {
     request: Option<Vec<u8>>,
     response: Option<Vec<u8>>,
     error: Option<String>,
+    /// Set for a replay's matching, which needs the request as a JSON value: what
+    /// [`EventFields::request`] is given is kept here, not encoded.
+    request_value: Option<Box<Option<serde_json::Value>>>,
 }
 
 impl EventFields {
     /// Sets the event's `request`.
     pub fn request(&mut self, value: &impl Serialize) {
+        if let Some(slot) = &mut self.request_value {
+            **slot = Some(serde_json::to_value(value).unwrap_or(serde_json::Value::Null));
+            return;
+        }
         let mut out = Vec::new();
         put_value(&mut out, value);
         self.request = Some(out);
@@ -45,6 +52,21 @@ impl EventFields {
     /// Whether an error was set.
     pub fn has_error(&self) -> bool {
         self.error.is_some()
+    }
+
+    /// Fields that keep the request as a JSON value (read with
+    /// [`EventFields::take_request_value`]): how a replay sees a live request as the recorder
+    /// would have written it.
+    pub(crate) fn for_request_value() -> EventFields {
+        EventFields {
+            request_value: Some(Box::new(None)),
+            ..EventFields::default()
+        }
+    }
+
+    /// The request given to fields made by [`EventFields::for_request_value`].
+    pub(crate) fn take_request_value(&mut self) -> Option<serde_json::Value> {
+        self.request_value.as_mut().and_then(|slot| slot.take())
     }
 
     /// Appends the fields as a provider record's payload continues after `provider` and

@@ -20,6 +20,7 @@ pub use anthropic::Anthropic;
 pub use fields::EventFields;
 pub(crate) use fields::put_value;
 pub use gemini::Gemini;
+pub(crate) use json::parse_body;
 pub use openai::OpenAi;
 pub use sse::SseEvent;
 pub use usage::{ReportedUsage, TokenCounts, token_counts};
@@ -231,6 +232,20 @@ pub(crate) fn find(
         .ok()
         .flatten()
     })
+}
+
+/// The provider of `index` (as [`find`] gives it): a built-in one, or a registered one by
+/// its position; `None` if it is gone (the collector was reset).
+pub(crate) fn provider_at(
+    index: u32,
+    registered: &[std::sync::Arc<dyn Provider>],
+) -> Option<&dyn Provider> {
+    match index {
+        deferred::OPENAI => Some(&OpenAi),
+        deferred::GEMINI => Some(&Gemini),
+        deferred::ANTHROPIC => Some(&Anthropic),
+        i => registered.get(i as usize).map(|p| &**p),
+    }
 }
 
 /// Splits a URL into its path and query (the part after `?`, without the fragment).
