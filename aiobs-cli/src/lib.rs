@@ -24,6 +24,7 @@ pub mod html;
 pub mod load;
 pub mod merge;
 pub mod out;
+pub mod replay;
 pub mod stats;
 pub mod validate;
 pub mod view;

@@ -91,6 +91,29 @@ enum Command {
         #[arg(long, value_name = "T")]
         title: Option<String>,
     },
+    /// Serve the LLM calls of a trace over loopback HTTP: point any client's base URL at the
+    /// printed address and it gets the recorded answers (Ctrl-C stops).
+    Replay {
+        /// The export whose LLM calls answer (this crate's or the Python SDK's).
+        file: PathBuf,
+        /// The port on 127.0.0.1 (0: a free one, printed).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// How a request finds its recorded call: `body` (same provider, API, model and
+        /// request) or `order` (the next call of the same provider, API and model).
+        #[arg(long, value_enum, default_value_t = MatchChoice::Body)]
+        match_by: MatchChoice,
+        /// On stop, exit with status 1 if recorded calls were never asked for.
+        #[arg(long)]
+        strict: bool,
+    },
+}
+
+/// `--match-by`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum MatchChoice {
+    Body,
+    Order,
 }
 
 fn main() -> ExitCode {
@@ -206,6 +229,58 @@ fn run(command: Command, out: &mut dyn Write) -> Result<ExitCode, Error> {
                 written.bytes
             )?;
         }
+        Command::Replay {
+            file,
+            port,
+            match_by,
+            strict,
+        } => return replay(&file, port, match_by, strict, out),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `aiobs replay`: serves until Ctrl-C, then says what was served.
+fn replay(
+    file: &std::path::Path,
+    port: u16,
+    match_by: MatchChoice,
+    strict: bool,
+    out: &mut dyn Write,
+) -> Result<ExitCode, Error> {
+    use aiobs::replay::{Cassette, MatchBy};
+    let by = match match_by {
+        MatchChoice::Body => MatchBy::Body,
+        MatchChoice::Order => MatchBy::Order,
+    };
+    let cassette = Cassette::load(file)
+        .map_err(|e| Error::new(e))?
+        .match_by(by);
+    let calls = cassette.len();
+    let server = aiobs_cli::replay::Server::bind(cassette, port)?;
+    let stopper = server.stopper();
+    ctrlc::set_handler(move || stopper.stop())
+        .map_err(|e| Error::new(format!("cannot handle Ctrl-C: {e}")))?;
+    writeln!(
+        out,
+        "aiobs replay: {calls} recorded LLM call(s) of {} at {}",
+        file.display(),
+        server.base_url()
+    )?;
+    writeln!(
+        out,
+        "(OpenAI SDKs: base URL {}/v1; Ctrl-C stops)",
+        server.base_url()
+    )?;
+    out.flush()?;
+    let served = server.serve(out)?;
+    writeln!(
+        out,
+        "aiobs replay: {} answered, {} refused, {} recorded call(s) never asked for",
+        served.answered, served.refused, served.unused
+    )?;
+    Ok(if strict && served.unused > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -175,6 +175,7 @@ impl HttpCall {
 
     /// The answer comes from a recording (`aiobs::replay`), not the network: the event says
     /// `"replayed": true`.
+    #[cfg(any(feature = "ureq", feature = "reqwest"))]
     pub(crate) fn replayed(&mut self) {
         self.replayed = true;
     }

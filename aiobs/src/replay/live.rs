@@ -79,6 +79,7 @@ pub(crate) fn model_of(request: &Value) -> Option<&str> {
 
 /// Whether a provider (registered, else built in) knows the endpoint of `method url`: an
 /// LLM request, which a replay answers, not the network.
+#[cfg(any(feature = "ureq", feature = "reqwest"))]
 pub(crate) fn recognises(method: &str, url: &str, registered: &[Arc<dyn Provider>]) -> bool {
     let (path, query) = split_url(url);
     let http = HttpRequest {

@@ -40,4 +40,5 @@ mod rebuild;
 pub use answer::Answer;
 pub use cassette::{Cassette, MatchBy};
 pub use error::ReplayError;
+#[cfg(any(feature = "ureq", feature = "reqwest"))]
 pub(crate) use live::recognises;
