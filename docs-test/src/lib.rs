@@ -32,6 +32,7 @@ chapters! {
     LlmCallsReqwest => "../../docs/src/llm-calls/reqwest.md",
     LlmCallsManual => "../../docs/src/llm-calls/manual.md",
     LlmCallsProviders => "../../docs/src/llm-calls/providers.md",
+    Testing => "../../docs/src/testing.md",
     Privacy => "../../docs/src/privacy.md",
     Remote => "../../docs/src/remote.md",
     Services => "../../docs/src/services.md",
