@@ -180,14 +180,16 @@ fn read_block<T>(
         let (before, read) = (block.len(), available.len());
         block.extend_from_slice(available);
         match parse(&block)? {
+            Status::Complete((length, _)) if length > MAX_HEAD => break,
             Status::Complete((length, value)) => {
                 reader.consume(length.saturating_sub(before));
                 return Ok(Some(value));
             }
-            Status::Partial if block.len() > MAX_HEAD => return Err(invalid("too large")),
+            Status::Partial if block.len() > MAX_HEAD => break,
             Status::Partial => reader.consume(read),
         }
     }
+    Err(invalid("too large"))
 }
 
 /// Reads `length` bytes, growing the buffer only as bytes arrive (a bogus length costs nothing).

@@ -320,8 +320,8 @@ fn serve(mut conn: TcpStream, shared: &Shared) -> io::Result<()> {
 }
 
 /// Answers a malformed request with a 400 and ends the connection. What the client sent
-/// after it is read and dropped for a moment first: closing with unread bytes would reset the
-/// connection, and the client could lose the 400.
+/// after it is read and dropped first (for up to a second): closing with unread bytes resets
+/// the connection, and some TCP stacks (Windows', not Linux's) then drop the 400 unread.
 fn bad_request(conn: &mut TcpStream, reader: &mut impl Read, error: &io::Error) -> io::Result<()> {
     let body = serde_json::json!({ "error": format!("bad request: {error}") }).to_string();
     let reply = Reply::Full {
