@@ -1,4 +1,6 @@
-//! HTTP/1.1 on the wire: requests read from a connection, replies written to it.
+//! HTTP/1.1 on the wire: requests read from a connection (`httparse` parses the heads, chunk
+//! sizes and trailers), replies written to it (a few formatted lines, so that a fault can stop
+//! a stream anywhere).
 
 use std::borrow::Cow;
 use std::io::{self, BufRead, Read, Write};
@@ -132,7 +134,8 @@ pub(crate) fn read_request(
 }
 
 /// Decodes a chunked body: `httparse` reads each chunk-size line (extensions ignored) and the
-/// trailer section (discarded); the chunks are read by their size.
+/// trailer section (discarded); the chunks are read by their size. (`chunked_transfer`'s
+/// `Decoder` refuses trailers, and takes a body cut mid-chunk for a complete one.)
 fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
     let mut body = Vec::new();
     loop {
