@@ -1,10 +1,14 @@
-//! HTTP/1.1 on the wire: requests read from a connection, replies written to it.
+//! HTTP/1.1 on the wire: requests read from a connection (`httparse` parses the heads, chunk
+//! sizes and trailers), replies written to it (a few formatted lines, so that a fault can stop
+//! a stream anywhere).
 
 use std::borrow::Cow;
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::thread;
 use std::time::Duration;
+
+use httparse::Status;
 
 /// One request the server received, as it came (header names keep the client's case).
 ///
@@ -64,44 +68,46 @@ impl Received {
     }
 }
 
+/// The longest request head (request line and headers), chunk-size line or trailer section
+/// read; a longer one gets a 400.
+const MAX_HEAD: usize = 64 * 1024;
+/// The most header fields a request head, or a chunked body's trailer section, may have.
+const MAX_HEADERS: usize = 128;
+
 /// Reads one request; `None` when the client closed the connection before starting one.
 /// The flag says whether the client wants the connection kept open afterwards.
+///
+/// The request line and headers are parsed by `httparse`, as are a chunked body's chunk-size
+/// lines and trailers. A malformed request is an [`io::ErrorKind::InvalidData`] error (the
+/// caller answers 400); one that ends early, [`io::ErrorKind::UnexpectedEof`].
 pub(crate) fn read_request(
     reader: &mut impl BufRead,
     writer: &mut impl Write,
 ) -> io::Result<Option<(Received, bool)>> {
-    let request_line = loop {
-        match read_line(reader)? {
-            None => return Ok(None),
-            Some(line) if line.is_empty() => continue, // RFC 9112 allows CRLFs before a request
-            Some(line) => break line,
-        }
-    };
-    let mut parts = request_line.split_whitespace();
-    let (Some(method), Some(target), version) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(invalid("malformed request line"));
-    };
-    let mut headers = Vec::new();
-    loop {
-        let line = read_line(reader)?.ok_or_else(eof)?;
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| invalid("malformed header"))?;
-        headers.push((name.trim().to_owned(), value.trim().to_owned()));
-    }
-    let (path, query) = match target.split_once('?') {
-        Some((path, query)) => (path, Some(query.to_owned())),
-        None => (target, None),
-    };
-    let mut received = Received {
-        method: method.to_owned(),
-        path: path.to_owned(),
-        query,
-        headers,
-        body: Vec::new(),
+    let head = read_block(reader, |bytes| {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut request = httparse::Request::new(&mut headers);
+        let Status::Complete(length) = request.parse(bytes).map_err(invalid)? else {
+            return Ok(Status::Partial);
+        };
+        let target = request.path.unwrap_or_default();
+        let (path, query) = match target.split_once('?') {
+            Some((path, query)) => (path, Some(query.to_owned())),
+            None => (target, None),
+        };
+        let received = Received {
+            method: request.method.unwrap_or_default().to_owned(),
+            path: path.to_owned(),
+            query,
+            headers: (request.headers.iter())
+                .map(|h| (h.name.to_owned(), text(h.value)))
+                .collect(),
+            body: Vec::new(),
+        };
+        Ok(Status::Complete((length, (received, request.version))))
+    })?;
+    let Some((mut received, version)) = head else {
+        return Ok(None);
     };
     let has = |name: &str, value: &str| {
         let header = received.header(name).unwrap_or("");
@@ -111,7 +117,7 @@ pub(crate) fn read_request(
     };
     let keep_alive = match version {
         _ if has("connection", "close") => false,
-        Some("HTTP/1.0") => has("connection", "keep-alive"),
+        Some(0) => has("connection", "keep-alive"), // HTTP/1.0
         _ => true,
     };
     if has("expect", "100-continue") {
@@ -127,22 +133,66 @@ pub(crate) fn read_request(
     Ok(Some((received, keep_alive)))
 }
 
-/// Decodes a chunked body, trailers skipped.
+/// Decodes a chunked body: `httparse` reads each chunk-size line (extensions ignored) and the
+/// trailer section (discarded); the chunks are read by their size. (`chunked_transfer`'s
+/// `Decoder` refuses trailers, and takes a body cut mid-chunk for a complete one.)
 fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
     let mut body = Vec::new();
     loop {
-        let line = read_line(reader)?.ok_or_else(eof)?;
-        let size = line.split(';').next().unwrap_or("").trim();
-        let size = u64::from_str_radix(size, 16).map_err(|_| invalid("bad chunk size"))?;
+        let size = read_block(reader, |bytes| {
+            httparse::parse_chunk_size(bytes).map_err(|_| invalid("bad chunk size"))
+        })?
+        .ok_or_else(eof)?;
         if size == 0 {
-            while !read_line(reader)?.ok_or_else(eof)?.is_empty() {}
-            return Ok(body);
+            return read_block(reader, |bytes| {
+                let mut trailers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+                Ok(
+                    match httparse::parse_headers(bytes, &mut trailers).map_err(invalid)? {
+                        Status::Complete((length, _)) => Status::Complete((length, ())),
+                        Status::Partial => Status::Partial,
+                    },
+                )
+            })?
+            .ok_or_else(eof)
+            .map(|()| body);
         }
         body.extend(read_exactly(reader, size)?);
-        if !read_line(reader)?.ok_or_else(eof)?.is_empty() {
+        if read_exactly(reader, 2)? != b"\r\n" {
             return Err(invalid("chunk data longer than its size"));
         }
     }
+}
+
+/// Reads from `reader` until `parse` finds a complete block (a request head, a chunk-size line,
+/// a trailer section) at the start of what was read, and consumes only that block. `None` when
+/// the stream ends before the first byte.
+fn read_block<T>(
+    reader: &mut impl BufRead,
+    mut parse: impl FnMut(&[u8]) -> io::Result<Status<(usize, T)>>,
+) -> io::Result<Option<T>> {
+    let mut block = Vec::new();
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return if block.is_empty() {
+                Ok(None)
+            } else {
+                Err(eof())
+            };
+        }
+        let (before, read) = (block.len(), available.len());
+        block.extend_from_slice(available);
+        match parse(&block)? {
+            Status::Complete((length, _)) if length > MAX_HEAD => break,
+            Status::Complete((length, value)) => {
+                reader.consume(length.saturating_sub(before));
+                return Ok(Some(value));
+            }
+            Status::Partial if block.len() > MAX_HEAD => break,
+            Status::Partial => reader.consume(read),
+        }
+    }
+    Err(invalid("too large"))
 }
 
 /// Reads `length` bytes, growing the buffer only as bytes arrive (a bogus length costs nothing).
@@ -155,18 +205,13 @@ fn read_exactly(reader: &mut impl BufRead, length: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// One line without its line end; `None` at end of stream.
-fn read_line(reader: &mut impl BufRead) -> io::Result<Option<String>> {
-    let mut line = Vec::new();
-    if reader.read_until(b'\n', &mut line)? == 0 {
-        return Ok(None);
-    }
-    let line = String::from_utf8_lossy(&line);
-    Ok(Some(line.trim_end_matches(['\r', '\n']).to_owned()))
+/// A header value as text, trimmed (bytes that are not UTF-8 replaced).
+fn text(value: &[u8]) -> String {
+    String::from_utf8_lossy(value).trim().to_owned()
 }
 
-fn invalid(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what)
+fn invalid(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, error)
 }
 
 fn eof() -> io::Error {

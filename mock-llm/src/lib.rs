@@ -34,6 +34,16 @@
 //! they refuse. [`MockServer::inject`] makes the next request to a path, on any route, get a
 //! [`Fault`] instead: a status, a delay, or a connection closed without an answer.
 //!
+//! On the wire, [`httparse`](https://docs.rs/httparse) parses each request's line and
+//! headers, and a chunked body's chunk sizes and trailers; a `Content-Length` body is read by
+//! length. A malformed request (or a head over 64 KiB) gets a 400 and the connection is closed;
+//! one that ends early, a closed connection. The sockets are mock-llm's own: an accept thread,
+//! a thread per connection (kept alive unless the client asks otherwise), replies written
+//! directly. It does not use `tiny_http` as `aiobs replay` does: a tiny_http handler never owns
+//! its connection, so it could not close one without answering ([`Fault::Close`]), cut a
+//! stream, send each stream event when it is due (its chunked encoder buffers 8 KiB), or shut
+//! open keep-alive connections down when the server is dropped.
+//!
 //! ```
 //! use std::io::{Read, Write};
 //! use std::net::TcpStream;

@@ -2,7 +2,7 @@
 //! routes share.
 
 use std::collections::HashMap;
-use std::io::{self, BufReader};
+use std::io::{self, BufReader, Read};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -290,7 +290,15 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
 fn serve(mut conn: TcpStream, shared: &Shared) -> io::Result<()> {
     conn.set_nodelay(true)?;
     let mut reader = BufReader::new(conn.try_clone()?);
-    while let Some((request, keep_alive)) = http::read_request(&mut reader, &mut conn)? {
+    loop {
+        let (request, keep_alive) = match http::read_request(&mut reader, &mut conn) {
+            Ok(Some(read)) => read,
+            Ok(None) => return Ok(()),
+            Err(error) if error.kind() == io::ErrorKind::InvalidData => {
+                return bad_request(&mut conn, &mut reader, &error);
+            }
+            Err(error) => return Err(error), // it ended mid-request: closed without an answer
+        };
         lock(&shared.requests).push(request.clone());
         let fault = lock(&shared.faults).take(&request.path);
         let reply = match fault {
@@ -306,10 +314,25 @@ fn serve(mut conn: TcpStream, shared: &Shared) -> io::Result<()> {
         };
         let delay = Duration::from_nanos(shared.event_delay_nanos.load(Ordering::Relaxed));
         if !http::write_reply(&mut conn, &reply, keep_alive, delay)? || !keep_alive {
-            break;
+            return Ok(());
         }
     }
-    Ok(())
+}
+
+/// Answers a malformed request with a 400 and ends the connection. What the client sent
+/// after it is read and dropped first (for up to a second): closing with unread bytes resets
+/// the connection, and some TCP stacks (Windows', not Linux's) then drop the 400 unread.
+fn bad_request(conn: &mut TcpStream, reader: &mut impl Read, error: &io::Error) -> io::Result<()> {
+    let body = serde_json::json!({ "error": format!("bad request: {error}") }).to_string();
+    let reply = Reply::Full {
+        status: 400,
+        content_type: "application/json",
+        body: body.into(),
+    };
+    http::write_reply(conn, &reply, false, Duration::ZERO)?;
+    conn.shutdown(Shutdown::Write)?;
+    conn.set_read_timeout(Some(Duration::from_secs(1)))?;
+    io::copy(&mut reader.take(1 << 20), &mut io::sink()).map(drop)
 }
 
 /// The normal answer to `request`: an aiobs route's, else an LLM route's.

@@ -247,3 +247,96 @@ fn dropping_the_server_closes_open_connections_and_the_port() {
     assert_eq!(line(&mut conn), None);
     assert!(TcpStream::connect(addr).is_err());
 }
+
+/// Writes `bytes` as they are on a new connection, ends the writing side if `end` says so,
+/// and reads whatever comes back until the server closes the connection (a timeout fails the
+/// test: the server must never leave a malformed request hanging).
+fn raw(server: &MockServer, bytes: &[u8], end: bool) -> String {
+    let mut conn = TcpStream::connect(server.addr()).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    conn.write_all(bytes).unwrap();
+    if end {
+        conn.shutdown(std::net::Shutdown::Write).unwrap();
+    }
+    let mut response = Vec::new();
+    match conn.read_to_end(&mut response) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("no answer and no close: {e}"),
+    }
+    String::from_utf8(response).unwrap()
+}
+
+#[test]
+fn malformed_requests_get_a_400_and_a_closed_connection() {
+    let server = MockServer::start().unwrap();
+    let huge_value = format!("GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n", "a".repeat(70_000));
+    let many_headers = format!("GET / HTTP/1.1\r\n{}\r\n", "X-A: 1\r\n".repeat(200));
+    let endless_head = format!("GET / HTTP/1.1\r\nX-Big: {}", "a".repeat(70_000));
+    let chunked = "POST /v1/embeddings HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let body_after_bad_head = format!(
+        "GET / HTTP/1.1\r\nBad Name: x\r\n\r\n{}",
+        "a".repeat(200_000)
+    );
+    #[rustfmt::skip]
+    let cases: [(&str, String); 13] = [
+        ("request line without a target", "GARBAGE\r\n\r\n".into()),
+        ("unknown HTTP version", "GET / HTTP/9.9\r\n\r\n".into()),
+        ("control byte in the target", "GET /a\x01b HTTP/1.1\r\n\r\n".into()),
+        ("header without a colon", "GET / HTTP/1.1\r\nno colon here\r\n\r\n".into()),
+        ("space in a header name", "GET / HTTP/1.1\r\nBad Name: x\r\n\r\n".into()),
+        ("header too large", huge_value),
+        ("a body after a bad head", body_after_bad_head),
+        ("too many headers", many_headers),
+        ("a head that never ends", endless_head),
+        ("Content-Length not a number", "POST /v1/x HTTP/1.1\r\nContent-Length: ten\r\n\r\n".into()),
+        ("chunk size not hex", format!("{chunked}zz\r\nhello\r\n0\r\n\r\n")),
+        ("chunk longer than its size", format!("{chunked}3\r\nhello\r\n0\r\n\r\n")),
+        ("bad trailer", format!("{chunked}2\r\n{{}}\r\n0\r\nno colon\r\n\r\n")),
+    ];
+    for (what, request) in cases {
+        let response = raw(&server, request.as_bytes(), false);
+        assert!(
+            response.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{what}: {response:?}"
+        );
+        assert!(response.contains("\r\nConnection: close\r\n"), "{what}");
+        assert!(response.contains(r#"{"error":"bad request: "#), "{what}");
+    }
+    assert!(server.requests().is_empty());
+    // The server goes on answering.
+    let response = send_once(&server, CHAT, r#"{"model":"m"}"#);
+    assert_eq!(response.body, fixtures::OPENAI_CHAT_COMPLETION);
+}
+
+#[test]
+fn requests_cut_short_get_a_closed_connection() {
+    let server = MockServer::start().unwrap();
+    let chunked = "POST /v1/embeddings HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let cases = [
+        "POST /v1/x HTTP/1.1\r\nContent-Length: 10\r\n".to_owned(),
+        "POST /v1/x HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}".to_owned(),
+        format!("{chunked}a\r\n{{}}"),
+        format!("{chunked}2\r\n{{}}\r\n"),
+        format!("{chunked}2\r\n{{}}\r\n0\r\n"),
+        "\r\n\r\n".to_owned(),
+    ];
+    for request in cases {
+        assert_eq!(raw(&server, request.as_bytes(), true), "", "{request:?}");
+    }
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn dropping_the_server_ends_a_request_waiting_for_its_body() {
+    let server = MockServer::start().unwrap();
+    let mut conn = connect(&server);
+    let request = "POST /v1/x HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}";
+    conn.get_mut().write_all(request.as_bytes()).unwrap();
+    conn.get_mut()
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    drop(server);
+    assert_eq!(line(&mut conn), None);
+}
