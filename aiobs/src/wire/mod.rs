@@ -20,6 +20,8 @@ pub use anthropic::Anthropic;
 pub use fields::EventFields;
 pub(crate) use fields::put_value;
 pub use gemini::Gemini;
+#[cfg(test)]
+pub(crate) use json::python_repr;
 pub use openai::OpenAi;
 pub use sse::SseEvent;
 pub use usage::{ReportedUsage, TokenCounts, token_counts};
