@@ -811,3 +811,27 @@ fn a_failed_response_and_an_error_event_are_replayed() {
     assert_eq!(again["finish_reason"], "stop");
     assert_eq!(again["stream"]["finished"], true);
 }
+
+#[test]
+fn a_python_export_s_events_replay() {
+    let export: Value =
+        serde_json::from_str(include_str!("../../../tests/fixtures/python-0.1.5.json"))
+            .expect("export");
+    let events = export["events"].as_array().expect("events");
+    assert!(!events.is_empty());
+    for e in events {
+        let event = Event {
+            request: e["request"].clone(),
+            response: e["response"].clone(),
+            error: e["error"].clone(),
+        };
+        assert_eq!(e["provider"], "openai");
+        for call in [chat(false), chat(true)] {
+            let answer = call.rebuild(&event, call.form());
+            let again = call.record_answer(&answer).response;
+            for field in ["id", "model", "usage", "text"] {
+                assert_eq!(again[field], e["response"][field], "{field}");
+            }
+        }
+    }
+}
