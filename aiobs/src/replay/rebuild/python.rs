@@ -279,6 +279,14 @@ mod tests {
         }
         let deep = "[".repeat(10_000);
         assert_eq!(to_json(&deep), None);
+        // No cut of a literal panics (multi-byte characters, escapes cut half-way).
+        let full =
+            r#"{'é': "x\\\é\u00e9\x41\101", 'n': [1.5e-05, -2, (True, None)], 'q': 'it\'s 😀'}"#;
+        assert!(to_json(full).is_some(), "{full}");
+        for (i, _) in full.char_indices() {
+            let _ = to_json(&full[..i]);
+            let _ = to_json(&full[i..]);
+        }
     }
 
     #[test]
