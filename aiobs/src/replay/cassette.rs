@@ -348,6 +348,21 @@ impl Inner {
                     if times == 1 { "" } else { "s" }
                 );
             }
+            let mut models: Vec<String> = Vec::new();
+            for c in &self.calls {
+                if c.provider == provider && c.api == api {
+                    let m = format!("{:?}", model_of(&c.request).unwrap_or(""));
+                    if !models.contains(&m) {
+                        models.push(m);
+                    }
+                }
+            }
+            if !models.is_empty() {
+                return format!(
+                    "no recorded call of this model (the file has {})",
+                    models.join(", ")
+                );
+            }
         }
         let same_api: Vec<usize> = (0..self.calls.len())
             .filter(|&i| self.calls[i].provider == provider && self.calls[i].api == api)
