@@ -252,9 +252,7 @@ fn replay(
         MatchChoice::Body => MatchBy::Body,
         MatchChoice::Order => MatchBy::Order,
     };
-    let cassette = Cassette::load(file)
-        .map_err(|e| Error::new(e))?
-        .match_by(by);
+    let cassette = Cassette::load(file).map_err(Error::new)?.match_by(by);
     let calls = cassette.len();
     let server = aiobs_cli::replay::Server::bind(cassette, port)?;
     let stopper = server.stopper();
