@@ -88,8 +88,17 @@ fn write_number(n: &serde_json::Number, out: &mut String) {
 }
 
 fn write_string(s: &str, out: &mut String) {
-    // serde_json's escaping, so that equal strings give equal text.
-    out.push_str(&Value::String(s.to_owned()).to_string());
+    // Equal strings give equal text: quoted, with `"` and `\\` escaped (control characters are
+    // kept as they are; the text is compared, never parsed).
+    out.reserve(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
 }
 
 /// Where `recorded` and `sent` first differ (in key order, depth first), as a JSON pointer
