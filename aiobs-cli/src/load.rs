@@ -192,6 +192,9 @@ pub struct ProviderEvent<'a> {
     /// The session's id.
     #[serde(borrow)]
     pub session_id: Cow<'a, str>,
+    /// The answer was replayed from a recording (`aiobs::replay`), not sent over the network.
+    #[serde(default)]
+    pub replayed: bool,
 }
 
 /// What an LLM call used: the model and the tokens, as far as the request and response say,

@@ -240,7 +240,8 @@ fn line(call: &Call<'_, '_>, prefix: &str, options: &ViewOptions) -> String {
     text
 }
 
-/// `openai chat.completions.create gpt-4o-mini 21→9 tok`.
+/// `openai chat.completions.create gpt-4o-mini 21→9 tok`, and ` (replayed)` for an answer
+/// from a recording.
 fn provider_head(p: &ProviderEvent<'_>) -> String {
     let usage = p.usage();
     let mut plain = format!("{} {}", p.provider, p.api);
@@ -255,6 +256,9 @@ fn provider_head(p: &ProviderEvent<'_>) -> String {
             n(usage.tokens_in),
             n(usage.tokens_out)
         ));
+    }
+    if p.replayed {
+        plain.push_str(" (replayed)");
     }
     plain
 }

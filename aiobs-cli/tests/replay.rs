@@ -144,3 +144,36 @@ fn bad_files_and_ports_are_one_line_errors() {
     );
     stop(child, out);
 }
+
+#[test]
+fn a_replayed_call_is_valid_and_shown_as_replayed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(python_fixture()).expect("fixture");
+    let mut trace: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    trace["events"][0]["replayed"] = true.into();
+    let node = trace["trace_tree"]
+        .as_array_mut()
+        .and_then(|roots| {
+            roots.iter_mut().find_map(|r| {
+                r["children"]
+                    .as_array_mut()?
+                    .iter_mut()
+                    .find(|c| c["event_type"] == "provider")
+            })
+        })
+        .expect("the provider node");
+    node["replayed"] = true.into();
+    let path = dir.path().join("replayed.json");
+    std::fs::write(&path, trace.to_string()).expect("write");
+
+    let run = aiobs(&["validate", arg(&path)]);
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let run = aiobs(&["view", arg(&path), "--color", "never"]);
+    assert!(
+        run.stdout
+            .contains("openai chat.completions.create gpt-4o-mini")
+            && run.stdout.contains("(replayed)"),
+        "{}",
+        run.stdout
+    );
+}
