@@ -177,3 +177,119 @@ fn a_replayed_call_is_valid_and_shown_as_replayed() {
         run.stdout
     );
 }
+
+/// A trace of four OpenAI calls as the SDKs send them (`model` and `messages` only, `stream`
+/// when streamed), their answers the mock's: a chat, a stream with usage, a tool call and a
+/// rate limit. Recorded through `HttpCall`, as a middleware records.
+fn openai_trace(dir: &std::path::Path) -> std::path::PathBuf {
+    use aiobs::providers::HttpCall;
+    use mock_llm::fixtures;
+    let obs = aiobs::Collector::new();
+    let _scope = obs.set_default();
+    obs.observe(aiobs::ObserveOptions::new()).expect("observe");
+    let url = "https://api.openai.com/v1/chat/completions";
+    let calls: [(&str, u16, &str, &str); 4] = [
+        (
+            r#"{"messages":[{"role":"user","content":"Hi"}],"model":"gpt-4o-mini"}"#,
+            200,
+            "application/json",
+            fixtures::OPENAI_CHAT_COMPLETION,
+        ),
+        (
+            r#"{"messages":[{"role":"user","content":"Stream it"}],"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true}}"#,
+            200,
+            "text/event-stream",
+            fixtures::OPENAI_CHAT_STREAM_USAGE,
+        ),
+        (
+            r#"{"messages":[{"role":"user","content":"Weather in Paris?"}],"model":"gpt-4o-mini","tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]}"#,
+            200,
+            "application/json",
+            fixtures::OPENAI_CHAT_COMPLETION_TOOLS,
+        ),
+        (
+            r#"{"messages":[{"role":"user","content":"Again"}],"model":"gpt-4o-mini"}"#,
+            429,
+            "application/json",
+            fixtures::OPENAI_ERROR_429,
+        ),
+    ];
+    for (request, status, content_type, response) in calls {
+        let mut call = HttpCall::start("POST", url, request.as_bytes()).expect("recording");
+        call.response_head(status, Some(content_type));
+        call.response_bytes(response.as_bytes());
+        call.finish();
+    }
+    obs.flush(aiobs::FlushOptions::to_path(dir.join("openai.json")))
+        .expect("flush")
+}
+
+/// The official OpenAI Python SDK, pointed at `aiobs replay`: its answers parse, its stream
+/// parses, its rate limit raises `RateLimitError`, and a request never recorded raises
+/// `NotFoundError` with the replay's reason.
+const OPENAI_PYTHON: &str = r#"
+import sys, openai
+client = openai.OpenAI(base_url=sys.argv[1] + "/v1", api_key="unused", max_retries=0)
+r = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}])
+print("chat:", r.choices[0].message.content, r.usage.total_tokens)
+s = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Stream it"}],
+                                   stream=True, stream_options={"include_usage": True})
+chunks = list(s)
+print("stream:", "".join(c.choices[0].delta.content or "" for c in chunks if c.choices), chunks[-1].usage.total_tokens)
+t = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Weather in Paris?"}],
+    tools=[{"type": "function", "function": {"name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}])
+call = t.choices[0].message.tool_calls[0]
+print("tool:", call.function.name, call.function.arguments, t.choices[0].finish_reason)
+try:
+    client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Again"}])
+except openai.RateLimitError as e:
+    print("429:", e.status_code, e.code)
+try:
+    client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Never asked"}])
+except openai.NotFoundError as e:
+    print("unmatched:", e.status_code, "closest recorded request" in str(e))
+"#;
+
+#[test]
+fn the_openai_python_sdk_is_answered_by_aiobs_replay() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trace = openai_trace(dir.path());
+    let python = aiobs_compat::python_with_package("openai", "openai==1.109.1");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aiobs"))
+        .args(["replay", arg(&trace), "--strict"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn aiobs replay");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    out.read_line(&mut first).expect("first line");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("base URL")
+        .to_owned();
+    let script = Command::new(python)
+        .args(["-c", OPENAI_PYTHON, &url])
+        .output()
+        .expect("run python");
+    let printed = String::from_utf8_lossy(&script.stdout);
+    assert!(
+        script.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&script.stderr)
+    );
+    assert_eq!(
+        printed,
+        "chat: Hello from the mock. 17\n\
+         stream: Hello from the mock. 17\n\
+         tool: get_weather {\"city\":\"Paris\"} tool_calls\n\
+         429: 429 rate_limit_exceeded\n\
+         unmatched: 404 True\n"
+    );
+    let (code, rest) = stop(child, out);
+    assert_eq!(
+        code, 0,
+        "strict, and every recorded call was asked for: {rest}"
+    );
+}
