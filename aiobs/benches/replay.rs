@@ -78,26 +78,18 @@ fn bench(c: &mut Criterion) {
     group.bench_function("parse_request", |b| {
         b.iter(|| serde_json::from_slice::<serde_json::Value>(&chat).expect("json"))
     });
-    group.bench_function("answer_chat", |b| {
-        b.iter_batched(
-            fresh,
-            |cassette| {
-                let answer = cassette.answer("POST", url, &chat);
-                (answer.expect("LLM").expect("answered"), cassette)
-            },
-            BatchSize::SmallInput,
-        )
-    });
-    group.bench_function("answer_stream", |b| {
-        b.iter_batched(
-            fresh,
-            |cassette| {
-                let answer = cassette.answer("POST", url, &stream);
-                (answer.expect("LLM").expect("answered"), cassette)
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    for (name, body) in [("answer_chat", &chat), ("answer_stream", &stream)] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                fresh,
+                |cassette| {
+                    let answer = cassette.answer("POST", url, body);
+                    (answer.expect("LLM").expect("answered"), cassette)
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
 
     let obs = Collector::new();
     let _scope = obs.set_default();
