@@ -21,6 +21,8 @@ pub use fields::EventFields;
 pub(crate) use fields::put_value;
 pub use gemini::Gemini;
 pub(crate) use json::parse_body;
+#[cfg(test)]
+pub(crate) use json::python_repr;
 pub use openai::OpenAi;
 pub use sse::SseEvent;
 pub use usage::{ReportedUsage, TokenCounts, token_counts};
