@@ -57,7 +57,7 @@ fn tree(nodes: &Value) -> Vec<Value> {
             if is_function {
                 json!({
                     "name": n["name"],
-                    "result": without_empty_annotations(&n["result"]),
+                    "result": n["result"],
                     "error": n["error"],
                     "children": tree(&n["children"]),
                 })
@@ -72,21 +72,6 @@ fn tree(nodes: &Value) -> Vec<Value> {
             }
         })
         .collect()
-}
-
-/// A result without an empty `"annotations": []`. KNOWN GAP: OpenAI (and mock-llm) send
-/// `"annotations": []` in each chat completion message, async-openai keeps it in the
-/// `ChatCompletionResponseMessage` that `call_model` returns, but the recorded event does not
-/// hold it and the rebuilt answer (aiobs/src/replay/rebuild/openai.rs) leaves it out, so the
-/// replayed `call_model` results lack it. Everything else in the results must be equal.
-fn without_empty_annotations(result: &Value) -> Value {
-    let mut result = result.clone();
-    if let Some(o) = result.as_object_mut() {
-        if o.get("annotations") == Some(&json!([])) {
-            o.remove("annotations");
-        }
-    }
-    result
 }
 
 /// Every node of a tree, depth first.

@@ -44,7 +44,13 @@ pub(super) fn chat(call: &Recorded<'_>) -> Result<Answer, String> {
     };
     match call.form {
         Form::Whole | Form::JsonArray => {
-            let mut message = json!({"role": "assistant", "content": text, "refusal": null});
+            // As OpenAI writes a message today: `annotations` (URL citations) always there.
+            let mut message = json!({
+                "role": "assistant",
+                "content": text,
+                "refusal": null,
+                "annotations": [],
+            });
             if !calls.is_empty() {
                 message["tool_calls"] = calls.iter().map(|c| tool_call(c)).collect();
             }
