@@ -44,7 +44,11 @@ fn describe(node: &TraceNode) -> String {
                 .as_deref()
                 .map(|x| format!("  ERROR {x}"))
                 .unwrap_or_default();
-            format!("[{}] {} ({:.3} ms){err}", e.provider, e.api, e.duration_ms)
+            let replayed = if event.replayed { " replayed" } else { "" };
+            format!(
+                "[{}] {} ({:.3} ms{replayed}){err}",
+                e.provider, e.api, e.duration_ms
+            )
         }
     }
 }
