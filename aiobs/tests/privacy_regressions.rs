@@ -268,7 +268,7 @@ fn late_work_of_a_dropped_tree_is_dropped_too() {
             .iter()
             .map(|e| e["name"].as_str().unwrap().to_owned()),
     );
-    ctx.in_scope(|| child()); // the detached work of the dropped tree finishes
+    ctx.in_scope(child); // the detached work of the dropped tree finishes
     for _ in 0..10 {
         let d = flush_json(&obs);
         names.extend(

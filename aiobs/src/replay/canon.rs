@@ -35,6 +35,26 @@ pub(crate) fn scrubbed(value: Value, rules: &Scrubbing) -> Value {
     }
 }
 
+/// `request` scrubbed as [`scrubbed`] does, with the parameters that say only what the API
+/// does by default dropped: `"stream": false`, at the top or among `other` (the Python SDK
+/// records it when a program passes `stream=False`; a client that leaves it out asks the same).
+pub(crate) fn comparable(request: Value, rules: &Scrubbing) -> Value {
+    let mut request = scrubbed(request, rules);
+    if let Some(map) = request.as_object_mut() {
+        drop_default_stream(map);
+        if let Some(Value::Object(other)) = map.get_mut("other") {
+            drop_default_stream(other);
+        }
+    }
+    request
+}
+
+fn drop_default_stream(map: &mut serde_json::Map<String, Value>) {
+    if map.get("stream") == Some(&Value::Bool(false)) {
+        map.remove("stream");
+    }
+}
+
 /// The text two equal requests share: keys sorted, no whitespace, a whole number written as
 /// an integer whether it was `1` or `1.0`.
 pub(crate) fn key(value: &Value) -> String {
@@ -251,6 +271,30 @@ mod tests {
         assert_eq!(first_difference(&recorded, &recorded), None);
         assert_eq!(distance(&recorded, &sent, 10), 1);
         assert_eq!(distance(&recorded, &recorded, 10), 0);
+    }
+
+    #[test]
+    fn a_stream_false_compares_as_no_stream_at_all() {
+        let rules = Scrubbing::new();
+        let python = json!({"model": "m", "other": {"stream": false, "seed": 1}});
+        let sent = json!({"model": "m", "other": {"seed": 1}});
+        assert_eq!(
+            key(&comparable(python, &rules)),
+            key(&comparable(sent.clone(), &rules))
+        );
+        let top = json!({"model": "m", "stream": false, "other": {"seed": 1}});
+        assert_eq!(
+            key(&comparable(top, &rules)),
+            key(&comparable(sent, &rules))
+        );
+        let streamed = json!({"model": "m", "other": {"stream": true, "seed": 1}});
+        assert_ne!(
+            key(&comparable(streamed, &rules)),
+            key(&comparable(
+                json!({"model": "m", "other": {"seed": 1}}),
+                &rules
+            ))
+        );
     }
 
     #[test]

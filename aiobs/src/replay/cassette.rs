@@ -121,6 +121,16 @@ impl Cassette {
     /// Loads the LLM calls of the export at `path`. A missing or unreadable file, a file that
     /// is not an export (not JSON, truncated, no `events`) or one with no LLM call is an error
     /// that names the file.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("trace.json");
+    /// # std::fs::write(&path, include_str!("../../tests/fixtures/python-0.1.5.json"))?;
+    /// let cassette = aiobs::replay::Cassette::load(&path)?;
+    /// assert_eq!((cassette.len(), cassette.remaining()), (1, 1));
+    /// assert_eq!(cassette.file(), path.display().to_string());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Cassette, ReplayError> {
         let path = path.as_ref();
         let file = path.display().to_string();
@@ -162,7 +172,7 @@ impl Cassette {
             .map(|e| Recorded {
                 provider: e.provider,
                 api: e.api,
-                request: canon::scrubbed(e.request, &rules),
+                request: canon::comparable(e.request, &rules),
                 response: e.response,
                 error: e.error,
             })
@@ -203,6 +213,15 @@ impl Cassette {
     /// Makes the cassette strict: when its last clone is dropped (the middleware holding it,
     /// at the end of a test) with recorded calls never asked for, it panics with the list, so
     /// the test fails. For a check without a panic, call [`Cassette::verify`].
+    ///
+    /// ```should_panic
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("trace.json");
+    /// # std::fs::write(&path, include_str!("../../tests/fixtures/python-0.1.5.json"))?;
+    /// let cassette = aiobs::replay::Cassette::load(&path)?.strict();
+    /// drop(cassette); // panics: "strict cassette: …: 1 recorded call was never replayed: …"
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn strict(self) -> Cassette {
         lock(&self.inner.state).strict = true;
         self
@@ -230,6 +249,16 @@ impl Cassette {
 
     /// `Ok` if every recorded call was answered; else [`ReplayError::Unused`] listing those
     /// that were not.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("trace.json");
+    /// # std::fs::write(&path, include_str!("../../tests/fixtures/python-0.1.5.json"))?;
+    /// let cassette = aiobs::replay::Cassette::load(&path)?;
+    /// let err = cassette.verify().unwrap_err();
+    /// assert!(err.to_string().ends_with("call 1 (openai chat.completions.create, model \"gpt-4o-mini\")"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn verify(&self) -> Result<(), ReplayError> {
         self.inner.verify()
     }
@@ -259,7 +288,7 @@ impl Cassette {
 
     fn answer_live(&self, live: Live) -> Result<Answer, ReplayError> {
         let inner = &*self.inner;
-        let request = canon::scrubbed(live.request, &Scrubbing::new());
+        let request = canon::comparable(live.request, &Scrubbing::new());
         let model = model_of(&request).map(str::to_owned);
         let index = {
             let mut state = lock(&inner.state);
