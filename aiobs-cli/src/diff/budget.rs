@@ -278,7 +278,7 @@ fn describe(name: &str, f: &Figure, usd: bool) -> String {
     let mut text = format!("{name}: {} → {}", show(f.base, usd), show(f.new, usd));
     if let (Some(b), Some(n)) = (f.base, f.new) {
         let p = pct(b, n);
-        if p.is_finite() {
+        if p.is_finite() && n != b {
             text.push_str(&format!(" ({p:+.1}%)"));
         }
         if f.within_noise && n != b {
