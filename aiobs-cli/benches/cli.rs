@@ -1,5 +1,6 @@
-//! `view`, `stats` and `validate` on a 100,000-event file written by the runtime: in process
-//! (criterion) and as the `aiobs` binary (wall time, and peak resident memory from `wait4`).
+//! `view`, `stats` and `validate` on a 100,000-event file written by the runtime, and `diff`
+//! of two such files beside `stats` of each: in process (criterion) and as the `aiobs` binary
+//! (wall time, and peak resident memory from `wait4`).
 //!
 //! ```sh
 //! cargo bench -p aiobs-cli --bench cli
@@ -21,29 +22,42 @@ use aiobs_cli::view::ViewOptions;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn big_file() -> PathBuf {
+    big_file_named("big-100k.json")
+}
+
+/// A 100,000-event file written once by the runtime, under `target/aiobs-cli-bench`.
+fn big_file_named(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/aiobs-cli-bench");
     std::fs::create_dir_all(&dir).expect("bench directory");
-    let path = dir.join("big-100k.json");
+    let path = dir.join(name);
     if !path.exists() {
         common::big_trace(&path, 100_000 / 9 + 1);
     }
     path
 }
 
-fn report_processes(path: &Path) {
+fn report_processes(path: &Path, other: &Path) {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let p = path.to_str().expect("utf-8 path");
+    let o = other.to_str().expect("utf-8 path");
     eprintln!(
         "file: {} ({:.1} MB, 100,008 events)",
         path.display(),
         size as f64 / 1e6
     );
-    for args in [["view", p], ["stats", p], ["validate", p]] {
+    let runs: [&[&str]; 5] = [
+        &["view", p],
+        &["stats", p],
+        &["validate", p],
+        &["stats", o],
+        &["diff", p, o],
+    ];
+    for args in runs {
         let mut times = Vec::new();
         let mut cpus = Vec::new();
         let mut peak = 0;
         for _ in 0..7 {
-            let (t, cpu, rss) = common::run_measured(&args);
+            let (t, cpu, rss) = common::run_measured(args);
             times.push(t);
             cpus.push(cpu);
             peak = peak.max(rss);
@@ -71,7 +85,8 @@ fn report_processes(path: &Path) {
 
 fn benches(c: &mut Criterion) {
     let path = big_file();
-    report_processes(&path);
+    let other = big_file_named("big-100k-b.json");
+    report_processes(&path, &other);
     let mut g = c.benchmark_group("100k events");
     g.sample_size(10);
     g.bench_function("read + parse", |b| {
@@ -109,6 +124,33 @@ fn benches(c: &mut Criterion) {
             b.iter(|| common::run_measured(&[sub, p]).0)
         });
     }
+    g.finish();
+
+    // `diff` of two runs of one program, beside `stats` of each of the same two files.
+    let mut g = c.benchmark_group("100k events, two files");
+    g.sample_size(10);
+    g.bench_function("stats of both (in process)", |b| {
+        b.iter(|| {
+            [&path, &other].map(|p| {
+                let file = ExportFile::read(p).expect("read");
+                aiobs_cli::stats::rows(&file.parse().expect("parse")).len()
+            })
+        })
+    });
+    let options = aiobs_cli::diff::DiffOptions::new().expect("prices");
+    g.bench_function("diff (in process)", |b| {
+        b.iter(|| {
+            let base = aiobs_cli::diff::side::Side::read(&path).expect("base");
+            let new = aiobs_cli::diff::side::Side::read(&other).expect("new");
+            let report = aiobs_cli::diff::compare_sides(&base, &new, &options).expect("diff");
+            aiobs_cli::diff::report::write_text(&report, Style::new(false), &mut sink())
+                .expect("report");
+        })
+    });
+    let o = other.to_str().expect("utf-8 path");
+    g.bench_function("aiobs diff (process)", |b| {
+        b.iter(|| common::run_measured(&["diff", p, o]).0)
+    });
     g.finish();
 }
 

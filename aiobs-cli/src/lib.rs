@@ -1,6 +1,6 @@
 //! The `aiobs` command as a library: reading aiobs JSON exports (written by the Rust runtime
-//! or by the Python SDK aiobs 0.1.5) and the subcommands that show, summarise, check and join
-//! them, and write a trace as a self-contained HTML timeline. `main.rs` only parses arguments and calls these modules.
+//! or by the Python SDK aiobs 0.1.5) and the subcommands that show, summarise, check, compare and
+//! join them, and write a trace as a self-contained HTML timeline. `main.rs` only parses arguments and calls these modules.
 //!
 //! Reading is lean: a file is read once into memory and parsed into structs that borrow from
 //! it (arguments, results, requests and responses stay raw JSON text until shown), so a file
@@ -19,6 +19,7 @@
 
 pub mod atomic;
 pub mod calls;
+pub mod diff;
 pub mod error;
 pub mod html;
 pub mod load;

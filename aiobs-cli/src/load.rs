@@ -38,6 +38,19 @@ impl ExportFile {
         })
     }
 
+    /// An export already in memory (several files joined, say), named `path` in errors.
+    ///
+    /// ```
+    /// use aiobs_cli::load::ExportFile;
+    /// let text = r#"{"sessions": [], "events": [], "generated_at": 0.0, "version": 1}"#;
+    /// let file = ExportFile::from_bytes("joined".into(), text.as_bytes().to_vec());
+    /// assert_eq!(file.parse()?.events.len(), 0);
+    /// # Ok::<(), aiobs_cli::Error>(())
+    /// ```
+    pub fn from_bytes(path: PathBuf, bytes: Vec<u8>) -> ExportFile {
+        ExportFile { path, bytes }
+    }
+
     /// The file's path, as given.
     pub fn path(&self) -> &Path {
         &self.path

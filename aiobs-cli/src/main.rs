@@ -91,6 +91,36 @@ enum Command {
         #[arg(long, value_name = "T")]
         title: Option<String>,
     },
+    /// Compare two traces of one program: calls per path, tokens and cost per model, the
+    /// tools the models asked for; exit status 1 when a `--fail-on` budget is exceeded, 2 on
+    /// bad input.
+    Diff {
+        /// The baseline: an export, or a directory of one session's numbered files.
+        base: PathBuf,
+        /// The candidate, the same way.
+        new: PathBuf,
+        /// Write JSON instead of a report.
+        #[arg(long)]
+        json: bool,
+        /// Exit with status 1 when this is exceeded (repeatable): `cost>+10%`,
+        /// `tokens>+5000`, `llm_calls>+1`, `errors>0`, `p95:PATH>+20%`, `tools_changed`.
+        #[arg(long, value_name = "EXPR")]
+        fail_on: Vec<aiobs_cli::diff::budget::Budget>,
+        /// A duration change under this per cent of the base is noise.
+        #[arg(long, value_name = "PCT", default_value_t = aiobs_cli::diff::compare::Noise::default().pct,
+              value_parser = non_negative)]
+        min_change: f64,
+        /// A duration change under this many milliseconds is noise.
+        #[arg(long, value_name = "MS", default_value_t = aiobs_cli::diff::compare::Noise::default().ms,
+              value_parser = non_negative)]
+        min_change_ms: f64,
+        /// A price file (as for `html --prices`) adding to or replacing the built-in table.
+        #[arg(long, value_name = "FILE")]
+        prices: Option<PathBuf>,
+        /// When to colour the report (NO_COLOR turns `auto` off).
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
     /// Serve the LLM calls of a trace over loopback HTTP: point any client's base URL at the
     /// printed address and it gets the recorded answers (Ctrl-C stops).
     Replay {
@@ -109,6 +139,14 @@ enum Command {
     },
 }
 
+/// A number of 0 or more (`--min-change`, `--min-change-ms`); `25%` reads as 25.
+fn non_negative(text: &str) -> Result<f64, String> {
+    match text.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
+        _ => Err(format!("{text:?} is not a number of 0 or more")),
+    }
+}
+
 /// `--match-by`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum MatchChoice {
@@ -120,6 +158,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    // `diff` exits as diff(1) does: 0 the same (within budgets), 1 a budget exceeded, 2 trouble.
+    let trouble = if matches!(cli.command, Command::Diff { .. }) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
+    };
     let result = run(cli.command, &mut out).and_then(|code| {
         out.flush()?;
         Ok(code)
@@ -131,7 +175,7 @@ fn main() -> ExitCode {
         Err(e) => {
             drop(out);
             let _ = writeln!(std::io::stderr(), "aiobs: {e}");
-            ExitCode::FAILURE
+            trouble
         }
     }
 }
@@ -235,6 +279,50 @@ fn run(command: Command, out: &mut dyn Write) -> Result<ExitCode, Error> {
             match_by,
             strict,
         } => return replay(&file, port, match_by, strict, out),
+        Command::Diff {
+            base,
+            new,
+            json,
+            fail_on,
+            min_change,
+            min_change_ms,
+            prices,
+            color,
+        } => {
+            use aiobs_cli::diff::{DiffOptions, compare::Noise, side::Side};
+            let options = DiffOptions {
+                noise: Noise {
+                    pct: min_change,
+                    ms: min_change_ms,
+                },
+                prices: match prices {
+                    Some(path) => aiobs_cli::html::prices::Prices::builtin_extended_by(&path)?,
+                    None => aiobs_cli::html::prices::Prices::builtin()?,
+                },
+                budgets: fail_on,
+            };
+            let base = Side::read(&base)?;
+            let new = Side::read(&new)?;
+            let report = aiobs_cli::diff::compare_sides(&base, &new, &options)?;
+            if json {
+                aiobs_cli::diff::report::write_json(&report, out)?;
+            } else {
+                aiobs_cli::diff::report::write_text(&report, Style::new(color.enabled()), out)?;
+            }
+            let mut exceeded = false;
+            for v in report.exceeded() {
+                exceeded = true;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "aiobs diff: budget exceeded: {} ({})",
+                    v.budget,
+                    v.detail
+                );
+            }
+            if exceeded {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

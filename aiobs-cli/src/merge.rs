@@ -64,7 +64,12 @@ fn one() -> u64 {
 }
 
 fn read_part(path: &Path) -> Result<ObservabilityExport, Error> {
-    let file = ExportFile::read(path)?;
+    part_of(&ExportFile::read(path)?)
+}
+
+/// The export in `file`, owned, without its tree.
+fn part_of(file: &ExportFile) -> Result<ObservabilityExport, Error> {
+    let path = file.path();
     let part: Part = serde_json::from_slice(file.bytes()).map_err(|e| Error::json(path, &e))?;
     if part.version != 1 {
         return Err(Error::in_file(
@@ -105,6 +110,26 @@ pub fn merge_files(inputs: &[PathBuf], out: &Path) -> Result<Merged, Error> {
     };
     write_export(&merged, out)?;
     Ok(summary)
+}
+
+/// Joins `files` (already read, in the order given) as [`merge_files`] joins them, in memory:
+/// the joined export's JSON, without a tree (readers rebuild it from `parent_span_id`).
+///
+/// ```no_run
+/// use aiobs_cli::load::ExportFile;
+/// let files = [ExportFile::read("s-1.json".as_ref())?, ExportFile::read("s-2.json".as_ref())?];
+/// let joined = aiobs_cli::merge::join_in_memory(&files)?;
+/// let file = ExportFile::from_bytes("s-*.json".into(), joined);
+/// println!("{} events", file.parse()?.function_events.len());
+/// # Ok::<(), aiobs_cli::Error>(())
+/// ```
+pub fn join_in_memory(files: &[ExportFile]) -> Result<Vec<u8>, Error> {
+    let mut parts = Vec::with_capacity(files.len());
+    for file in files {
+        parts.push(part_of(file)?);
+    }
+    let joined = aiobs::merge_exports(parts, false);
+    serde_json::to_vec(&joined).map_err(|e| Error::new(format!("cannot join the files: {e}")))
 }
 
 /// Writes `export` as JSON to `out`, atomically. Serializing nests as deep as the tree, so it

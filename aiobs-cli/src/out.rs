@@ -86,6 +86,14 @@ impl Style {
     pub fn dim(&self, text: &str) -> String {
         self.wrap("2", text)
     }
+    /// What is new, or better.
+    pub fn good(&self, text: &str) -> String {
+        self.wrap("32", text)
+    }
+    /// What changed.
+    pub fn changed(&self, text: &str) -> String {
+        self.wrap("33", text)
+    }
 }
 
 /// `text` cut to at most `max` characters, ending in `…` when cut.
