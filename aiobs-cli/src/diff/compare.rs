@@ -55,7 +55,21 @@ impl Count {
 }
 
 fn pct(base: f64, change: f64) -> Option<f64> {
-    (base != 0.0).then(|| change / base * 100.0)
+    (base != 0.0).then(|| tidy(change / base * 100.0))
+}
+
+/// `v` to 12 significant digits: `0.42`, not `0.42000000000000004`, once subtracted or
+/// divided, so that the report and `--json` show the figures the files hold.
+///
+/// ```
+/// assert_eq!(aiobs_cli::diff::compare::tidy(0.1 + 0.2), 0.3);
+/// assert_eq!(aiobs_cli::diff::compare::tidy(8.609999999999998e-05), 8.61e-05);
+/// ```
+pub fn tidy(v: f64) -> f64 {
+    if !v.is_finite() || v == 0.0 {
+        return v;
+    }
+    format!("{v:.11e}").parse().unwrap_or(v)
 }
 
 /// An amount (USD, milliseconds) in both sides; none where a side has none.
@@ -79,7 +93,8 @@ impl Amount {
     /// assert_eq!((a.change, a.change_pct), (Some(1.0), Some(50.0)));
     /// ```
     pub fn of(base: Option<f64>, new: Option<f64>) -> Amount {
-        let change = base.zip(new).map(|(b, n)| n - b);
+        let (base, new) = (base.map(tidy), new.map(tidy));
+        let change = base.zip(new).map(|(b, n)| tidy(n - b));
         Amount {
             base,
             new,
