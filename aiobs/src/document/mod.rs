@@ -1,7 +1,10 @@
 //! The document a flush hands to its destination: [`ExportDocument`], its sessions and events
 //! (records still in the logs) and its trace tree. Its JSON writer is [`write`], one layer
-//! above it; [`render`] turns captured values into JSON for that writer.
+//! above it; [`render`] turns captured values into JSON for that writer; [`parallel`] runs
+//! that writer on several threads for a large document, and holds the document's public ways
+//! out (`write_json`, `to_json_vec`, `to_model`).
 
+pub(crate) mod parallel;
 pub(crate) mod render;
 pub(crate) mod write;
 

@@ -11,41 +11,8 @@ use crate::capture::tag;
 use crate::capture::walk::value_end;
 use crate::clock;
 use crate::id;
-use crate::model::ObservabilityExport;
 use crate::scrub::{REDACTED, Scrubbing};
 use crate::store::{FnMeta, Header, Kind, flag};
-
-/// The ways out of a document: its JSON, streamed or in memory, and the typed model.
-impl ExportDocument<'_> {
-    /// Streams the document as JSON (the aiobs 0.1.5 format) into `out`.
-    pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
-        write_document(self, out)
-    }
-
-    /// The document as JSON bytes.
-    pub fn to_json_vec(&self) -> io::Result<Vec<u8>> {
-        let mut out = Vec::new();
-        write_document(self, &mut out)?;
-        Ok(out)
-    }
-
-    /// The document as the typed model (built through JSON; for exporters that want types).
-    /// Trees deeper than serde_json's nesting limit (128) fail here; stream with
-    /// [`write_json`](Self::write_json) instead.
-    pub fn to_model(&self) -> io::Result<ObservabilityExport> {
-        let bytes = self.to_json_vec()?;
-        serde_json::from_slice(&bytes).map_err(io::Error::other)
-    }
-
-    /// The typed model without `trace_tree` (and `enh_prompt_traces`): the flat events, which
-    /// parse at any tree depth.
-    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
-    pub(crate) fn to_flat_model(&self) -> io::Result<ObservabilityExport> {
-        let mut bytes = Vec::new();
-        write_document_with(self, &mut bytes, false)?;
-        serde_json::from_slice(&bytes).map_err(io::Error::other)
-    }
-}
 
 /// What is the same for every call of one function (and `Self` type), rendered once a flush.
 struct FnText {
@@ -359,19 +326,8 @@ fn write_times<W: Write + ?Sized>(item: &Item, h: &Header, w: &mut W) -> io::Res
     }
 }
 
-/// Writes the whole export document.
-pub(crate) fn write_document<W: Write + ?Sized>(doc: &ExportDocument, w: &mut W) -> io::Result<()> {
-    write_document_with(doc, w, true)
-}
-
-/// Writes the document; without `with_tree`, `trace_tree` and `enh_prompt_traces` are null
-/// whatever the document holds (for readers that want the flat events at any depth).
-pub(crate) fn write_document_with<W: Write + ?Sized>(
-    doc: &ExportDocument,
-    w: &mut W,
-    with_tree: bool,
-) -> io::Result<()> {
-    let mut cache = Cache::new(doc.scrubbing.clone());
+/// `{"sessions":[…` up to the last session: what comes before the events.
+pub(crate) fn write_head<W: Write + ?Sized>(doc: &ExportDocument, w: &mut W) -> io::Result<()> {
     w.write_all(br#"{"sessions":["#)?;
     for (i, s) in doc.sessions.iter().enumerate() {
         if i > 0 {
@@ -380,6 +336,45 @@ pub(crate) fn write_document_with<W: Write + ?Sized>(
         // Labels were scrubbed when the document was made.
         serde_json::to_writer(&mut *w, s).map_err(io::Error::other)?;
     }
+    Ok(())
+}
+
+/// `,"enh_prompt_traces":…,"generated_at":…,"version":1}`: what comes after the tree.
+pub(crate) fn write_tail<W: Write + ?Sized>(
+    doc: &ExportDocument,
+    w: &mut W,
+    with_tree: bool,
+) -> io::Result<()> {
+    w.write_all(br#","enh_prompt_traces":"#)?;
+    let enh = if with_tree {
+        doc.enh_prompt_order()
+    } else {
+        Vec::new()
+    };
+    if enh.is_empty() {
+        w.write_all(b"null")?;
+    } else {
+        w.write_all(b"[")?;
+        for (i, id) in enh.iter().enumerate() {
+            write_uuid_field(w, if i == 0 { b"" } else { b"," }, *id)?;
+        }
+        w.write_all(b"]")?;
+    }
+    w.write_all(br#","generated_at":"#)?;
+    write_f64(w, doc.generated_at)?;
+    w.write_all(br#","version":1}"#)
+}
+
+/// Writes the document on one thread; without `with_tree`, `trace_tree` and
+/// `enh_prompt_traces` are null whatever the document holds (for readers that want the flat
+/// events at any depth).
+pub(crate) fn write_document_with<W: Write + ?Sized>(
+    doc: &ExportDocument,
+    w: &mut W,
+    with_tree: bool,
+) -> io::Result<()> {
+    let mut cache = Cache::new(doc.scrubbing.clone());
+    write_head(doc, w)?;
     for (key, kind) in [
         (&br#"],"events":["#[..], Kind::Provider),
         (br#"],"function_events":["#, Kind::Function),
@@ -400,24 +395,7 @@ pub(crate) fn write_document_with<W: Write + ?Sized>(
         None => w.write_all(b"null")?,
         Some(tree) => write_tree(doc, tree, &mut cache, w)?,
     }
-    w.write_all(br#","enh_prompt_traces":"#)?;
-    let enh = if with_tree {
-        doc.enh_prompt_order()
-    } else {
-        Vec::new()
-    };
-    if enh.is_empty() {
-        w.write_all(b"null")?;
-    } else {
-        w.write_all(b"[")?;
-        for (i, id) in enh.iter().enumerate() {
-            write_uuid_field(w, if i == 0 { b"" } else { b"," }, *id)?;
-        }
-        w.write_all(b"]")?;
-    }
-    w.write_all(br#","generated_at":"#)?;
-    write_f64(w, doc.generated_at)?;
-    w.write_all(br#","version":1}"#)
+    write_tail(doc, w, with_tree)
 }
 
 /// Writes `trace_tree` with an explicit stack: any depth.

@@ -68,7 +68,7 @@ pub(crate) struct Log {
     /// Cleared when the owning thread exits.
     owner_alive: AtomicBool,
     /// Flushed segments kept for the writer to reuse: fresh pages cost a page fault each.
-    spare: Mutex<Vec<SparePtr>>,
+    spare: Mutex<Spares>,
     /// Event permits taken from the budget and not yet spent: stored by the owner only (read
     /// by others for [`Log::unspent`]).
     permits: AtomicU64,
@@ -78,12 +78,37 @@ pub(crate) struct Log {
     dropped_session: AtomicU32,
 }
 
-/// Segments kept for reuse per log (4 MiB).
+/// Segments a log keeps for reuse at least (4 MiB).
 const SPARE_SEGMENTS: usize = 16;
 
 struct SparePtr(*mut Segment);
 // SAFETY: a spare segment is owned by the spare list alone.
 unsafe impl Send for SparePtr {}
+
+/// Flushed segments kept for the writer, as many as it has recently filled between two
+/// flushes: a thread under steady load then records into memory it already has, and never
+/// goes back to the allocator (and the kernel: page faults, unmapping, TLB shootdowns) for it.
+#[derive(Default)]
+struct Spares {
+    list: Vec<SparePtr>,
+    /// How many to keep: the most filled between two flushes, decaying by an eighth a flush
+    /// after a burst; at least [`SPARE_SEGMENTS`].
+    keep: usize,
+}
+
+impl Spares {
+    /// Keeps what the writer filled since the last flush, `filled` segments, and frees the
+    /// spares above the new target.
+    fn settle(&mut self, filled: usize) {
+        self.keep = filled.max(self.keep - self.keep / 8).max(SPARE_SEGMENTS);
+        while self.list.len() > self.keep {
+            if let Some(SparePtr(seg)) = self.list.pop() {
+                // SAFETY: spare segments are in no chain and used by no one.
+                unsafe { Segment::free(seg) };
+            }
+        }
+    }
+}
 
 struct ReadPosition {
     head: *mut Segment,
@@ -120,7 +145,7 @@ impl Log {
                 offset: 0,
             }),
             owner_alive: AtomicBool::new(true),
-            spare: Mutex::new(Vec::new()),
+            spare: Mutex::new(Spares::default()),
             permits: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             dropped_session: AtomicU32::new(0),
@@ -210,7 +235,7 @@ impl Log {
             return None;
         }
         let spare = if size <= SEGMENT_BYTES {
-            lock(&self.spare).pop()
+            lock(&self.spare).list.pop()
         } else {
             None
         };
@@ -283,6 +308,8 @@ impl Log {
     /// their events and bytes back to `budget`.
     pub(crate) fn commit(&self, mark: Mark, budget: &Budget) {
         let mut pos = lock(&self.reader);
+        let mut spare = lock(&self.spare);
+        let mut filled = 0;
         while pos.head != mark.seg {
             let old = pos.head;
             // SAFETY: `old` precedes `mark.seg` in the chain, so its successor is linked, the
@@ -290,16 +317,18 @@ impl Log {
             unsafe {
                 pos.head = (*old).next.load(Ordering::Acquire);
                 budget.give_bytes((*old).capacity as u64);
-                let mut spare = lock(&self.spare);
-                if (*old).capacity == SEGMENT_BYTES && spare.len() < SPARE_SEGMENTS {
+                if (*old).capacity == SEGMENT_BYTES {
                     (*old).len.store(0, Ordering::Relaxed);
                     (*old).next.store(ptr::null_mut(), Ordering::Relaxed);
-                    spare.push(SparePtr(old));
+                    spare.list.push(SparePtr(old));
+                    filled += 1;
                 } else {
                     Segment::free(old);
                 }
             }
         }
+        spare.settle(filled);
+        drop(spare);
         pos.offset = mark.offset;
         budget.give_events(mark.records);
         if mark.dropped > 0 {
@@ -348,7 +377,7 @@ impl Log {
 impl Drop for Log {
     fn drop(&mut self) {
         let spare = self.spare.get_mut().unwrap_or_else(|e| e.into_inner());
-        for SparePtr(seg) in spare.drain(..) {
+        for SparePtr(seg) in spare.list.drain(..) {
             // SAFETY: spare segments are in no chain and used by no one.
             unsafe { Segment::free(seg) };
         }

@@ -1,0 +1,290 @@
+//! How recording scales with threads, how a flush compares with writing its own bytes, and
+//! memory per stored event: the figures of `docs/src/performance.md` ("Threads and flush").
+//!
+//! ```sh
+//! cargo bench -p aiobs --bench scaling                 # everything (about a minute)
+//! cargo bench -p aiobs --bench scaling -- threads      # one part: threads, flush or memory
+//! ```
+//!
+//! - **threads**: `#[observe] fn add(a, b)` recorded N times in one session, by one thread or
+//!   by two threads doing half each. Each is a steady service of its own: a collector whose
+//!   workers live across rounds, each round ending with a flush (untimed, to an exporter that
+//!   writes nothing). The two services' rounds alternate; medians of 9.
+//! - **flush**: 200,000 recorded `add` events flushed to a new file with the trace tree,
+//!   against the floor: the same bytes written to a new file through a 1 MiB buffer, in
+//!   the same round. Medians of 9; the extra peak resident memory of one flush.
+//! - **memory**: resident memory per stored event at 1,000,000 events, in a fresh process (this
+//!   binary run again).
+
+use std::hint::black_box;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use aiobs::exporters::CustomExporter;
+use aiobs::{Collector, ExportResult, FlushOptions, ObserveOptions, observe};
+
+#[observe]
+fn add(a: u64, b: u64) -> u64 {
+    a + b
+}
+
+fn record(n: u64) {
+    for i in 0..n {
+        black_box(add(black_box(1), black_box(2 + (i & 1))));
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Flushes everything to an exporter that writes nothing: the logs are emptied as by a real
+/// flush, without the cost of one.
+fn discard(obs: &Collector) {
+    let nothing = CustomExporter::new("discard", |doc| {
+        if std::env::var_os("AIOBS_SCALING_DEBUG").is_some() {
+            eprintln!("discard: {} events", doc.event_count());
+        }
+        Ok(ExportResult::default())
+    });
+    obs.flush_to(&nothing, false).expect("flush to nothing");
+}
+
+/// Two recording threads that live across rounds.
+struct Workers {
+    share: Arc<[AtomicU64; 2]>,
+    /// When each worker began and ended its part of the round: the workers time themselves,
+    /// as the main thread may not run again until they block (two cores, two workers).
+    times: Arc<Mutex<Vec<(Instant, Instant)>>>,
+    start: Arc<Barrier>,
+    done: Arc<Barrier>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+const STOP: u64 = u64::MAX;
+
+impl Workers {
+    fn new(obs: &Collector) -> Workers {
+        let share = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+        let start = Arc::new(Barrier::new(3));
+        let done = Arc::new(Barrier::new(3));
+        let times = Arc::new(Mutex::new(Vec::new()));
+        let threads = (0..2)
+            .map(|k| {
+                let (obs, share, times) = (obs.clone(), share.clone(), times.clone());
+                let (start, done) = (start.clone(), done.clone());
+                std::thread::spawn(move || {
+                    let _scope = obs.set_default();
+                    loop {
+                        start.wait();
+                        let n = share[k].load(Ordering::Acquire);
+                        if n == STOP {
+                            return;
+                        }
+                        if n > 0 {
+                            let began = Instant::now();
+                            record(n);
+                            let ended = Instant::now();
+                            times.lock().expect("times").push((began, ended));
+                        }
+                        done.wait();
+                    }
+                })
+            })
+            .collect();
+        Workers {
+            share,
+            times,
+            start,
+            done,
+            threads,
+        }
+    }
+
+    /// Worker 0 records `a` events and worker 1 `b`, at once; the time until both are done.
+    fn run(&self, a: u64, b: u64) -> Duration {
+        self.share[0].store(a, Ordering::Release);
+        self.share[1].store(b, Ordering::Release);
+        self.start.wait();
+        self.done.wait();
+        let times = std::mem::take(&mut *self.times.lock().expect("times"));
+        let began = times.iter().map(|t| t.0).min().expect("a worker ran");
+        let ended = times.iter().map(|t| t.1).max().expect("a worker ran");
+        ended - began
+    }
+
+    fn stop(self) {
+        self.share[0].store(STOP, Ordering::Release);
+        self.share[1].store(STOP, Ordering::Release);
+        self.start.wait();
+        for t in self.threads {
+            t.join().expect("worker");
+        }
+    }
+}
+
+/// A steady service of `threads` recording threads: its own collector and workers.
+struct Service {
+    obs: Collector,
+    workers: Workers,
+}
+
+impl Service {
+    fn new() -> Service {
+        let obs = Collector::new();
+        obs.observe(ObserveOptions::new().session_name("scaling"))
+            .expect("observe");
+        let workers = Workers::new(&obs);
+        Service { obs, workers }
+    }
+
+    /// Records `a` events on one worker and `b` on the other, then flushes (untimed).
+    fn round(&self, a: u64, b: u64) -> Duration {
+        let took = self.workers.run(a, b);
+        discard(&self.obs);
+        took
+    }
+}
+
+fn threads() {
+    const ROUNDS: usize = 9;
+    println!("threads: `add` recorded in one session, 1 thread vs 2 threads doing half each");
+    println!("| events | 1 thread | 2 threads | speed-up |");
+    println!("|---:|---:|---:|---:|");
+    for n in [20_000u64, 100_000, 400_000, 2_000_000] {
+        // Two services, one recording on one thread and one on two, each in the state its
+        // own last round left it; their rounds alternate.
+        let (one_thread, two_threads) = (Service::new(), Service::new());
+        one_thread.round(n, 0);
+        two_threads.round(n / 2, n - n / 2);
+        let (mut one, mut two) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            one.push(one_thread.round(n, 0));
+            two.push(two_threads.round(n / 2, n - n / 2));
+        }
+        one_thread.workers.stop();
+        two_threads.workers.stop();
+        let (one, two) = (median(one), median(two));
+        println!(
+            "| {n} | {:.2} ms | {:.2} ms | {:.2}x |",
+            ms(one),
+            ms(two),
+            one.as_secs_f64() / two.as_secs_f64()
+        );
+    }
+}
+
+/// `VmRSS` or `VmHWM` of this process, in bytes.
+fn proc_status(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+fn flush() {
+    const ROUNDS: usize = 9;
+    const EVENTS: u64 = 200_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let obs = Collector::new();
+    let _scope = obs.set_default();
+    obs.observe(ObserveOptions::new().session_name("flush"))
+        .expect("observe");
+    record(EVENTS);
+    obs.flush(FlushOptions::to_path(dir.path().join("warm.json")))
+        .expect("flush");
+    let (mut flushes, mut floors) = (Vec::new(), Vec::new());
+    let mut size = 0;
+    let mut peak = 0;
+    for round in 0..ROUNDS {
+        record(EVENTS); // untimed
+        let stored = proc_status("VmRSS:").unwrap_or(0);
+        let _ = std::fs::write("/proc/self/clear_refs", "5"); // resets VmHWM
+        let path = dir.path().join(format!("flush-{round}.json"));
+        let t = Instant::now();
+        obs.flush(FlushOptions::to_path(&path)).expect("flush");
+        flushes.push(t.elapsed());
+        peak = peak.max(proc_status("VmHWM:").unwrap_or(0).saturating_sub(stored));
+
+        let bytes = std::fs::read(&path).expect("read back");
+        size = bytes.len();
+        std::fs::remove_file(&path).expect("remove");
+        let copy = dir.path().join(format!("floor-{round}.json"));
+        let t = Instant::now();
+        let mut out =
+            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create_new(&copy).unwrap());
+        out.write_all(&bytes).expect("write");
+        out.into_inner().expect("flush the buffer");
+        floors.push(t.elapsed());
+        drop(bytes);
+        std::fs::remove_file(&copy).expect("remove");
+    }
+    let (flush, floor) = (median(flushes), median(floors));
+    println!(
+        "flush: {EVENTS} `add` events, {:.1} MB with the trace tree: flush {:.1} ms, the same \
+         bytes through a 1 MiB buffer {:.1} ms: {:.2}x the floor; extra peak memory {:.1} MB",
+        size as f64 / 1e6,
+        ms(flush),
+        ms(floor),
+        flush.as_secs_f64() / floor.as_secs_f64(),
+        peak as f64 / 1e6,
+    );
+}
+
+/// Run in a fresh process: resident memory per stored event.
+fn memory_child() {
+    const EVENTS: u64 = 1_000_000;
+    let obs = Collector::new();
+    let _scope = obs.set_default();
+    obs.observe(ObserveOptions::new().session_name("memory"))
+        .expect("observe");
+    record(1); // thread state and the first segment
+    let before = proc_status("VmRSS:").expect("Linux /proc");
+    record(EVENTS);
+    let after = proc_status("VmRSS:").expect("Linux /proc");
+    println!(
+        "memory: {:.1} B resident per stored event ({EVENTS} events, a fresh process)",
+        (after - before) as f64 / EVENTS as f64
+    );
+}
+
+fn memory() {
+    let exe = std::env::current_exe().expect("this bench");
+    let out = std::process::Command::new(exe)
+        .env("AIOBS_SCALING_CHILD", "memory")
+        .output()
+        .expect("run the memory child");
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn main() {
+    if std::env::var_os("AIOBS_SCALING_CHILD").is_some() {
+        return memory_child();
+    }
+    if !cfg!(target_os = "linux") {
+        println!("scaling: the memory figures need Linux /proc");
+    }
+    // `cargo bench` passes `--bench`; a part's name selects it.
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let run = |part: &str| wanted.is_empty() || wanted.iter().any(|w| part.contains(w.as_str()));
+    if run("threads") {
+        threads();
+    }
+    if run("flush") {
+        flush();
+    }
+    if run("memory") {
+        memory();
+    }
+}
