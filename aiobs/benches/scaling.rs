@@ -9,7 +9,10 @@
 //! - **threads**: `#[observe] fn add(a, b)` recorded N times in one session, by one thread or
 //!   by two threads doing half each. Each is a steady service of its own: a collector whose
 //!   workers live across rounds, each round ending with a flush (untimed, to an exporter that
-//!   writes nothing). The two services' rounds alternate; medians of 9.
+//!   writes nothing). The two services' rounds alternate; medians of 15. Each worker is
+//!   pinned to a core of its own (Linux), as a busy service's threads are spread over the
+//!   cores; the same is measured, as this machine's ceiling, for arithmetic and for writing
+//!   memory.
 //! - **flush**: 200,000 recorded `add` events flushed to a new file with the trace tree,
 //!   against the floor: the same bytes written to a new file through a 1 MiB buffer, in
 //!   the same round. Medians of 9; the extra peak resident memory of one flush.
@@ -48,16 +51,30 @@ fn ms(d: Duration) -> f64 {
 /// Flushes everything to an exporter that writes nothing: the logs are emptied as by a real
 /// flush, without the cost of one.
 fn discard(obs: &Collector) {
-    let nothing = CustomExporter::new("discard", |doc| {
-        if std::env::var_os("AIOBS_SCALING_DEBUG").is_some() {
-            eprintln!("discard: {} events", doc.event_count());
-        }
-        Ok(ExportResult::default())
-    });
+    let nothing = CustomExporter::new("discard", |_doc| Ok(ExportResult::default()));
     obs.flush_to(&nothing, false).expect("flush to nothing");
 }
 
-/// Two recording threads that live across rounds.
+/// Keeps the calling thread on core `k` (modulo the cores there are). Unpinned, the
+/// scheduler often wakes both workers of a round on the core that woke them, and one waits
+/// for the other: the round then measures the scheduler, not recording.
+fn pin(k: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET stays within it; the call
+        // changes only this thread's affinity.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(k % cores, &mut set);
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = k;
+}
+
+/// Two recording threads that live across rounds, each on a core of its own.
 struct Workers {
     share: Arc<[AtomicU64; 2]>,
     /// When each worker began and ended its part of the round: the workers time themselves,
@@ -81,6 +98,7 @@ impl Workers {
                 let (obs, share, times) = (obs.clone(), share.clone(), times.clone());
                 let (start, done) = (start.clone(), done.clone());
                 std::thread::spawn(move || {
+                    pin(k);
                     let _scope = obs.set_default();
                     loop {
                         start.wait();
@@ -154,7 +172,7 @@ impl Service {
 }
 
 fn threads() {
-    const ROUNDS: usize = 9;
+    const ROUNDS: usize = 15;
     println!("threads: `add` recorded in one session, 1 thread vs 2 threads doing half each");
     println!("| events | 1 thread | 2 threads | speed-up |");
     println!("|---:|---:|---:|---:|");
@@ -179,6 +197,80 @@ fn threads() {
             one.as_secs_f64() / two.as_secs_f64()
         );
     }
+    ceiling();
+}
+
+/// Work split over `threads` threads that time themselves: from the first start to the last
+/// end.
+fn split(threads: usize, work: impl Fn(usize) + Sync) -> Duration {
+    let barrier = Barrier::new(threads);
+    let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|k| {
+                let (barrier, work) = (&barrier, &work);
+                s.spawn(move || {
+                    pin(k);
+                    barrier.wait();
+                    let began = Instant::now();
+                    work(k);
+                    (began, Instant::now())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let began = spans.iter().map(|s| s.0).min().expect("a thread");
+    let ended = spans.iter().map(|s| s.1).max().expect("a thread");
+    ended - began
+}
+
+/// What two threads gain on this machine for work that shares nothing: arithmetic, and
+/// writing memory already mapped (200 MB, as the 2,000,000-event rounds write). Recording
+/// is both; its speed-up can't pass these.
+fn ceiling() {
+    const ROUNDS: usize = 9;
+    let arithmetic = |n: u64| {
+        let mut x = 1u64;
+        for i in 0..n {
+            x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+        }
+        black_box(x);
+    };
+    let mut memory: Vec<Vec<u8>> = (0..2).map(|_| vec![1u8; 100 << 20]).collect();
+    let halves: Vec<usize> = memory.iter_mut().map(|m| m.as_mut_ptr() as usize).collect();
+    let write = |k: usize, parts: usize| {
+        for part in k * 2 / parts..(k + 1) * 2 / parts {
+            // SAFETY: each thread writes its own halves, which outlive the threads.
+            let half =
+                unsafe { std::slice::from_raw_parts_mut(halves[part] as *mut u8, 100 << 20) };
+            for line in half.chunks_mut(64) {
+                line[0] = black_box(2);
+            }
+        }
+    };
+    let (mut a1, mut a2, mut m1, mut m2) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..ROUNDS {
+        a1.push(split(1, |_| arithmetic(40_000_000)));
+        a2.push(split(2, |_| arithmetic(20_000_000)));
+        m1.push(split(1, |k| write(k, 1)));
+        m2.push(split(2, |k| write(k, 2)));
+    }
+    for (what, one, two) in [
+        ("arithmetic (no memory)", a1, a2),
+        ("writing 200 MB", m1, m2),
+    ] {
+        let (one, two) = (median(one), median(two));
+        println!(
+            "| this machine: {what} | {:.2} ms | {:.2} ms | {:.2}x |",
+            ms(one),
+            ms(two),
+            one.as_secs_f64() / two.as_secs_f64()
+        );
+    }
+    drop(memory);
 }
 
 /// `VmRSS` or `VmHWM` of this process, in bytes.
