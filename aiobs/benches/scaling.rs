@@ -242,10 +242,10 @@ fn ceiling() {
     let mut memory: Vec<Vec<u8>> = (0..2).map(|_| vec![1u8; 100 << 20]).collect();
     let halves: Vec<usize> = memory.iter_mut().map(|m| m.as_mut_ptr() as usize).collect();
     let write = |k: usize, parts: usize| {
-        for part in k * 2 / parts..(k + 1) * 2 / parts {
+        let mine = k * 2 / parts..(k + 1) * 2 / parts;
+        for &start in &halves[mine] {
             // SAFETY: each thread writes its own halves, which outlive the threads.
-            let half =
-                unsafe { std::slice::from_raw_parts_mut(halves[part] as *mut u8, 100 << 20) };
+            let half = unsafe { std::slice::from_raw_parts_mut(start as *mut u8, 100 << 20) };
             for line in half.chunks_mut(64) {
                 line[0] = black_box(2);
             }
