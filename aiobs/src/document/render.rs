@@ -48,7 +48,7 @@ pub(crate) fn write_str<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<(
 /// Writes a finite float as JSON (`null` for NaN and the infinities, as serde_json does).
 pub(crate) fn write_f64<W: Write + ?Sized>(out: &mut W, v: f64) -> io::Result<()> {
     if v.is_finite() {
-        out.write_all(ryu::Buffer::new().format_finite(v).as_bytes())
+        out.write_all(zmij::Buffer::new().format_finite(v).as_bytes())
     } else {
         out.write_all(b"null")
     }
@@ -156,7 +156,7 @@ pub(crate) fn render_value_with<W: Write + ?Sized>(
                 tag::F32 => {
                     let v = f32::from_le_bytes(take(bytes, pos)?);
                     if v.is_finite() {
-                        out.write_all(ryu::Buffer::new().format_finite(v).as_bytes())?
+                        out.write_all(zmij::Buffer::new().format_finite(v).as_bytes())?
                     } else {
                         out.write_all(b"null")?
                     }
