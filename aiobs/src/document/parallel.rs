@@ -22,10 +22,10 @@ use crate::store::Kind;
 use crate::sync::lock;
 
 /// Bytes of JSON a piece aims at (estimated from the records' sizes).
-const PIECE_BYTES: usize = 256 * 1024;
+const PIECE_BYTES: usize = 512 * 1024;
 
 /// Pieces rendered and waiting to be written, at most.
-const AHEAD: usize = 6;
+const AHEAD: usize = 4;
 
 /// Events below which one thread writes the document: starting threads would cost more.
 const MIN_EVENTS: usize = 8192;

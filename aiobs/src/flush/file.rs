@@ -103,7 +103,7 @@ pub(crate) fn write_atomically(
         let mut file = File::create_new(&tmp)?;
         // Generic over the writer: `ExportDocument::write_json` takes a `dyn Write`, which costs
         // a fifth of the flush in dynamic calls. Written by several threads, the document
-        // comes in pieces of a quarter MiB, written as they are; else through a buffer.
+        // comes in pieces of half a MiB, written as they are; else through a buffer.
         if is_parallel(doc) {
             write_document(doc, &mut file, true)?;
         } else {
