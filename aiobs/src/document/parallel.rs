@@ -12,6 +12,7 @@
 
 use std::io::{self, Write};
 use std::ops::Range;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
@@ -295,6 +296,20 @@ struct State {
 }
 
 impl Run<'_, '_> {
+    /// Renders piece `n`. A panic while rendering (a bug, never the data's fault) becomes an
+    /// error, so that the writer stops and the other threads with it, rather than wait for a
+    /// piece that will never come.
+    fn render(&self, n: usize, cache: &mut Cache, buf: &mut Vec<u8>) -> io::Result<()> {
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
+            self.plan.render(self.doc, n, cache, buf)
+        }))
+        .unwrap_or_else(|_| {
+            Err(io::Error::other(
+                "aiobs: writing the document failed: rendering a piece panicked",
+            ))
+        })
+    }
+
     /// A helper thread: renders pieces in turn, at most [`AHEAD`] ahead of the writer.
     fn help(&self) {
         let mut cache = Cache::new(self.doc.scrubbing.clone());
@@ -314,7 +329,7 @@ impl Run<'_, '_> {
                 state.free.pop().unwrap_or_default()
             };
             buf.clear();
-            let rendered = self.plan.render(self.doc, n, &mut cache, &mut buf);
+            let rendered = self.render(n, &mut cache, &mut buf);
             lock(&self.state).done[n] = Some(rendered.map(|()| buf));
             self.changed.notify_all();
         }
@@ -350,7 +365,7 @@ impl Run<'_, '_> {
                 let mut buf = state.free.pop().unwrap_or_default();
                 drop(state);
                 buf.clear();
-                let rendered = self.plan.render(self.doc, n, &mut cache, &mut buf);
+                let rendered = self.render(n, &mut cache, &mut buf);
                 state = lock(&self.state);
                 state.done[n] = Some(rendered.map(|()| buf));
                 continue;
