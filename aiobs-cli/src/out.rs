@@ -155,6 +155,27 @@ pub fn duration(ms: f64) -> String {
     }
 }
 
+/// `value` as indented JSON and a newline (the `--json` output of `stats` and `diff`); a
+/// closed pipe is an I/O error, as any other write.
+///
+/// ```
+/// let mut out = Vec::new();
+/// aiobs_cli::out::write_json_pretty(&mut out, &serde_json::json!({"a": 1}))?;
+/// assert_eq!(String::from_utf8(out).unwrap(), "{\n  \"a\": 1\n}\n");
+/// # Ok::<(), aiobs_cli::Error>(())
+/// ```
+pub fn write_json_pretty(
+    out: &mut dyn std::io::Write,
+    value: &impl serde::Serialize,
+) -> Result<(), crate::Error> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(|e| match e.io_error_kind() {
+        Some(kind) => crate::Error::from(std::io::Error::from(kind)),
+        None => crate::Error::new(format!("cannot write JSON: {e}")),
+    })?;
+    writeln!(out)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

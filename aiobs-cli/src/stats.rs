@@ -270,12 +270,7 @@ pub fn write_json(rows: &[Row], out: &mut dyn Write) -> Result<(), Error> {
             .map(entry)
             .collect(),
     };
-    serde_json::to_writer_pretty(&mut *out, &json).map_err(|e| match e.io_error_kind() {
-        Some(kind) => Error::from(std::io::Error::from(kind)),
-        None => Error::new(format!("cannot write JSON: {e}")),
-    })?;
-    writeln!(out)?;
-    Ok(())
+    crate::out::write_json_pretty(out, &json)
 }
 
 #[cfg(test)]

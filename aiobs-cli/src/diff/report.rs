@@ -346,12 +346,7 @@ pub fn write_text(report: &Report, st: Style, out: &mut dyn Write) -> Result<(),
 /// # Ok::<(), aiobs_cli::Error>(())
 /// ```
 pub fn write_json(report: &Report, out: &mut dyn Write) -> Result<(), Error> {
-    serde_json::to_writer_pretty(&mut *out, report).map_err(|e| match e.io_error_kind() {
-        Some(kind) => Error::from(std::io::Error::from(kind)),
-        None => Error::new(format!("cannot write JSON: {e}")),
-    })?;
-    writeln!(out)?;
-    Ok(())
+    crate::out::write_json_pretty(out, report)
 }
 
 #[cfg(test)]

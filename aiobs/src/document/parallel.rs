@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
 use super::ExportDocument;
-use super::write::{Cache, write_document_with, write_head, write_tail};
+use super::write::{Cache, node_fields, write_document_with, write_head, write_tail};
 use crate::model::ObservabilityExport;
 use crate::store::Kind;
 use crate::sync::lock;
@@ -254,12 +254,7 @@ impl Plan {
                     }
                     let item = &doc.items[i as usize];
                     cache.write_event_open(doc, item, out)?;
-                    out.extend_from_slice(match item.kind {
-                        Kind::Function => br#","event_type":"function","children":["#,
-                        Kind::Provider | Kind::Exchange | Kind::Dropped => {
-                            br#","event_type":"provider","children":["#
-                        }
-                    });
+                    out.extend_from_slice(node_fields(item.kind));
                 }
             }
         }

@@ -398,6 +398,16 @@ pub(crate) fn write_document_with<W: Write + ?Sized>(
     write_tail(doc, w, with_tree)
 }
 
+/// What a tree node adds after its event's fields, up to its opened `children` list.
+pub(crate) fn node_fields(kind: Kind) -> &'static [u8] {
+    match kind {
+        Kind::Function => br#","event_type":"function","children":["#,
+        Kind::Provider | Kind::Exchange | Kind::Dropped => {
+            br#","event_type":"provider","children":["#
+        }
+    }
+}
+
 /// Writes `trace_tree` with an explicit stack: any depth.
 fn write_tree<W: Write + ?Sized>(
     doc: &ExportDocument,
@@ -421,12 +431,7 @@ fn write_tree<W: Write + ?Sized>(
         *next += 1;
         let item = &doc.items[i as usize];
         cache.write_event_open(doc, item, w)?;
-        w.write_all(match item.kind {
-            Kind::Function => br#","event_type":"function","children":["#,
-            Kind::Provider | Kind::Exchange | Kind::Dropped => {
-                br#","event_type":"provider","children":["#
-            }
-        })?;
+        w.write_all(node_fields(item.kind))?;
         stack.push((tree.children_of(i), 0));
     }
     Ok(())
