@@ -223,7 +223,6 @@ impl SpanState {
             payload_len,
             kind,
             flags,
-            pad: [0; 6],
         };
         let _ = thread::with(|t| t.push(collector, header, &[payload]));
     }

@@ -132,7 +132,6 @@ impl Opened {
             payload_len: payload_len as u32,
             kind: Kind::Function,
             flags,
-            pad: [0; 6],
         }
     }
 }

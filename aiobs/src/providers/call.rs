@@ -154,7 +154,6 @@ impl ProviderCall {
             payload_len,
             kind,
             flags,
-            pad: [0; 6],
         };
         let _ = thread::with(|t| t.push(&self.collector, header, payload));
     }

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use super::budget::Budget;
-use super::record::{HEADER, Header, RecordRef};
+use super::record::{Header, RecordRef};
 use crate::sync::lock;
 
 /// Bytes in an ordinary segment; a record larger than this gets a segment of its own size.
@@ -32,7 +32,7 @@ struct Segment {
 impl Segment {
     fn allocate(capacity: usize) -> *mut Segment {
         let layout = Layout::array::<u8>(capacity).expect("segment size fits in isize");
-        // SAFETY: the layout has a non-zero size (capacity >= SEGMENT_BYTES or > HEADER).
+        // SAFETY: the layout has a non-zero size (capacity >= SEGMENT_BYTES or > a header).
         let data = unsafe { alloc::alloc(layout) };
         if data.is_null() {
             alloc::handle_alloc_error(layout);
@@ -166,7 +166,7 @@ impl Log {
         if payload_len != header.payload_len as usize {
             return; // a payload over 4 GiB: its length did not fit the header
         }
-        let size = HEADER + payload_len;
+        let size = header.record_len();
         // Only the owner stores `permits`: a plain load and store, no read-modify-write.
         let permits = self.permits.load(Ordering::Relaxed);
         // SAFETY: the owner is the only user of `tail` (the contract); the tail segment is
@@ -185,10 +185,7 @@ impl Log {
         // SAFETY: `used + size <= capacity`, and bytes past `len` are seen by no reader.
         unsafe {
             let at = seg.data.add(used);
-            // Written field by field from the caller's values: a header built on the stack and
-            // copied would be read back before its stores retired (a store-forwarding stall).
-            ptr::write_unaligned(at.cast::<Header>(), header);
-            let mut p = at.add(HEADER);
+            let mut p = header.write(at);
             for piece in payload {
                 ptr::copy_nonoverlapping(piece.as_ptr(), p, piece.len());
                 p = p.add(piece.len());
@@ -286,7 +283,7 @@ impl Log {
                 let ptr = unsafe { seg.data.add(offset) };
                 // SAFETY: a published record starts at `ptr`, and stays until `commit`.
                 let record = unsafe { RecordRef::at(ptr) };
-                offset += HEADER + record.header().payload_len as usize;
+                offset += record.header().record_len();
                 out.push(record);
                 records += 1;
             }
@@ -415,7 +412,6 @@ mod tests {
             payload_len,
             kind: Kind::Function,
             flags: 0,
-            pad: [0; 6],
         }
     }
 
@@ -445,6 +441,41 @@ mod tests {
         unsafe { log.push(&Budget::new(), header(9, 0), &[]) };
         log.read(&mut got);
         assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn optional_header_fields_round_trip_and_take_room_only_when_set() {
+        fn ty() -> &'static str {
+            "Agent"
+        }
+        let log = Log::new(&Budget::new());
+        let cases = [
+            (0, None),
+            (7, None),
+            (0, Some(ty as fn() -> &'static str)),
+            (9, Some(ty)),
+        ];
+        for (i, (enh_id, self_ty)) in cases.into_iter().enumerate() {
+            let payload = [i as u8; 3];
+            let h = Header {
+                enh_id,
+                self_ty,
+                ..header(i as u64 + 1, 3)
+            };
+            unsafe { log.push(&Budget::new(), h, &[&payload]) };
+        }
+        let mut got = Vec::new();
+        log.read(&mut got);
+        assert_eq!(got.len(), 4);
+        let sizes: Vec<usize> = got.iter().map(|r| r.bytes().len()).collect();
+        assert_eq!(sizes, [64 + 3, 64 + 8 + 3, 64 + 8 + 3, 64 + 16 + 3]);
+        for (i, r) in got.iter().enumerate() {
+            let h = r.header();
+            assert_eq!(h.span, i as u64 + 1);
+            assert_eq!(h.enh_id, cases[i].0);
+            assert_eq!(h.self_ty.map(|f| f()), cases[i].1.map(|f| f()));
+            assert_eq!(r.payload(), &[i as u8; 3]);
+        }
     }
 
     #[test]
