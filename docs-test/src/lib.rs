@@ -41,6 +41,7 @@ chapters! {
     Cli => "../../docs/src/cli.md",
     Html => "../../docs/src/html.md",
     Performance => "../../docs/src/performance.md",
+    Design => "../../docs/src/design.md",
 }
 
 /// A fresh directory under the system's temporary directory, made the current directory of the
