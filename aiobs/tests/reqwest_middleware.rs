@@ -7,13 +7,11 @@ mod support;
 use aiobs::providers::ReqwestMiddleware;
 use aiobs::{Collector, ObserveOptions, observe};
 use mock_llm::{MockServer, fixtures};
-use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
+use reqwest_middleware::ClientWithMiddleware;
 use serde_json::{Value, json};
 
 fn client() -> ClientWithMiddleware {
-    ClientBuilder::new(reqwest::Client::new())
-        .with(ReqwestMiddleware::new())
-        .build()
+    ReqwestMiddleware::new().client()
 }
 
 #[observe(skip(client))]

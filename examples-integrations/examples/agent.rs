@@ -1,8 +1,8 @@
 //! An async agent with tools, recorded end to end, then replayed offline: the example to run
 //! after the quickstart.
 //!
-//! `run_agent` loops: it calls the model (async-openai through aiobs's `ReqwestMiddleware`,
-//! `examples_integrations::openai_client`, so every call is an OpenAI provider event), runs the
+//! `run_agent` loops: it calls the model (async-openai through aiobs's `ReqwestMiddleware`, so
+//! every call is an OpenAI provider event), runs the
 //! tool calls the model returns (each on its own tokio task, kept in the trace with
 //! `in_current_span`), sends the results back, and stops at the model's text answer. Its first
 //! call goes to a rate-limited primary model: the 429 is recorded on that `call_model` and the
@@ -12,7 +12,10 @@
 //! (`create_stream`, the deltas joined). The model is a mock OpenAI server on loopback that the
 //! example starts itself (no network, no API key): it answers any model named `...error-429`
 //! with OpenAI's 429, asks for `get_weather` while the last message is the user's, answers with
-//! text once a tool result comes back, and streams when asked to.
+//! text once a tool result comes back, and streams when asked to. The agent handles the 429
+//! itself, so its client has no retry layer: async-openai's `with_http_service` with aiobs's
+//! `providers::async_openai::HttpService`, where `providers::async_openai::client` would retry
+//! the 429 as async-openai's own client does.
 //!
 //! ```sh
 //! cargo run -p examples-integrations --example agent
@@ -37,6 +40,7 @@
 use std::error::Error;
 use std::path::PathBuf;
 
+use aiobs::providers::async_openai::HttpService;
 use aiobs::providers::{ReqwestMiddleware, UreqMiddleware};
 use aiobs::replay::Cassette;
 use aiobs::{FlushOptions, FutureExt, ObserveOptions, observe};
@@ -338,7 +342,7 @@ async fn summarise(client: &OpenAi, answer: &str) -> Result<String, OpenAIError>
 /// The HTTP client under async-openai.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Http {
-    /// reqwest with `ReqwestMiddleware` (`examples_integrations::openai_client`).
+    /// reqwest with `ReqwestMiddleware` (`aiobs::providers::async_openai::HttpService`).
     #[default]
     Reqwest,
     /// A ureq agent with `UreqMiddleware` (`examples_integrations::openai_client_ureq`).
@@ -409,11 +413,14 @@ pub async fn run(options: &Options) -> Result<Outcome, Box<dyn Error>> {
             (None, "http://127.0.0.1:9/v1".to_owned(), Some(cassette))
         }
     };
+    // No retries: on a 429 the agent falls back to another model itself.
+    let reqwest = |middleware: ReqwestMiddleware| {
+        OpenAi::with_config(examples_integrations::openai_config(api_base.clone()))
+            .with_http_service(HttpService::new(middleware.client()))
+    };
     let client = match (options.http, cassette) {
-        (Http::Reqwest, None) => examples_integrations::openai_client(api_base),
-        (Http::Reqwest, Some(cassette)) => {
-            examples_integrations::openai_client_with(api_base, ReqwestMiddleware::replay(cassette))
-        }
+        (Http::Reqwest, None) => reqwest(ReqwestMiddleware::new()),
+        (Http::Reqwest, Some(cassette)) => reqwest(ReqwestMiddleware::replay(cassette)),
         (Http::Ureq, None) => {
             examples_integrations::openai_client_ureq(api_base, UreqMiddleware::new())
         }

@@ -1,8 +1,7 @@
-//! async-openai calls recorded: its client sends through a `reqwest-middleware` client that
-//! carries aiobs's `ReqwestMiddleware`, wired in with `Client::with_http_service` (see
-//! `openai_client` in `examples/src/lib.rs`, which the `agent` example uses too). A completion
-//! and a stream, inside observed `async fn`s, against a mock OpenAI server on loopback that the
-//! example starts itself.
+//! async-openai calls recorded: `aiobs::providers::async_openai::client(config)` (feature
+//! `async-openai`) is async-openai's client sending through aiobs's `ReqwestMiddleware`. A
+//! completion and a stream, inside observed `async fn`s, against a mock OpenAI server on
+//! loopback that the example starts itself.
 //!
 //! ```sh
 //! cargo run -p examples-integrations --example async_openai
@@ -68,7 +67,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = mock_llm::MockServer::start()?;
     let obs = aiobs::observer();
     obs.observe(ObserveOptions::new().session_name("async-openai"))?;
-    let client = examples_integrations::openai_client(format!("{}/v1", server.url()));
+    let config = examples_integrations::openai_config(format!("{}/v1", server.url()));
+    let client = aiobs::providers::async_openai::client(config);
     let (completed, streamed) = both(&client, "Say hello").await;
     println!("completion: {completed}\nstream:     {streamed}");
     obs.end();

@@ -1,14 +1,14 @@
 //! Runnable examples of aiobs with other crates: `cargo run -p examples-integrations --example
 //! agent` (also `providers`, `async_openai`, `tracing_bridge`).
 //!
-//! Also what they share: [`openai_client`] wires aiobs's middleware into async-openai
-//! ([`openai_client_with`] a given one, say a replaying one, and [`openai_client_ureq`] sends
-//! through a ureq agent instead of reqwest), and [`print_tree`] (from the `examples` crate)
-//! prints a flushed trace as a tree.
+//! Also what they share: [`openai_config`] points async-openai at the examples' mock server
+//! (the clients come from `aiobs::providers::async_openai`), [`openai_client_ureq`] sends
+//! async-openai's requests through a ureq agent instead of reqwest, and [`print_tree`] (from
+//! the `examples` crate) prints a flushed trace as a tree.
 
 use std::io::Read;
 
-use aiobs::providers::{ReqwestMiddleware, UreqMiddleware};
+use aiobs::providers::UreqMiddleware;
 use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
@@ -19,30 +19,12 @@ pub use examples::print_tree;
 /// The async-openai client of the `async_openai` and `agent` examples.
 pub type OpenAi = async_openai::Client<OpenAIConfig>;
 
-/// An async-openai client whose HTTP goes through aiobs's middleware: a `reqwest-middleware`
-/// client carrying [`ReqwestMiddleware`], handed to async-openai with
-/// `Client::with_http_service`, so that every call is recorded as an OpenAI provider event.
-pub fn openai_client(api_base: String) -> OpenAi {
-    openai_client_with(api_base, ReqwestMiddleware::new())
-}
-
-/// [`openai_client`] with the middleware given: `ReqwestMiddleware::replay(cassette)` answers
-/// from a recorded trace instead of the network.
-pub fn openai_client_with(api_base: String, middleware: ReqwestMiddleware) -> OpenAi {
-    let http = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-        .with(middleware)
-        .build();
-    let service = tower::service_fn(move |factory: HttpRequestFactory| {
-        let http = http.clone();
-        async move {
-            let request = factory.build().await?;
-            http.execute(request).await.map_err(|e| match e {
-                reqwest_middleware::Error::Reqwest(e) => OpenAIError::Reqwest(e),
-                other => OpenAIError::Boxed(other.into()),
-            })
-        }
-    });
-    async_openai::Client::with_config(config(api_base)).with_http_service(service)
+/// async-openai's configuration for the server at `api_base` (the examples' mock, or where
+/// nothing listens when replaying), with a placeholder key.
+pub fn openai_config(api_base: impl Into<String>) -> OpenAIConfig {
+    OpenAIConfig::new()
+        .with_api_base(api_base)
+        .with_api_key("sk-example-not-a-key")
 }
 
 /// An async-openai client whose HTTP goes through a ureq agent carrying `middleware` (aiobs's
@@ -71,13 +53,7 @@ pub fn openai_client_ureq(api_base: String, middleware: UreqMiddleware) -> OpenA
                 .map_err(|e| OpenAIError::Boxed(e.into()))?
         }
     });
-    async_openai::Client::with_config(config(api_base)).with_http_service(service)
-}
-
-fn config(api_base: String) -> OpenAIConfig {
-    OpenAIConfig::new()
-        .with_api_base(api_base)
-        .with_api_key("sk-example-not-a-key")
+    async_openai::Client::with_config(openai_config(api_base)).with_http_service(service)
 }
 
 /// Sends a request async-openai built through `agent`; the response as reqwest's.

@@ -8,12 +8,15 @@
 //! [`Anthropic`] is built in too. [`Collector::register_provider`] adds more, and is consulted
 //! first.
 //!
-//! The HTTP integrations ([`UreqMiddleware`] with the `ureq`
-//! feature) drive an [`HttpCall`]; other clients can drive one themselves, or record by hand
-//! with [`llm_call`].
+//! The HTTP integrations ([`UreqMiddleware`] with the `ureq` feature, [`ReqwestMiddleware`]
+//! with `reqwest`, and the async-openai clients of [`async_openai`] that send through it, with
+//! `async-openai`) drive an [`HttpCall`]; other clients can drive one themselves, or record by
+//! hand with [`llm_call`].
 //!
 //! [`Collector::register_provider`]: crate::Collector::register_provider
 
+#[cfg(feature = "async-openai")]
+pub mod async_openai;
 mod call;
 mod http_call;
 mod manual;

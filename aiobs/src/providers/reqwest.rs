@@ -22,11 +22,13 @@ use crate::replay::Cassette;
 /// `content_length` is too). The event is recorded when the body has been read to its end,
 /// when it breaks, or when it is dropped unread (then as cancelled).
 ///
+/// [`client`](ReqwestMiddleware::client) makes a client carrying it (the same as
+/// `reqwest_middleware::ClientBuilder::new(reqwest::Client::new()).with(middleware).build()`);
+/// `ClientBuilder` puts it beside other middlewares.
+///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-///     .with(aiobs::providers::ReqwestMiddleware::new())
-///     .build();
+/// let client = aiobs::providers::ReqwestMiddleware::new().client();
 /// let answer = client
 ///     .post("https://api.openai.com/v1/chat/completions")
 ///     .bearer_auth("sk-...")
@@ -78,9 +80,7 @@ impl ReqwestMiddleware {
     /// # let dir = tempfile::tempdir()?;
     /// # let path = dir.path().join("trace.json");
     /// # std::fs::write(&path, include_str!("../../tests/fixtures/python-0.1.5.json"))?;
-    /// let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-    ///     .with(ReqwestMiddleware::replay(Cassette::load(&path)?))
-    ///     .build();
+    /// let client = ReqwestMiddleware::replay(Cassette::load(&path)?).client();
     /// let request = r#"{"model": "gpt-4o-mini", "temperature": 0.2, "max_tokens": 64,
     ///     "messages": [{"role": "system", "content": "You are terse."},
     ///                  {"role": "user", "content": "Write a short note about tracing."}]}"#;
@@ -106,6 +106,52 @@ impl ReqwestMiddleware {
     pub fn body_cap(mut self, bytes: usize) -> ReqwestMiddleware {
         self.cap = bytes;
         self
+    }
+
+    /// A `reqwest-middleware` client carrying this middleware alone, over a new
+    /// `reqwest::Client`: send LLM requests with it as with reqwest.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = mock_llm::MockServer::start()?; // a mock OpenAI on loopback
+    /// # let base = server.url();
+    /// let client = aiobs::providers::ReqwestMiddleware::new().client();
+    /// let response = client
+    ///     .post(format!("{base}/v1/embeddings"))
+    ///     .body(r#"{"model": "text-embedding-3-small", "input": "hi"}"#)
+    ///     .send()
+    ///     .await?;
+    /// assert!(response.status().is_success());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As `reqwest::Client::new()`: if the TLS backend can't be initialised or the resolver
+    /// can't load the system configuration. [`client_with`](ReqwestMiddleware::client_with)
+    /// takes a client you built yourself, having handled that error.
+    pub fn client(self) -> reqwest_middleware::ClientWithMiddleware {
+        self.client_with(reqwest::Client::new())
+    }
+
+    /// A `reqwest-middleware` client carrying this middleware alone, over `client` (with your
+    /// timeouts, proxy, default headers).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// let reqwest = reqwest::Client::builder()
+    ///     .timeout(Duration::from_secs(120))
+    ///     .build()?;
+    /// let client = aiobs::providers::ReqwestMiddleware::new().client_with(reqwest);
+    /// # Ok(()) }
+    /// ```
+    pub fn client_with(self, client: reqwest::Client) -> reqwest_middleware::ClientWithMiddleware {
+        reqwest_middleware::ClientBuilder::new(client)
+            .with(self)
+            .build()
     }
 }
 
