@@ -133,6 +133,19 @@ async fn a_server_error_is_retried_as_by_async_openai_and_each_attempt_recorded(
     assert_eq!(events.len(), 2, "{events:?}");
     let failed = events.iter().filter(|e| !e["error"].is_null()).count();
     assert_eq!(failed, 1, "the 500, then the answer: {events:?}");
+    // The retry drops the 500's body unread; the middleware read it first, so the event has
+    // the provider's message.
+    let error = events
+        .iter()
+        .find(|e| !e["error"].is_null())
+        .expect("the 500")["error"]
+        .as_str()
+        .expect("error text")
+        .to_owned();
+    assert!(
+        error.starts_with("InternalServerError: Error code: 500") && error.contains("try again"),
+        "{error}"
+    );
     for e in events {
         assert_eq!(parent(&export, e)["name"], "complete");
     }

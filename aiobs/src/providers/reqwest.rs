@@ -20,7 +20,10 @@ use crate::replay::Cassette;
 /// The response reaches the caller unchanged: status, headers, extensions and body, which is
 /// teed while the caller reads it (JSON or a stream alike; its size hint is kept, so
 /// `content_length` is too). The event is recorded when the body has been read to its end,
-/// when it breaks, or when it is dropped unread (then as cancelled).
+/// when it breaks, or when it is dropped unread (then as cancelled). An error status's body
+/// (up to the body cap) is read by the middleware before the response is handed on, so the
+/// event holds the provider's message even when the caller drops it unread (a retry of a 429
+/// or a 5xx, say).
 ///
 /// [`client`](ReqwestMiddleware::client) makes a client carrying it (the same as
 /// `reqwest_middleware::ClientBuilder::new(reqwest::Client::new()).with(middleware).build()`);
@@ -205,10 +208,17 @@ impl Middleware for ReqwestMiddleware {
         {
             parts.extensions.extend(with_url.into_parts().0.extensions);
         }
-        let tee = TeeBody {
+        let mut tee = TeeBody {
             inner: body,
             call: Some(call),
+            read_ahead: None,
         };
+        // An error's body holds the provider's message, and callers often drop it unread: a
+        // retry layer that retries a 429 or a 5xx, a client that only looks at the status.
+        // It is read here, up to the body cap, so the event has the message either way.
+        if parts.status.as_u16() >= 400 {
+            tee.read_ahead(self.cap).await?;
+        }
         let teed = http::Response::from_parts(parts, reqwest::Body::wrap(tee));
         Ok(reqwest::Response::from(teed))
     }
@@ -267,6 +277,45 @@ impl std::error::Error for StreamedRequest {}
 struct TeeBody {
     inner: reqwest::Body,
     call: Option<HttpCall>,
+    /// Bytes already read (and recorded) by [`TeeBody::read_ahead`], given to the caller first.
+    read_ahead: Option<bytes::Bytes>,
+}
+
+impl TeeBody {
+    /// Reads the body, recording it, until its end or until `cap` bytes are in hand; what
+    /// was read is kept for the caller. A body that breaks fails the call and is the error.
+    async fn read_ahead(&mut self, cap: usize) -> reqwest_middleware::Result<()> {
+        let mut held = bytes::BytesMut::new();
+        let mut ended = self.inner.is_end_stream();
+        while held.len() <= cap && !ended {
+            let frame = std::future::poll_fn(|cx| Pin::new(&mut self.inner).poll_frame(cx)).await;
+            match frame {
+                Some(Ok(frame)) => {
+                    if let Some(data) = frame.data_ref() {
+                        if let Some(call) = &mut self.call {
+                            call.response_bytes(data);
+                        }
+                        held.extend_from_slice(data);
+                    }
+                }
+                Some(Err(e)) => {
+                    if let Some(call) = self.call.take() {
+                        call.fail(&format!("IncompleteRead: the body broke: {e}"));
+                    }
+                    return Err(reqwest_middleware::Error::Reqwest(e));
+                }
+                None => ended = true,
+            }
+            ended |= self.inner.is_end_stream();
+        }
+        if ended {
+            if let Some(call) = self.call.take() {
+                call.finish();
+            }
+        }
+        self.read_ahead = Some(held.freeze());
+        Ok(())
+    }
 }
 
 impl HttpBody for TeeBody {
@@ -278,6 +327,9 @@ impl HttpBody for TeeBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<bytes::Bytes>, reqwest::Error>>> {
         let this = &mut *self;
+        if let Some(data) = this.read_ahead.take().filter(|d| !d.is_empty()) {
+            return Poll::Ready(Some(Ok(Frame::data(data))));
+        }
         let polled = Pin::new(&mut this.inner).poll_frame(cx);
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
@@ -307,10 +359,17 @@ impl HttpBody for TeeBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.read_ahead.as_ref().is_none_or(|d| d.is_empty()) && self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        let ahead = self.read_ahead.as_ref().map_or(0, |d| d.len() as u64);
+        let rest = self.inner.size_hint();
+        let mut hint = SizeHint::new();
+        hint.set_lower(rest.lower() + ahead);
+        if let Some(upper) = rest.upper() {
+            hint.set_upper(upper + ahead);
+        }
+        hint
     }
 }
