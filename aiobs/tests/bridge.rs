@@ -277,6 +277,72 @@ fn an_explicit_parent_is_the_parent() {
     );
 }
 
+/// A span made with `parent: None` (as rig makes its `invoke_agent` when no tracing span is
+/// current) and another made inside an entered span.
+#[observe]
+fn detached_spans() {
+    tracing::info_span!(parent: None, "detached").in_scope(|| score(1));
+    tracing::info_span!("entered").in_scope(|| {
+        tracing::info_span!(parent: None, "detached_from_entered").in_scope(|| {});
+    });
+}
+
+#[test]
+fn a_span_with_parent_none_is_the_child_of_the_running_observed_call() {
+    install();
+    let obs = Collector::new();
+    let _scope = obs.set_default();
+    obs.observe(ObserveOptions::new()).unwrap();
+    detached_spans();
+    // Outside any observed call, `parent: None` is a root, as tracing means it.
+    tracing::info_span!(parent: None, "root").in_scope(|| score(2));
+    let (export, _, _dir) = support::flush_validated(&obs, "parent_none.json");
+    // Not under `entered`, which the span asked to leave: under the call, which tracing
+    // does not see.
+    assert_eq!(
+        shape(&export["trace_tree"]),
+        "detached_spans(detached(score),entered,detached_from_entered),root(score)"
+    );
+    let call = function(&export, "detached_spans");
+    assert_eq!(
+        function(&export, "detached_from_entered")["parent_span_id"],
+        call["span_id"]
+    );
+    assert_eq!(function(&export, "root")["parent_span_id"], Value::Null);
+}
+
+#[observe]
+async fn detached_after_awaits() -> usize {
+    tokio::task::yield_now().await;
+    let span = tracing::info_span!(parent: None, "detached");
+    async {
+        tokio::task::yield_now().await;
+        score(3)
+    }
+    .instrument(span)
+    .await
+}
+
+#[test]
+fn a_span_with_parent_none_in_an_observed_future_is_its_child_on_any_worker() {
+    install();
+    let obs = Collector::new();
+    let _scope = obs.set_default();
+    obs.observe(ObserveOptions::new()).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let handle = rt.spawn(detached_after_awaits());
+    assert_eq!(rt.block_on(handle).expect("the task ran"), 4);
+    drop(rt);
+    let (export, _, _dir) = support::flush_validated(&obs, "parent_none_async.json");
+    assert_eq!(
+        shape(&export["trace_tree"]),
+        "detached_after_awaits(detached(score))"
+    );
+}
+
 #[test]
 fn spans_exited_out_of_order_restore_the_right_parent() {
     install();
@@ -378,18 +444,26 @@ fn rig_completion(prompt: &str) -> String {
     answer.to_owned()
 }
 
-/// The agent span of rig (`crates/rig-agent/src/agent/runner.rs`, `acquire_agent_span`:
-/// `invoke_agent` with the prompt and completion recorded as text).
+/// The agent span of rig-agent 0.44 (`src/agent/telemetry.rs`, `acquire_agent_span`), field
+/// for field: with no tracing span current (an observed function is not one), rig makes
+/// `invoke_agent` with an explicit `parent: None`. It records the prompt, the completion and
+/// the run's usage as the run goes.
 fn rig_agent_prompt(prompt: &str) -> String {
+    let system_instructions: Option<String> = None; // no preamble
     let span = tracing::info_span!(
+        parent: None,
         "invoke_agent",
         gen_ai.operation.name = "invoke_agent",
         gen_ai.agent.name = "geo",
-        gen_ai.system_instructions = tracing::field::Empty,
+        gen_ai.system_instructions = system_instructions.as_deref(),
         gen_ai.prompt = tracing::field::Empty,
         gen_ai.completion = tracing::field::Empty,
         gen_ai.usage.input_tokens = tracing::field::Empty,
         gen_ai.usage.output_tokens = tracing::field::Empty,
+        gen_ai.usage.cache_read.input_tokens = tracing::field::Empty,
+        gen_ai.usage.cache_creation.input_tokens = tracing::field::Empty,
+        gen_ai.usage.tool_use_prompt_tokens = tracing::field::Empty,
+        gen_ai.usage.reasoning_tokens = tracing::field::Empty,
     );
     let _entered = span.enter();
     span.record("gen_ai.prompt", prompt);

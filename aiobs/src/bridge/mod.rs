@@ -3,7 +3,9 @@
 //! Each span recorded gets an aiobs span id. While it is entered, that id is the thread's
 //! current span (and its collector the thread's current collector), so an `#[observe]`
 //! function called inside it is its child; a span created inside an observed call (or inside
-//! another recorded span) is the child of that call. When the span closes it becomes one
+//! another recorded span) is the child of that call. A span created with `parent: None` is the
+//! child of the observed call running, which tracing cannot see (else a root). When the span
+//! closes it becomes one
 //! event: a function event named after the span with its fields as arguments, or, for a span
 //! that describes a call to a model with OpenTelemetry GenAI fields (`gen_ai.*`, as rig emits
 //! them), a provider event like those of the HTTP middlewares.
@@ -52,7 +54,12 @@ use crate::store::{Header, Kind};
 ///   messages, temperature and max tokens, the response's id, model, text and token usage;
 /// - an `#[observe]` function called while a recorded span is entered is that span's child,
 ///   and a span created inside an observed call is the call's child, on any thread and across
-///   `.instrument(span)` futures.
+///   `.instrument(span)` futures;
+/// - a span created with an explicit `parent: None` is the child of the observed call running
+///   on the thread or task (not of a tracing span entered inside that call), and a root when
+///   none is: tracing cannot see observed calls, so a library that opens a root when no tracing
+///   span is current (rig's `invoke_agent`) still nests under the observed function. An
+///   explicit `parent: &span` is followed.
 ///
 /// ```
 /// use aiobs::bridge::AiobsLayer;
@@ -235,6 +242,12 @@ const PAYLOAD_KEPT: usize = 64 * 1024;
 struct Entered {
     /// The tracing id of the entered span.
     id: u64,
+    /// Its aiobs span id, made the thread's current span.
+    span: u64,
+    /// The innermost aiobs call (observed function or manual span) that was running when it
+    /// was entered, skipping the recorded spans entered above it; 0 for none. The parent of a
+    /// span created with `parent: None` while this span is the thread's current one.
+    call: u64,
     prev_span: u64,
     /// The thread's collector before, if entering changed it.
     prev_collector: Option<Option<Arc<CollectorState>>>,
@@ -350,8 +363,10 @@ fn open<S>(attrs: &Attributes<'_>, id: &Id, ctx: &Context<'_, S>)
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    // The parent and the collector: an explicit parent's, else (contextual) the thread's
-    // current span (the innermost entered span or running observed call) and collector.
+    // The parent and the collector: an explicit parent's, else the thread's collector and
+    // (contextual) its current span, the innermost entered span or running observed call, or
+    // (`parent: None`) the innermost running observed call, which tracing cannot see: rig
+    // makes its `invoke_agent` span that way when no tracing span is current.
     let explicit = attrs.parent().and_then(|parent| {
         let span = ctx.span(parent)?;
         let extensions = span.extensions();
@@ -362,8 +377,16 @@ where
         Some(found) => found,
         None => {
             let contextual = attrs.is_contextual();
+            let root = attrs.is_root();
             thread::with(|t| {
-                let parent = if contextual { t.span.get() } else { 0 };
+                let current = t.span.get();
+                let parent = if contextual {
+                    current
+                } else if root {
+                    innermost_call(current)
+                } else {
+                    0 // an explicit parent that is not recorded
+                };
                 let collector = t.collector.try_borrow().ok().and_then(|c| c.clone());
                 (parent, collector)
             })
@@ -434,13 +457,36 @@ where
                     Err(_) => None,
                 }
             };
+            let prev_span = t.span.replace(state.span);
+            let call = running_call(&entered, prev_span);
             entered.push(Entered {
                 id: id.into_u64(),
-                prev_span: t.span.replace(state.span),
+                span: state.span,
+                call,
+                prev_span,
                 prev_collector,
             });
         });
     });
+}
+
+/// The innermost aiobs call running on this thread when its current span is `current`: `current`
+/// itself, unless it is a recorded span entered here, whose [`Entered::call`] it then is.
+fn innermost_call(current: u64) -> u64 {
+    ENTERED
+        .try_with(|entered| match entered.try_borrow() {
+            Ok(entered) => running_call(&entered, current),
+            Err(_) => current,
+        })
+        .unwrap_or(current)
+}
+
+/// [`innermost_call`] with the thread's entered spans at hand.
+fn running_call(entered: &[Entered], current: u64) -> u64 {
+    match entered.last() {
+        Some(top) if top.span == current => top.call,
+        _ => current,
+    }
 }
 
 /// Restores what entering span `id` replaced. Exits are normally innermost first; when one is
