@@ -77,9 +77,10 @@ fn pin(k: usize) {
 /// Two recording threads that live across rounds, each on a core of its own.
 struct Workers {
     share: Arc<[AtomicU64; 2]>,
-    /// When each worker began and ended its part of the round: the workers time themselves,
-    /// as the main thread may not run again until they block (two cores, two workers).
-    times: Arc<Mutex<Vec<(Instant, Instant)>>>,
+    /// When each worker began and ended its part of the round, and the page faults it took
+    /// meanwhile: the workers time themselves, as the main thread may not run again until they
+    /// block (two cores, two workers).
+    times: Arc<Mutex<Vec<(Instant, Instant, i64)>>>,
     start: Arc<Barrier>,
     done: Arc<Barrier>,
     threads: Vec<std::thread::JoinHandle<()>>,
@@ -107,10 +108,12 @@ impl Workers {
                             return;
                         }
                         if n > 0 {
+                            let faults = page_faults();
                             let began = Instant::now();
                             record(n);
                             let ended = Instant::now();
-                            times.lock().expect("times").push((began, ended));
+                            let faults = page_faults() - faults;
+                            times.lock().expect("times").push((began, ended, faults));
                         }
                         done.wait();
                     }
@@ -126,8 +129,9 @@ impl Workers {
         }
     }
 
-    /// Worker 0 records `a` events and worker 1 `b`, at once; the time until both are done.
-    fn run(&self, a: u64, b: u64) -> Duration {
+    /// Worker 0 records `a` events and worker 1 `b`, at once; the time until both are done,
+    /// and the page faults they took.
+    fn run(&self, a: u64, b: u64) -> Round {
         self.share[0].store(a, Ordering::Release);
         self.share[1].store(b, Ordering::Release);
         self.start.wait();
@@ -135,7 +139,10 @@ impl Workers {
         let times = std::mem::take(&mut *self.times.lock().expect("times"));
         let began = times.iter().map(|t| t.0).min().expect("a worker ran");
         let ended = times.iter().map(|t| t.1).max().expect("a worker ran");
-        ended - began
+        Round {
+            took: ended - began,
+            faults: times.iter().map(|t| t.2).sum(),
+        }
     }
 
     fn stop(self) {
@@ -146,6 +153,27 @@ impl Workers {
             t.join().expect("worker");
         }
     }
+}
+
+/// One round of a service.
+struct Round {
+    took: Duration,
+    faults: i64,
+}
+
+/// Minor page faults this thread has taken so far (0 where it can't be read).
+fn page_faults() -> i64 {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getrusage writes the zeroed struct it is given.
+        unsafe {
+            let mut usage: libc::rusage = std::mem::zeroed();
+            if libc::getrusage(libc::RUSAGE_THREAD, &mut usage) == 0 {
+                return usage.ru_minflt;
+            }
+        }
+    }
+    0
 }
 
 /// A steady service of `threads` recording threads: its own collector and workers.
@@ -164,18 +192,20 @@ impl Service {
     }
 
     /// Records `a` events on one worker and `b` on the other, then flushes (untimed).
-    fn round(&self, a: u64, b: u64) -> Duration {
-        let took = self.workers.run(a, b);
+    fn round(&self, a: u64, b: u64) -> Round {
+        let round = self.workers.run(a, b);
         discard(&self.obs);
-        took
+        round
     }
 }
 
 fn threads() {
     const ROUNDS: usize = 15;
     println!("threads: `add` recorded in one session, 1 thread vs 2 threads doing half each");
-    println!("| events | 1 thread | 2 threads | speed-up |");
-    println!("|---:|---:|---:|---:|");
+    println!(
+        "| events | 1 thread | 2 threads | speed-up (medians) | speed-up (fastest rounds) | page faults a round, 1 / 2 threads |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
     for n in [20_000u64, 100_000, 400_000, 2_000_000] {
         // Two services, one recording on one thread and one on two, each in the state its
         // own last round left it; their rounds alternate.
@@ -189,12 +219,25 @@ fn threads() {
         }
         one_thread.workers.stop();
         two_threads.workers.stop();
+        let faults = |rounds: &[Round]| {
+            let mut f: Vec<i64> = rounds.iter().map(|r| r.faults).collect();
+            f.sort();
+            f[f.len() / 2]
+        };
+        let (one_faults, two_faults) = (faults(&one), faults(&two));
+        let times = |rounds: Vec<Round>| rounds.into_iter().map(|r| r.took).collect::<Vec<_>>();
+        let (one, two) = (times(one), times(two));
+        let (one_best, two_best) = (
+            *one.iter().min().expect("rounds"),
+            *two.iter().min().expect("rounds"),
+        );
         let (one, two) = (median(one), median(two));
         println!(
-            "| {n} | {:.2} ms | {:.2} ms | {:.2}x |",
+            "| {n} | {:.2} ms | {:.2} ms | {:.2}x | {:.2}x | {one_faults} / {two_faults} |",
             ms(one),
             ms(two),
-            one.as_secs_f64() / two.as_secs_f64()
+            one.as_secs_f64() / two.as_secs_f64(),
+            one_best.as_secs_f64() / two_best.as_secs_f64(),
         );
     }
     ceiling();
