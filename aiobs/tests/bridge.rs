@@ -311,6 +311,28 @@ fn a_span_with_parent_none_is_the_child_of_the_running_observed_call() {
     assert_eq!(function(&export, "root")["parent_span_id"], Value::Null);
 }
 
+/// A span whose explicit parent was opened before the session (so is not recorded).
+#[observe]
+fn under_an_unrecorded_parent(early: &tracing::Span) {
+    tracing::info_span!(parent: early, "late_child").in_scope(|| score(3));
+}
+
+#[test]
+fn a_span_whose_explicit_parent_is_not_recorded_is_the_child_of_the_running_call() {
+    install();
+    let obs = Collector::new();
+    let _scope = obs.set_default();
+    let early = tracing::info_span!("early"); // no session yet: not recorded
+    obs.observe(ObserveOptions::new()).unwrap();
+    under_an_unrecorded_parent(&early);
+    tracing::info_span!(parent: &early, "late_root").in_scope(|| {});
+    let (export, _, _dir) = support::flush_validated(&obs, "unrecorded_parent.json");
+    assert_eq!(
+        shape(&export["trace_tree"]),
+        "under_an_unrecorded_parent(late_child(score)),late_root"
+    );
+}
+
 #[observe]
 async fn detached_after_awaits() -> usize {
     tokio::task::yield_now().await;

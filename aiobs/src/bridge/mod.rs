@@ -3,8 +3,9 @@
 //! Each span recorded gets an aiobs span id. While it is entered, that id is the thread's
 //! current span (and its collector the thread's current collector), so an `#[observe]`
 //! function called inside it is its child; a span created inside an observed call (or inside
-//! another recorded span) is the child of that call. A span created with `parent: None` is the
-//! child of the observed call running, which tracing cannot see (else a root). When the span
+//! another recorded span) is the child of that call. A span created with `parent: None`, or
+//! with an explicit parent that is not recorded, is the child of the observed call running,
+//! which tracing cannot see (else a root). When the span
 //! closes it becomes one
 //! event: a function event named after the span with its fields as arguments, or, for a span
 //! that describes a call to a model with OpenTelemetry GenAI fields (`gen_ai.*`, as rig emits
@@ -59,7 +60,8 @@ use crate::store::{Header, Kind};
 ///   on the thread or task (not of a tracing span entered inside that call), and a root when
 ///   none is: tracing cannot see observed calls, so a library that opens a root when no tracing
 ///   span is current (rig's `invoke_agent`) still nests under the observed function. An
-///   explicit `parent: &span` is followed.
+///   explicit `parent: &span` is followed if that span is recorded, and else treated as
+///   `parent: None` (a span opened before the session, or filtered out of this layer).
 ///
 /// ```
 /// use aiobs::bridge::AiobsLayer;
@@ -377,15 +379,15 @@ where
         Some(found) => found,
         None => {
             let contextual = attrs.is_contextual();
-            let root = attrs.is_root();
             thread::with(|t| {
                 let current = t.span.get();
+                // `parent: None`, or an explicit parent aiobs did not record (opened before
+                // the session, or filtered out of this layer): no tracing parent that aiobs
+                // knows, so the running observed call's child, as for `parent: None`.
                 let parent = if contextual {
                     current
-                } else if root {
-                    innermost_call(current)
                 } else {
-                    0 // an explicit parent that is not recorded
+                    innermost_call(current)
                 };
                 let collector = t.collector.try_borrow().ok().and_then(|c| c.clone());
                 (parent, collector)
