@@ -333,6 +333,32 @@ fn a_span_whose_explicit_parent_is_not_recorded_is_the_child_of_the_running_call
     );
 }
 
+/// A span whose explicit parent this layer's filter keeps out.
+#[observe]
+fn under_a_filtered_parent() {
+    let hidden = tracing::info_span!(target: "hidden", "hidden");
+    tracing::info_span!(target: "kept", parent: &hidden, "kept_child").in_scope(|| score(4));
+}
+
+#[test]
+fn a_span_whose_explicit_parent_is_filtered_out_is_the_child_of_the_running_call() {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    let obs = Collector::new();
+    let _scope = obs.set_default();
+    obs.observe(ObserveOptions::new()).unwrap();
+    // This thread's own subscriber: the aiobs layer sees only the `kept` target.
+    let layer =
+        AiobsLayer::new().with_filter(Targets::new().with_target("kept", LevelFilter::TRACE));
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, under_a_filtered_parent);
+    let (export, _, _dir) = support::flush_validated(&obs, "filtered_parent.json");
+    assert_eq!(
+        shape(&export["trace_tree"]),
+        "under_a_filtered_parent(kept_child(score))"
+    );
+}
+
 #[observe]
 async fn detached_after_awaits() -> usize {
     tokio::task::yield_now().await;
