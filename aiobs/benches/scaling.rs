@@ -39,7 +39,7 @@ fn record(n: u64) {
     }
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
+fn median<T: Ord + Copy>(mut v: Vec<T>) -> T {
     v.sort();
     v[v.len() / 2]
 }
@@ -219,11 +219,7 @@ fn threads() {
         }
         one_thread.workers.stop();
         two_threads.workers.stop();
-        let faults = |rounds: &[Round]| {
-            let mut f: Vec<i64> = rounds.iter().map(|r| r.faults).collect();
-            f.sort();
-            f[f.len() / 2]
-        };
+        let faults = |rounds: &[Round]| median(rounds.iter().map(|r| r.faults).collect());
         let (one_faults, two_faults) = (faults(&one), faults(&two));
         let times = |rounds: Vec<Round>| rounds.into_iter().map(|r| r.took).collect::<Vec<_>>();
         let (one, two) = (times(one), times(two));

@@ -6,14 +6,17 @@
 //! `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` once per process; this file holds a
 //! single test, which sets it before genai reads it.
 
+mod support;
+
 use aiobs::bridge::AiobsLayer;
-use aiobs::{Collector, FlushOptions, ObserveOptions, observe};
+use aiobs::{Collector, ObserveOptions, observe};
 use genai::adapter::AdapterKind;
 use genai::chat::{ChatMessage, ChatRequest};
 use genai::resolver::{AuthData, Endpoint, ServiceTargetResolver};
 use genai::{Client, ModelIden, ServiceTarget};
 use mock_llm::MockServer;
 use serde_json::{Value, json};
+use support::{flushed, runtime};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 /// A genai client whose OpenAI calls go to the mock.
@@ -56,20 +59,9 @@ fn a_genai_chat_is_an_llm_call_under_the_observed_function() {
     let obs = Collector::new();
     let _scope = obs.set_default();
     obs.observe(ObserveOptions::new()).expect("a session");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let answer = runtime.block_on(ask(&client, "Capital of France?"));
+    let answer = runtime().block_on(ask(&client, "Capital of France?"));
     assert_eq!(answer, "Hello from the mock.");
-
-    let dir = std::env::temp_dir().join(format!("aiobs-genai-{}", std::process::id()));
-    let path = obs
-        .flush(FlushOptions::to_path(dir.join("trace.json")))
-        .expect("flush");
-    let text = std::fs::read_to_string(&path).expect("read the export");
-    std::fs::remove_dir_all(&dir).ok();
-    let export: Value = serde_json::from_str(&text).expect("the export is JSON");
+    let export = flushed(&obs, "genai");
 
     let tree = &export["trace_tree"];
     assert_eq!(tree.as_array().map(Vec::len), Some(1), "one root: {tree:#}");

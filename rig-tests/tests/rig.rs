@@ -3,11 +3,12 @@
 //! observed function → `invoke_agent` → the LLM call (and `execute_tool` when a tool runs),
 //! with the model, text and usage that rig records; and what a bare model call records.
 
-use std::path::PathBuf;
+mod support;
+
 use std::sync::Once;
 
 use aiobs::bridge::AiobsLayer;
-use aiobs::{Collector, FlushOptions, ObserveOptions, observe};
+use aiobs::{Collector, ObserveOptions, observe};
 use mock_llm::MockServer;
 use rig_agent::{Agent, AgentBuilder};
 use rig_core::completion::CompletionRequest;
@@ -15,6 +16,7 @@ use rig_core::providers::openai::{OpenAI, OpenAIConfig};
 use rig_core::tool::PortableTool;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use support::{flushed, runtime};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 /// What the mock answers a chat completion with (mock-llm/fixtures/openai).
@@ -37,25 +39,6 @@ fn openai(server: &MockServer) -> OpenAI {
     OpenAIConfig::new("sk-test")
         .with_base_url(format!("{}/v1", server.url()))
         .client()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-}
-
-/// Flushes `obs` into a file of its own and reads the export back.
-fn flushed(obs: &Collector, name: &str) -> Value {
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("aiobs-rig-{}-{name}", std::process::id()));
-    let path = obs
-        .flush(FlushOptions::to_path(dir.join("trace.json")))
-        .expect("flush");
-    let text = std::fs::read_to_string(&path).expect("read the export");
-    std::fs::remove_dir_all(&dir).ok();
-    serde_json::from_str(&text).expect("the export is JSON")
 }
 
 /// The trace tree as `name(child,child)` text, children in order.

@@ -5,11 +5,10 @@
 //! function called inside it is its child; a span created inside an observed call (or inside
 //! another recorded span) is the child of that call. A span created with `parent: None`, or
 //! with an explicit parent that is not recorded, is the child of the observed call running,
-//! which tracing cannot see (else a root). When the span
-//! closes it becomes one
-//! event: a function event named after the span with its fields as arguments, or, for a span
-//! that describes a call to a model with OpenTelemetry GenAI fields (`gen_ai.*`, as rig emits
-//! them), a provider event like those of the HTTP middlewares.
+//! which tracing cannot see (else a root). When the span closes it becomes one event: a
+//! function event named after the span with its fields as arguments, or, for a span that
+//! describes a call to a model with OpenTelemetry GenAI fields (`gen_ai.*`, as rig emits them),
+//! a provider event like those of the HTTP middlewares.
 
 mod fields;
 mod genai;

@@ -283,7 +283,7 @@ impl Log {
                 let ptr = unsafe { seg.data.add(offset) };
                 // SAFETY: a published record starts at `ptr`, and stays until `commit`.
                 let record = unsafe { RecordRef::at(ptr) };
-                offset += record.header().record_len();
+                offset += record.len();
                 out.push(record);
                 records += 1;
             }

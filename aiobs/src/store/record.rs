@@ -118,11 +118,23 @@ const _: () = assert!(size_of::<Option<fn() -> &'static str>>() == 8);
 /// Bytes of a stored header, without its optional fields.
 const STORED: usize = size_of::<Stored>();
 
+/// Bytes the optional fields named by `ext` take (8 each).
+#[inline(always)]
+fn ext_len(ext: u8) -> usize {
+    8 * ext.count_ones() as usize
+}
+
 impl Header {
+    /// Which optional fields follow the stored header.
+    #[inline(always)]
+    fn ext(&self) -> u8 {
+        ((self.enh_id != 0) as u8 * ext::ENH_ID) | (self.self_ty.is_some() as u8 * ext::SELF_TY)
+    }
+
     /// Bytes the optional fields take.
     #[inline(always)]
     fn ext_len(&self) -> usize {
-        8 * ((self.enh_id != 0) as usize + self.self_ty.is_some() as usize)
+        ext_len(self.ext())
     }
 
     /// Bytes this record takes in a log: the stored header, its optional fields and the
@@ -139,13 +151,7 @@ impl Header {
     /// `at` has room for `STORED + ext_len()` bytes.
     #[inline(always)]
     pub(crate) unsafe fn write(&self, at: *mut u8) -> *mut u8 {
-        let mut ext = 0;
-        if self.enh_id != 0 {
-            ext |= ext::ENH_ID;
-        }
-        if self.self_ty.is_some() {
-            ext |= ext::SELF_TY;
-        }
+        let ext = self.ext();
         let stored = Stored {
             span: self.span,
             parent: self.parent,
@@ -259,9 +265,17 @@ impl RecordRef {
         self.payload_of(&self.header())
     }
 
+    /// Bytes the whole record takes, read from its stored header alone (the optional fields
+    /// are not decoded): how a reader steps to the next record.
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: as in `header`: a stored header starts at `ptr`.
+        let s = unsafe { ptr::read_unaligned(self.ptr as *const Stored) };
+        STORED + ext_len(s.ext) + s.payload_len as usize
+    }
+
     /// The whole record: header and payload.
     pub(crate) fn bytes(&self) -> &[u8] {
-        let len = self.header().record_len();
+        let len = self.len();
         // SAFETY: the header and its payload are contiguous, published together.
         unsafe { std::slice::from_raw_parts(self.ptr, len) }
     }
